@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { migrate } from './migrate.js';
+import { serve } from './serve.js';
+import { defaultTokenScope, mintToken } from './token.js';
+
+const usage = `Usage: herald <command> [options]
+
+Commands:
+  serve                 Serve the API (PORT, default 8080); migrates the database first.
+  migrate               Bring the database schema up to date, then exit.
+  token [options]       Print a JWT signed with the configured or development secret.
+      --scope <scopes>  Space-separated scopes (default: "${defaultTokenScope}")
+      --org <org>       The org claim: the caller becomes /org/<org> (default: dev, unless --sub is given)
+      --sub <subject>   The sub claim
+      --ttl <duration>  Lifetime such as 30m, 1h, 7d (default: 1h)
+
+Configuration comes from the environment; see .env.example.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      parseArgs({ args: rest, options: {} });
+      return serve(config);
+    case 'migrate':
+      parseArgs({ args: rest, options: {} });
+      process.stdout.write(`${await migrate(config)}\n`);
+      return;
+    case 'token': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          scope: { type: 'string' },
+          org: { type: 'string' },
+          sub: { type: 'string' },
+          ttl: { type: 'string' },
+        },
+      });
+      process.stdout.write(`${await mintToken(config, values)}\n`);
+      return;
+    }
+    default:
+      throw new UsageError(`Unknown command '${command}'.`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else if (
+    error instanceof UsageError ||
+    (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+  ) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
+  } else {
+    process.stderr.write(`herald: ${(error as Error).message ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

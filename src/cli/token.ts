@@ -1,0 +1,41 @@
+import { SignJWT } from 'jose';
+import type { HeraldConfig } from '../config/config.js';
+import { parseDuration } from '../domain/duration.js';
+import { scopes } from '../domain/identity.js';
+import { verificationKey } from '../server.js';
+
+export interface TokenOptions {
+  readonly scope?: string | undefined;
+  readonly org?: string | undefined;
+  readonly sub?: string | undefined;
+  readonly ttl?: string | undefined;
+}
+
+export const defaultTokenScope = `${scopes.publish} ${scopes.subscribe}`;
+
+/**
+ * `herald token`: mints an HS256 token with the configured secret or the development secret, carrying the
+ * configured issuer and audience so that this Herald accepts it.
+ */
+export async function mintToken(config: HeraldConfig, options: TokenOptions): Promise<string> {
+  const key = verificationKey(config);
+  if (key.kind !== 'secret') {
+    throw new Error(
+      'herald token signs with a shared secret; this Herald verifies public keys. Use your identity provider.',
+    );
+  }
+  const ttl = parseDuration(options.ttl ?? '1h');
+  if (ttl === undefined || ttl <= 0)
+    throw new Error(`--ttl must be a duration such as 30m, 1h or 7d, not '${options.ttl}'.`);
+  const claims: Record<string, string> = { scope: options.scope ?? defaultTokenScope };
+  if (options.org) claims.org = options.org;
+  if (!options.org && !options.sub) claims.org = 'dev';
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime(Math.floor((Date.now() + ttl) / 1000));
+  if (options.sub) jwt.setSubject(options.sub);
+  if (config.jwt.issuer) jwt.setIssuer(config.jwt.issuer);
+  if (config.jwt.audience) jwt.setAudience(config.jwt.audience);
+  return jwt.sign(new TextEncoder().encode(key.secret));
+}

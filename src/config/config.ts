@@ -1,0 +1,126 @@
+import { dirname, resolve } from 'node:path';
+import { isPostgresUrl } from '../store/open-store.js';
+import { parseByteSize } from './byte-size.js';
+
+/** Where verification keys come from; `development` means a generated secret in the data folder. */
+export type JwtKeySource =
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'publicKey'; readonly pem: string }
+  | { readonly kind: 'jwks'; readonly url: string }
+  | { readonly kind: 'development' };
+
+export interface JwtConfig {
+  readonly keys: JwtKeySource;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+}
+
+export interface HeraldConfig {
+  readonly port: number;
+  readonly host: string;
+  /** A SQLite file path, or a `postgres://` URL. */
+  readonly database: string;
+  /** Where the embedded store and the development secret live. */
+  readonly dataDir: string;
+  /** The public address of this Herald, for `next` links; derived from each request when unset. */
+  readonly baseUrl: string | undefined;
+  readonly jwt: JwtConfig;
+  readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
+  readonly logLevel: string;
+}
+
+/** Every variable Herald reads, with its default; `.env.example` documents the same list. */
+export const defaults = {
+  PORT: '8080',
+  HOST: '0.0.0.0',
+  HERALD_DATABASE: './data/herald.db',
+  HERALD_MAX_EVENT_SIZE: '256KiB',
+  HERALD_MAX_REQUEST_SIZE: '1MiB',
+  HERALD_LOG_LEVEL: 'info',
+} as const;
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Raised at boot with every problem found in the environment, each naming its variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Herald's configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration from the environment, reporting every problem at once.
+ * @example loadConfig({ HERALD_DATABASE: 'postgres://postgres@127.0.0.1/herald' })
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): HeraldConfig {
+  const problems: string[] = [];
+  const read = (name: keyof typeof defaults) => nonEmpty(env[name]) ?? defaults[name];
+
+  const port = Number(read('PORT'));
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    problems.push(`PORT must be a port number, not '${env.PORT}'.`);
+
+  const database = read('HERALD_DATABASE');
+  const dataDir = isPostgresUrl(database) ? resolve('data') : dirname(resolve(database));
+  if (isPostgresUrl(database)) {
+    try {
+      new URL(database);
+    } catch {
+      problems.push('HERALD_DATABASE is not a valid postgres:// URL.');
+    }
+  }
+
+  const baseUrl = nonEmpty(env.HERALD_BASE_URL)?.replace(/\/+$/, '');
+  if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(baseUrl)) {
+    problems.push(
+      `HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not '${baseUrl}'.`,
+    );
+  }
+
+  const limits = {
+    maxEventBytes: parseByteSize(read('HERALD_MAX_EVENT_SIZE')) ?? Number.NaN,
+    maxRequestBytes: parseByteSize(read('HERALD_MAX_REQUEST_SIZE')) ?? Number.NaN,
+  };
+  if (!(limits.maxEventBytes > 0)) problems.push('HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.');
+  if (!(limits.maxRequestBytes > 0)) problems.push('HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.');
+
+  const logLevel = read('HERALD_LOG_LEVEL');
+  if (!logLevels.includes(logLevel))
+    problems.push(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}.`);
+
+  const jwt = readJwtConfig(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel };
+}
+
+function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {
+  const secret = nonEmpty(env.HERALD_JWT_SECRET);
+  const pem = nonEmpty(env.HERALD_JWT_PUBLIC_KEY)?.replace(/\\n/g, '\n');
+  const jwksUrl = nonEmpty(env.HERALD_JWKS_URL);
+  const given = [secret, pem, jwksUrl].filter((v) => v !== undefined).length;
+  if (given > 1) {
+    problems.push('Set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL.');
+  }
+  if (secret !== undefined && Buffer.byteLength(secret) < 32) {
+    problems.push('HERALD_JWT_SECRET must be at least 32 bytes long (HS256 needs 256 bits of key).');
+  }
+  if (pem !== undefined && !pem.includes('-----BEGIN PUBLIC KEY-----')) {
+    problems.push('HERALD_JWT_PUBLIC_KEY must hold a PEM public key (-----BEGIN PUBLIC KEY-----).');
+  }
+  if (jwksUrl !== undefined && !/^https?:\/\/\S+$/.test(jwksUrl))
+    problems.push('HERALD_JWKS_URL must be an http(s) URL.');
+  const keys: JwtKeySource =
+    secret !== undefined
+      ? { kind: 'secret', secret }
+      : pem !== undefined
+        ? { kind: 'publicKey', pem }
+        : jwksUrl !== undefined
+          ? { kind: 'jwks', url: jwksUrl }
+          : { kind: 'development' };
+  return { keys, issuer: nonEmpty(env.HERALD_JWT_ISSUER), audience: nonEmpty(env.HERALD_JWT_AUDIENCE) };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

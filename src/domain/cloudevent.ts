@@ -1,0 +1,161 @@
+import { isValidResourceUrn } from './resource-urn.js';
+import { accepted, type FieldError, type Parsed } from './validation.js';
+
+/**
+ * A CloudEvent that passed validation, ready to be stored: the typed columns the log is queried by, and the
+ * structured-mode JSON exactly as Herald will serve and deliver it.
+ */
+export interface ValidEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly resource: string;
+  readonly subject: string | null;
+  readonly alternativesubject: string | null;
+  /** `time` as a UTC ISO string with millisecond precision, for range queries; the payload keeps the original. */
+  readonly time: string | null;
+  /** The structured CloudEvent (JSON text), attributes in the order the producer sent them, nulls dropped. */
+  readonly payload: string;
+}
+
+export const requiredAttributes = ['specversion', 'id', 'source', 'type'] as const;
+
+/** Names of extension attributes (CloudEvents 1.0.2 §3.1.1): lower-case letters and digits; any length. */
+const attributeNamePattern = /^[a-z0-9]+$/;
+/** A URI-reference (RFC 3986): only URI characters, and every `%` starts a valid escape. */
+const uriReferencePattern = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/;
+const absoluteUriPattern = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const rfc3339Pattern =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+type AttributeCheck = (value: unknown) => string | undefined;
+
+const nonEmptyString: AttributeCheck = (value) =>
+  typeof value === 'string' && value.length > 0 ? undefined : 'must be a non-empty string.';
+
+/** The attributes Herald knows, and what each must hold. Anything else is an extension attribute. */
+const knownAttributes: Record<string, AttributeCheck> = {
+  specversion: (value) =>
+    value === '1.0' ? undefined : "must be '1.0', the only CloudEvents version Herald accepts.",
+  id: nonEmptyString,
+  type: nonEmptyString,
+  source: (value) =>
+    typeof value === 'string' && uriReferencePattern.test(value) ? undefined : 'must be a URI-reference.',
+  subject: nonEmptyString,
+  time: (value) =>
+    typeof value === 'string' && parseRfc3339(value) !== undefined
+      ? undefined
+      : 'must be an RFC 3339 timestamp.',
+  datacontenttype: (value) =>
+    typeof value === 'string' && /^[^\s/]+\/[^\s]+/.test(value) ? undefined : 'must be a media type.',
+  dataschema: (value) =>
+    typeof value === 'string' && uriReferencePattern.test(value) && absoluteUriPattern.test(value)
+      ? undefined
+      : 'must be an absolute URI.',
+  resource: (value) =>
+    typeof value === 'string' && isValidResourceUrn(value) ? undefined : "'Resource' must be a valid urn.",
+  resourceinstance: nonEmptyString,
+  alternativesubject: nonEmptyString,
+  data: () => undefined,
+  data_base64: (value) =>
+    typeof value === 'string' && base64Pattern.test(value) ? undefined : 'must be base64-encoded bytes.',
+};
+
+const extensionValue: AttributeCheck = (value) =>
+  typeof value === 'string' ||
+  typeof value === 'boolean' ||
+  (typeof value === 'number' && Number.isFinite(value))
+    ? undefined
+    : 'must be a string, a number or a boolean.';
+
+/**
+ * Validates one structured-mode CloudEvent (a parsed JSON value) and prepares it for storage.
+ * Every problem is reported, each naming its attribute (prefixed with `fieldPrefix`, e.g. `[3].` in a batch).
+ * @example parseCloudEvent({ specversion: '1.0', id: '1', source: 'urn:x', type: 't', resource: 'urn:altinn:resource:r' })
+ */
+export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidEvent> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          field: fieldPrefix ? fieldPrefix.replace(/\.$/, '') : 'body',
+          message: 'A CloudEvent must be a JSON object.',
+        },
+      ],
+    };
+  }
+  const errors: FieldError[] = [];
+  const event: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (value === null || value === undefined) continue; // null means unset (CloudEvents JSON format §3.1)
+    const check = knownAttributes[name];
+    if (!check && !attributeNamePattern.test(name)) {
+      errors.push({
+        field: fieldPrefix + name,
+        message: `'${name}' is not a valid attribute name: use lower-case letters a-z and digits 0-9 only.`,
+      });
+      continue;
+    }
+    const problem = (check ?? extensionValue)(value);
+    if (problem) {
+      errors.push({
+        field: fieldPrefix + name,
+        message: problem.startsWith("'") ? problem : `'${name}' ${problem}`,
+      });
+      continue;
+    }
+    event[name] = value;
+  }
+  for (const name of requiredAttributes) {
+    if (!(name in event) && !errors.some((e) => e.field === fieldPrefix + name)) {
+      errors.push({
+        field: fieldPrefix + name,
+        message: `CloudEvent is missing required attributes: ${name}`,
+      });
+    }
+  }
+  if (!('resource' in event) && !errors.some((e) => e.field === `${fieldPrefix}resource`)) {
+    errors.push({ field: `${fieldPrefix}resource`, message: "A 'resource' property must be defined." });
+  }
+  if ('data' in event && 'data_base64' in event) {
+    errors.push({
+      field: `${fieldPrefix}data_base64`,
+      message: "'data' and 'data_base64' cannot both be set.",
+    });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+
+  return accepted({
+    id: event.id as string,
+    source: event.source as string,
+    type: event.type as string,
+    resource: event.resource as string,
+    subject: (event.subject as string | undefined) ?? null,
+    alternativesubject: (event.alternativesubject as string | undefined) ?? null,
+    time: typeof event.time === 'string' ? (parseRfc3339(event.time) ?? null) : null,
+    payload: JSON.stringify(event),
+  });
+}
+
+/** @returns the instant as a UTC ISO string (millisecond precision), or `undefined` when not RFC 3339. */
+export function parseRfc3339(text: string): string | undefined {
+  const match = rfc3339Pattern.exec(text);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.map(Number);
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  if ((month ?? 0) < 1 || (month ?? 0) > 12 || (day ?? 0) < 1 || (day ?? 0) > daysInMonth) return undefined;
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 60) return undefined;
+  if (
+    offsetHour !== undefined &&
+    !Number.isNaN(offsetHour) &&
+    (offsetHour > 23 || (offsetMinute ?? 0) > 59)
+  ) {
+    return undefined;
+  }
+  // A leap second (:60) has no place in a JavaScript Date; it is stored as the next second.
+  const instant = Date.parse(text.replace(/:60(?=[.Zz+-])/, ':59'));
+  if (Number.isNaN(instant)) return undefined;
+  return new Date(second === 60 ? instant + 1000 : instant).toISOString();
+}

@@ -1,0 +1,88 @@
+import { type PollCursor, parsePollCursor } from './poll-cursor.js';
+import { isValidResourceUrn } from './resource-urn.js';
+import { parseTextPattern, type TextPattern } from './text-pattern.js';
+import { accepted, type FieldError, type Parsed } from './validation.js';
+
+export const pollPageSize = { default: 50, max: 1000 } as const;
+
+/** The query string of `GET /events` as it arrives (repeatable values may come as arrays). */
+export interface PollParameters {
+  readonly after?: string | undefined;
+  readonly resource?: string | undefined;
+  readonly source?: string | undefined;
+  readonly type?: string | readonly string[] | undefined;
+  readonly subject?: string | undefined;
+  readonly alternativesubject?: string | undefined;
+  readonly size?: string | number | undefined;
+}
+
+/** A validated poll: what to read and from where. */
+export interface PollQuery {
+  readonly cursor: PollCursor;
+  readonly resource: string | undefined;
+  readonly source: TextPattern | undefined;
+  readonly types: readonly TextPattern[];
+  readonly subject: string | undefined;
+  readonly alternativesubject: string | undefined;
+  readonly size: number;
+}
+
+/**
+ * Validates the poll parameters with Altinn's rules and messages. The alternative subject may come in the
+ * `Altinn-AlternativeSubject` header instead of the query, which keeps personal numbers out of URLs.
+ */
+export function parsePollQuery(
+  parameters: PollParameters,
+  alternativeSubjectHeader?: string,
+): Parsed<PollQuery> {
+  const errors: FieldError[] = [];
+  const refuse = (field: string, message: string) => errors.push({ field, message });
+
+  for (const name of ['after', 'resource', 'source', 'subject', 'alternativesubject'] as const) {
+    if (parameters[name] === '') refuse(name, `The '${name}' parameter must not be empty.`);
+  }
+  const after = parameters.after;
+  if (after === undefined) refuse('after', "The 'after' parameter must be defined.");
+
+  const { resource, source, subject } = parameters;
+  if (!resource && !source) refuse('resource', "The 'resource' or 'source' parameter must be defined.");
+  if (resource && !isValidResourceUrn(resource))
+    refuse('resource', "The 'resource' parameter must be a valid urn.");
+
+  const types =
+    parameters.type === undefined
+      ? []
+      : typeof parameters.type === 'string'
+        ? [parameters.type]
+        : parameters.type;
+  if (types.some((type) => type === '')) refuse('type', "The 'type' parameter must not be empty.");
+
+  const alternativesubject = parameters.alternativesubject || alternativeSubjectHeader || undefined;
+  if (subject && alternativesubject) {
+    refuse('subject', "Only one of 'subject' or 'alternativeSubject' can be defined.");
+  }
+
+  const size = parseSize(parameters.size);
+  if (size === undefined) refuse('size', "The 'size' parameter must be an integer.");
+
+  if (errors.length > 0 || after === undefined || size === undefined) return { ok: false, errors };
+  return accepted({
+    cursor: parsePollCursor(after),
+    resource: resource || undefined,
+    source: source ? parseTextPattern(source) : undefined,
+    types: types.map(parseTextPattern),
+    subject: subject || undefined,
+    alternativesubject,
+    size,
+  });
+}
+
+/** Altinn's clamp: below 1 means the default, above the maximum means the maximum. */
+function parseSize(size: string | number | undefined): number | undefined {
+  if (size === undefined || size === '') return pollPageSize.default;
+  const value =
+    typeof size === 'number' ? size : /^-?\d{1,12}$/.test(size.trim()) ? Number(size) : Number.NaN;
+  if (!Number.isInteger(value)) return undefined;
+  if (value < 1) return pollPageSize.default;
+  return Math.min(value, pollPageSize.max);
+}

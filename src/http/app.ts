@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { GroupCommitAppender } from '../store/group-commit.js';
+import type { Store } from '../store/store.js';
+import { installAuthentication } from './auth/authenticate.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import { installErrorHandler } from './error-handler.js';
+import { pollRoute } from './routes/events/poll.js';
+import { publishRoute } from './routes/events/publish.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  readonly store: Store;
+  readonly verifier: TokenVerifier;
+  readonly baseUrl?: string | undefined;
+  readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the HTTP application. It does not listen (`server.ts` does) and does not own the store: closing the
+ * app finishes in-flight commits, then the caller closes the store.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.limits.maxRequestBytes,
+    // Altinn's clients send trailing and doubled slashes (`/events/`, `/subscriptions//12`).
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    return503OnClosing: true,
+    requestIdHeader: 'x-request-id',
+  });
+  installErrorHandler(app);
+  installAuthentication(app, options.verifier);
+
+  // Altinn's clients send `Content-Type: application/json` on bodyless GET, DELETE and POST requests.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(
+        Object.assign(new Error(`The request body is not valid JSON: ${(error as Error).message}`), {
+          statusCode: 400,
+        }),
+      );
+    }
+  });
+
+  const appender = new GroupCommitAppender(options.store);
+  app.addHook('onClose', async () => appender.drain());
+
+  await app.register(healthRoutes, { store: options.store });
+  await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl });
+  await app.register(publishRoute, {
+    appender,
+    maxEventBytes: options.limits.maxEventBytes,
+    maxRequestBytes: options.limits.maxRequestBytes,
+  });
+  return app;
+}

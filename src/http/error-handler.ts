@@ -1,0 +1,80 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpProblem, type ProblemKind, problemBody } from './problems.js';
+
+/** Fastify's own errors, by code, as problems. */
+const fastifyErrorKinds: Record<string, ProblemKind> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payloadTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalidRequest',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalidRequest',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalidRequest',
+};
+
+const kindsByStatus: Record<number, ProblemKind> = {
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  413: 'payloadTooLarge',
+  415: 'unsupportedMediaType',
+};
+
+/**
+ * Every error leaves Herald as problem details (`application/problem+json`). Client errors explain themselves;
+ * anything unexpected is logged and answered 500 without internals.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof HttpProblem) {
+      for (const [name, value] of Object.entries(error.extras.headers ?? {})) reply.header(name, value);
+      return sendProblem(reply, error.kind, error.detail, request.id, error.extras.errors);
+    }
+    if (error.validation) {
+      const errors = error.validation.map((issue) => ({
+        field:
+          issue.instancePath.replace(/^\//, '').replace(/\//g, '.') ||
+          String(issue.params.missingProperty ?? ''),
+        message: `${error.validationContext ?? 'request'}${issue.instancePath.replace(/\//g, '.')} ${issue.message ?? 'is not valid'}.`,
+      }));
+      return sendProblem(
+        reply,
+        error.validationContext === 'querystring' ? 'invalidQuery' : 'invalidRequest',
+        errors[0]?.message ?? 'Invalid request.',
+        request.id,
+        errors,
+      );
+    }
+    const status = error.statusCode ?? 500;
+    const kind = fastifyErrorKinds[error.code] ?? kindsByStatus[status];
+    if (kind) return sendProblem(reply, kind, error.message, request.id);
+    if (status >= 400 && status < 500) return sendProblem(reply, 'invalidRequest', error.message, request.id);
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(
+      reply,
+      'internalError',
+      'Herald could not complete the request. It has been logged.',
+      request.id,
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      'notFound',
+      `There is no ${request.method} ${request.url.split('?')[0]} here.`,
+      request.id,
+    ),
+  );
+}
+
+export function sendProblem(
+  reply: FastifyReply,
+  kind: ProblemKind,
+  detail: string,
+  traceId: string,
+  errors?: Parameters<typeof problemBody>[3],
+) {
+  const body = problemBody(kind, detail, traceId, errors);
+  return reply
+    .code(body.status as number)
+    .type('application/problem+json; charset=utf-8')
+    .send(body);
+}

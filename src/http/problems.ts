@@ -1,0 +1,91 @@
+import type { FieldError } from '../domain/validation.js';
+
+/**
+ * The catalog of problems Herald answers with (RFC 9457). Each has a stable `code` that clients may match on;
+ * `docs/problems.md` lists them. Details carry Altinn's wording where Altinn has one.
+ */
+export const problemCatalog = {
+  invalidEvent: {
+    status: 400,
+    code: 'events:invalidEvent',
+    title: 'One or more validation errors occurred.',
+  },
+  invalidRequest: { status: 400, code: 'events:invalidRequest', title: 'The request is not valid.' },
+  invalidQuery: {
+    status: 400,
+    code: 'events:invalidQuery',
+    title: 'One or more query parameters are not valid.',
+  },
+  unknownCursor: { status: 400, code: 'events:unknownCursor', title: "The 'after' cursor is not known." },
+  unauthenticated: { status: 401, code: 'events:unauthenticated', title: 'Authentication is required.' },
+  forbidden: { status: 403, code: 'events:forbidden', title: 'Not allowed.' },
+  notFound: { status: 404, code: 'events:notFound', title: 'Not found.' },
+  methodNotAllowed: { status: 405, code: 'events:methodNotAllowed', title: 'Method not allowed.' },
+  payloadTooLarge: { status: 413, code: 'events:payloadTooLarge', title: 'The request is too large.' },
+  unsupportedMediaType: {
+    status: 415,
+    code: 'events:unsupportedMediaType',
+    title: 'Unsupported media type.',
+  },
+  internalError: { status: 500, code: 'events:internalError', title: 'Internal error.' },
+  storeUnavailable: {
+    status: 503,
+    code: 'events:storeUnavailable',
+    title: 'The event store is unavailable.',
+  },
+} as const;
+
+export type ProblemKind = keyof typeof problemCatalog;
+
+/** The one error type routes throw; the error handler turns it into problem details. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly extras: {
+      readonly errors?: readonly FieldError[];
+      readonly headers?: Record<string, string>;
+    } = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+    this.status = problemCatalog[kind].status;
+  }
+}
+
+/** The problem-details body; `errors` groups messages by the field they concern. */
+export function problemBody(
+  kind: ProblemKind,
+  detail: string,
+  traceId: string,
+  errors?: readonly FieldError[],
+) {
+  const { status, code, title } = problemCatalog[kind];
+  const body: Record<string, unknown> = {
+    type: `urn:herald:problem:${code.split(':')[1]}`,
+    title,
+    status,
+    detail,
+    code,
+    traceId,
+  };
+  if (errors && errors.length > 0) {
+    const grouped: Record<string, string[]> = {};
+    for (const { field, message } of errors) {
+      const messages = grouped[field] ?? [];
+      messages.push(message);
+      grouped[field] = messages;
+    }
+    body.errors = grouped;
+  }
+  return body;
+}
+
+/** Refuses a request for invalid input, naming each field at fault; the first message becomes the detail. */
+export function invalid(
+  kind: 'invalidEvent' | 'invalidQuery' | 'invalidRequest',
+  errors: readonly FieldError[],
+) {
+  return new HttpProblem(kind, errors[0]?.message ?? problemCatalog[kind].title, { errors });
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { scopes } from '../../../domain/identity.js';
+import type { PollCursor } from '../../../domain/poll-cursor.js';
+import { type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
+import type { Store } from '../../../store/store.js';
+import { callerOf } from '../../auth/authenticate.js';
+import { nextPollUrl } from '../../next-link.js';
+import { HttpProblem, invalid } from '../../problems.js';
+
+export interface PollRouteOptions {
+  readonly store: Store;
+  readonly baseUrl: string | undefined;
+}
+
+const pollPath = '/events/api/v1/events';
+
+const PollQueryString = Type.Object({
+  after: Type.Optional(
+    Type.String({
+      description: "The id of the last event processed, '0' for the start, or a next-link position.",
+    }),
+  ),
+  resource: Type.Optional(Type.String({ description: 'Resource URN the events concern.' })),
+  source: Type.Optional(Type.String({ description: "Event source; '%' matches any run of characters." })),
+  type: Type.Optional(
+    Type.Array(Type.String(), { description: "Event types (repeatable); '%' is a wildcard." }),
+  ),
+  subject: Type.Optional(Type.String()),
+  alternativesubject: Type.Optional(Type.String()),
+  size: Type.Optional(Type.String({ description: 'Page size, 1 to 1000; default 50.' })),
+});
+
+/**
+ * `GET /events`: one page of the log in commit order, with a `next` link that always advances past what
+ * was read. An `after` Herald does not know is refused, never replayed from the start.
+ */
+export async function pollRoute(app: FastifyInstance, options: PollRouteOptions): Promise<void> {
+  const { store } = options;
+  app.get(
+    pollPath,
+    {
+      config: { scopes: [scopes.subscribe] },
+      schema: { querystring: PollQueryString },
+    },
+    async (request, reply) => {
+      callerOf(request);
+      const query = request.query as Record<string, unknown>;
+      const parsed = parsePollQuery(query, headerText(request, 'altinn-alternativesubject'));
+      if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
+      const poll = parsed.value;
+
+      const afterSeq = await resolveCursor(store, poll.cursor, poll);
+      const events = await store.readEvents({ afterSeq, ...poll, limit: poll.size });
+      if (events.length === 0 && poll.cursor.kind === 'position' && afterSeq > (await store.headPosition())) {
+        throw new HttpProblem(
+          'unknownCursor',
+          `Position ${afterSeq} is beyond the end of the log: pass 0 to start over.`,
+        );
+      }
+      const next = nextPollUrl(
+        options.baseUrl ?? `${request.protocol}://${request.host}`,
+        pollPath,
+        query,
+        events.at(-1)?.seq ?? afterSeq,
+      );
+      return reply
+        .header('next', next)
+        .header('link', `<${next}>; rel="next"`)
+        .type('application/cloudevents-batch+json; charset=utf-8')
+        .send(`[${events.map((e) => e.payload).join(',')}]`);
+    },
+  );
+}
+
+/** Turns `after` into a log position. An event id is looked up within the poll's source, if it names one. */
+async function resolveCursor(store: Store, cursor: PollCursor, poll: PollQuery): Promise<number> {
+  if (cursor.kind === 'start') return 0;
+  if (cursor.kind === 'position') return cursor.seq;
+  const source = poll.source?.kind === 'exact' ? poll.source.value : undefined;
+  const seq = await store.findEventPosition(cursor.id, source);
+  if (seq === undefined) {
+    throw new HttpProblem(
+      'unknownCursor',
+      "No event with the id given in 'after' is known. Pass 0 to read from the start, or follow the 'next' link of your last poll.",
+    );
+  }
+  return seq;
+}
+
+function headerText(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { hasCeHeaders } from '../../../domain/binary-event.js';
+import { scopes } from '../../../domain/identity.js';
+import { parseMediaType } from '../../../domain/media-type.js';
+import { choosePublishMode } from '../../../domain/publish-mode.js';
+import { readPublishRequest } from '../../../domain/publish-request.js';
+import type { GroupCommitAppender } from '../../../store/group-commit.js';
+import { HttpProblem, invalid } from '../../problems.js';
+
+export interface PublishRouteOptions {
+  readonly appender: GroupCommitAppender;
+  readonly maxEventBytes: number;
+  readonly maxRequestBytes: number;
+}
+
+/**
+ * `POST /events`: stores one event (structured or binary mode) or a batch, and answers 200 only once the
+ * transaction holding them has committed.
+ */
+export async function publishRoute(app: FastifyInstance, options: PublishRouteOptions): Promise<void> {
+  // The body is read raw: the content mode, not Fastify's parsers, decides how to read it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: options.maxRequestBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post(
+    '/events/api/v1/events',
+    {
+      config: { scopes: [scopes.publish, scopes.publishAdmin] },
+    },
+    async (request, reply) => {
+      const contentType = request.headers['content-type'];
+      const mediaType = parseMediaType(contentType);
+      const mode = choosePublishMode(mediaType, hasCeHeaders(request.headers));
+      if (!mode) {
+        throw new HttpProblem(
+          'unsupportedMediaType',
+          `Content-Type '${contentType ?? '(none)'}' is not supported. Send application/cloudevents+json (one event), ` +
+            'application/cloudevents-batch+json (a batch), application/json, or ce- headers (binary mode).',
+        );
+      }
+      const parsed = readPublishRequest({
+        mode,
+        headers: request.headers,
+        contentType,
+        mediaType,
+        body: request.body as Buffer | undefined,
+      });
+      if (!parsed.ok) throw invalid('invalidEvent', parsed.errors);
+
+      parsed.value.forEach((event, index) => {
+        const size = Buffer.byteLength(event.payload);
+        if (size > options.maxEventBytes) {
+          const which = mode === 'batch' ? `Event [${index}]` : 'The event';
+          throw new HttpProblem(
+            'payloadTooLarge',
+            `${which} is ${size} bytes; the limit is ${options.maxEventBytes} bytes per event.`,
+          );
+        }
+      });
+
+      try {
+        await options.appender.append(parsed.value);
+      } catch (error) {
+        request.log.error({ err: error }, 'publish commit failed');
+        throw new HttpProblem(
+          'storeUnavailable',
+          'The events could not be stored. Retry: publishing is idempotent on source and id.',
+          { headers: { 'retry-after': '1' } },
+        );
+      }
+      return reply.code(200).send();
+    },
+  );
+}

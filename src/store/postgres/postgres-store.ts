@@ -1,0 +1,177 @@
+import pg from 'pg';
+import type { ValidEvent } from '../../domain/cloudevent.js';
+import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
+import { latestVersion, readMigrations } from '../migration-files.js';
+import { type LoggedEvent, type LogQuery, SchemaTooNewError, type Store } from '../store.js';
+
+/** Advisory lock keys: one serializes appends (so seq order is commit order), one serializes migrations. */
+const appendLockKey = 4_841_001;
+const migrationLockKey = 4_841_002;
+
+const postgresDialect: SqlDialect = {
+  payloadColumn: 'payload::text AS payload',
+  placeholder: (position) => `$${position}`,
+  wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
+  wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
+};
+
+export interface PostgresStoreOptions {
+  readonly connectionString: string;
+  readonly maxConnections?: number;
+  /** Runs inside the append transaction just before COMMIT. Tests use it to hold a transaction open. */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
+/**
+ * The PostgreSQL engine: several Herald processes may share one database. Appends take a transaction-level
+ * advisory lock before drawing sequence numbers, so numbers are committed in order and a poller that has
+ * passed a position can never find an older one committing behind it.
+ */
+export class PostgresStore implements Store {
+  readonly engine = 'postgres';
+  readonly capabilities = { concurrentWriters: true, skipLocked: true, listenNotify: true } as const;
+  private readonly statementNames = new Map<string, string>();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresStoreOptions,
+  ) {}
+
+  /** Connects and brings the schema up to date. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      // Fail fast while the database is unreachable: a publish answers 503 instead of hanging.
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle connection dropped by a database restart must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    try {
+      await migratePostgres(pool);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresStore(pool, options);
+  }
+
+  async appendEvents(events: readonly ValidEvent[]): Promise<boolean[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
+      const { rows } = await client.query<{ source: string; id: string }>(
+        `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, payload)
+         SELECT id, source, type, resource, subject, alternativesubject, time, payload::json
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+           WITH ORDINALITY AS e(id, source, type, resource, subject, alternativesubject, time, payload, n)
+         ORDER BY n
+         ON CONFLICT (source, id) DO NOTHING
+         RETURNING source, id`,
+        [
+          events.map((e) => e.id),
+          events.map((e) => e.source),
+          events.map((e) => e.type),
+          events.map((e) => e.resource),
+          events.map((e) => e.subject),
+          events.map((e) => e.alternativesubject),
+          events.map((e) => e.time),
+          events.map((e) => e.payload),
+        ],
+      );
+      await this.options.beforeCommit?.();
+      await client.query('COMMIT');
+      const inserted = new Set(rows.map((row) => `${row.source}\n${row.id}`));
+      // Within one batch only the first of two equal (source, id) events is new.
+      return events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
+    const { sql, parameters } = buildLogQuery(query, postgresDialect);
+    const { rows } = await this.pool.query<{ seq: string; payload: string }>({
+      name: this.statementName(sql),
+      text: sql,
+      values: parameters,
+    });
+    return rows.map((row) => ({ seq: Number(row.seq), payload: row.payload }));
+  }
+
+  async findEventPosition(id: string, source?: string): Promise<number | undefined> {
+    const { rows } =
+      source === undefined
+        ? await this.pool.query<{ seq: string | null }>('SELECT min(seq) AS seq FROM events WHERE id = $1', [
+            id,
+          ])
+        : await this.pool.query<{ seq: string | null }>(
+            'SELECT seq FROM events WHERE source = $1 AND id = $2',
+            [source, id],
+          );
+    const seq = rows[0]?.seq;
+    return seq === null || seq === undefined ? undefined : Number(seq);
+  }
+
+  async headPosition(): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM events');
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Named statements are prepared once per connection and reused by every later page read. */
+  private statementName(sql: string): string {
+    let name = this.statementNames.get(sql);
+    if (!name) {
+      name = `herald_log_${this.statementNames.size + 1}`;
+      if (this.statementNames.size < 256) this.statementNames.set(sql, name);
+      else return '';
+    }
+    return name;
+  }
+}
+
+/** Applies missing migrations, each in its own transaction, with one process migrating at a time. */
+async function migratePostgres(pool: pg.Pool): Promise<void> {
+  const migrations = readMigrations('postgres');
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
+    await client.query(`CREATE TABLE IF NOT EXISTS herald_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ v: number | null }>(
+      'SELECT max(version) AS v FROM herald_migrations',
+    );
+    const current = rows[0]?.v ?? 0;
+    if (current > latestVersion(migrations)) throw new SchemaTooNewError(current, latestVersion(migrations));
+    for (const migration of migrations.filter((m) => m.version > current)) {
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO herald_migrations (version, name) VALUES ($1, $2)', [
+          migration.version,
+          migration.name,
+        ]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]).catch(() => {});
+    client.release();
+  }
+}

@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ValidEvent } from '../../domain/cloudevent.js';
+import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
+import { latestVersion, readMigrations } from '../migration-files.js';
+import { type LoggedEvent, type LogQuery, SchemaTooNewError, type Store } from '../store.js';
+
+const maxCachedStatements = 256;
+
+/** GLOB, not LIKE: SQLite's LIKE ignores case, and only `%` may be a wildcard in Herald's filters. */
+const sqliteDialect: SqlDialect = {
+  payloadColumn: 'payload',
+  placeholder: () => '?',
+  wildcardCondition: (column, parameter) => `${column} GLOB ${parameter}`,
+  wildcardParameter: (parts) => parts.map((part) => part.replace(/[*?[]/g, (c) => `[${c}]`)).join('*'),
+};
+
+/**
+ * The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is on disk before
+ * Herald answers. better-sqlite3 is synchronous; one connection serves reads and the single writer.
+ */
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite';
+  readonly capabilities = { concurrentWriters: false, skipLocked: false, listenNotify: false } as const;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly insertEvent: Database.Statement;
+  private readonly appendInTransaction: (events: readonly ValidEvent[]) => boolean[];
+
+  private constructor(private readonly db: Database.Database) {
+    this.insertEvent = db.prepare(
+      `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, registered_at, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`,
+    );
+    this.appendInTransaction = db.transaction((events: readonly ValidEvent[]) => {
+      const now = Date.now();
+      return events.map(
+        (e) =>
+          this.insertEvent.run(
+            e.id,
+            e.source,
+            e.type,
+            e.resource,
+            e.subject,
+            e.alternativesubject,
+            e.time,
+            now,
+            e.payload,
+          ).changes === 1,
+      );
+    });
+  }
+
+  /** Opens (creating if need be) the database file and brings its schema up to date. */
+  static open(path: string): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      migrateSqlite(db);
+      return new SqliteStore(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async appendEvents(events: readonly ValidEvent[]): Promise<boolean[]> {
+    return this.appendInTransaction(events);
+  }
+
+  async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
+    const { sql, parameters } = buildLogQuery(query, sqliteDialect);
+    return this.statement(sql).all(...parameters) as LoggedEvent[];
+  }
+
+  async findEventPosition(id: string, source?: string): Promise<number | undefined> {
+    const row = (
+      source === undefined
+        ? this.statement('SELECT min(seq) AS seq FROM events WHERE id = ?').get(id)
+        : this.statement('SELECT seq FROM events WHERE source = ? AND id = ?').get(source, id)
+    ) as { seq: number | null } | undefined;
+    return row?.seq ?? undefined;
+  }
+
+  async headPosition(): Promise<number> {
+    const row = this.statement('SELECT max(seq) AS seq FROM events').get() as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    this.statement('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Prepared statements are cached by their text: each filter combination is prepared once. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // Bounded: repeated `type` parameters could otherwise grow the cache without limit.
+      if (this.statements.size >= maxCachedStatements) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** Applies every migration the database lacks, each in its own transaction. */
+function migrateSqlite(db: Database.Database): void {
+  const migrations = readMigrations('sqlite');
+  db.exec(`CREATE TABLE IF NOT EXISTS herald_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const current =
+    (db.prepare('SELECT max(version) AS v FROM herald_migrations').get() as { v: number | null }).v ?? 0;
+  if (current > latestVersion(migrations)) throw new SchemaTooNewError(current, latestVersion(migrations));
+  const record = db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations.filter((m) => m.version > current)) {
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }).immediate();
+  }
+}

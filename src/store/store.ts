@@ -1,0 +1,64 @@
+import type { ValidEvent } from '../domain/cloudevent.js';
+import type { TextPattern } from '../domain/text-pattern.js';
+
+/** What differs between engines, declared once so callers never test the engine's name. */
+export interface StoreCapabilities {
+  /** Several processes may write at once (PostgreSQL); SQLite has one writer. */
+  readonly concurrentWriters: boolean;
+  /** Rows can be leased with `FOR UPDATE SKIP LOCKED`. */
+  readonly skipLocked: boolean;
+  /** Processes can notify each other through the database (LISTEN/NOTIFY). */
+  readonly listenNotify: boolean;
+}
+
+/** A stored event as the log returns it. */
+export interface LoggedEvent {
+  /** Position in the log: commit order, gaps allowed. */
+  readonly seq: number;
+  /** The structured CloudEvent as JSON text, exactly as it was stored. */
+  readonly payload: string;
+}
+
+/** One read of the log: events after `afterSeq` that pass every given filter, in commit order. */
+export interface LogQuery {
+  readonly afterSeq: number;
+  readonly resource?: string | undefined;
+  readonly source?: TextPattern | undefined;
+  readonly types?: readonly TextPattern[] | undefined;
+  readonly subject?: string | undefined;
+  readonly alternativesubject?: string | undefined;
+  readonly limit: number;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly capabilities: StoreCapabilities;
+  /**
+   * Stores events in one transaction, idempotently on (`source`, `id`), and resolves once it has committed.
+   * @returns for each event, whether it was new (`false`: an event with its source and id was already stored).
+   */
+  appendEvents(events: readonly ValidEvent[]): Promise<boolean[]>;
+  /** Reads one page of the log. */
+  readEvents(query: LogQuery): Promise<LoggedEvent[]>;
+  /**
+   * The position of the event with this id (and source, when given). Ids are unique only per source, so
+   * without one the earliest such event wins: a replay of a few events, never a skip.
+   */
+  findEventPosition(id: string, source?: string): Promise<number | undefined>;
+  /** The position of the newest committed event, 0 for an empty log. */
+  headPosition(): Promise<number>;
+  /** Throws unless the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Raised when the database holds a schema newer than this Herald knows. */
+export class SchemaTooNewError extends Error {
+  constructor(databaseVersion: number, codeVersion: number) {
+    super(
+      `The database schema is at version ${databaseVersion}, but this Herald knows versions up to ${codeVersion}. ` +
+        'Run a Herald at least as new as the one that migrated this database, or point HERALD_DATABASE elsewhere.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
