@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
+import { GroupCommitAppender, maxEventsPerCommit } from '../../src/store/group-commit.js';
+import type { Store } from '../../src/store/store.js';
+import { engines, type TestDatabase } from '../support/engines.js';
+import { sampleEvent } from '../support/test-app.js';
+
+function event(id: string): ValidEvent {
+  const parsed = parseCloudEvent(sampleEvent({ id }));
+  if (!parsed.ok) throw new Error('invalid sample');
+  return parsed.value;
+}
+
+/** The real store, with each commit's size recorded and chosen commits made to fail. */
+function observed(store: Store, failCommits: ReadonlySet<number> = new Set()) {
+  const commits: number[] = [];
+  const wrapper: Store = Object.create(store);
+  wrapper.appendEvents = async (events) => {
+    commits.push(events.length);
+    if (failCommits.has(commits.length)) throw new Error('injected commit failure');
+    return store.appendEvents(events);
+  };
+  return { store: wrapper, commits };
+}
+
+describe.each(engines)('Group commit on $name', (engine) => {
+  let db: TestDatabase;
+  let store: Store;
+  beforeEach(async (context) => {
+    if (!engine.available) return context.skip();
+    db = await engine.create();
+    store = await db.open();
+  });
+  afterEach(async () => {
+    await db?.destroy();
+  });
+
+  it('writes concurrent publishes together and answers each with its own outcome', async () => {
+    const { store: counted, commits } = observed(store);
+    const appender = new GroupCommitAppender(counted);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => appender.append([event(`e${i}`), event(i % 2 === 0 ? `e${i}` : `f${i}`)])),
+    );
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(100);
+    expect(commits.length).toBeLessThan(50);
+    results.forEach((stored, i) => expect(stored).toEqual(i % 2 === 0 ? [true, false] : [true, true]));
+    expect(await store.readEvents({ afterSeq: 0, limit: 1000 })).toHaveLength(75);
+  });
+
+  it('fails only the requests of a failed commit; the next commit succeeds', async () => {
+    const { store: flaky, commits } = observed(store, new Set([1]));
+    const appender = new GroupCommitAppender(flaky);
+    const first = Promise.allSettled([appender.append([event('lost-1')]), appender.append([event('lost-2')])]);
+    await appender.drain();
+    const later = await appender.append([event('kept')]);
+    expect((await first).map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(later).toEqual([true]);
+    expect(commits).toEqual([2, 1]);
+    const stored = await store.readEvents({ afterSeq: 0, limit: 10 });
+    expect(stored.map((row) => JSON.parse(row.payload).id)).toEqual(['kept']);
+  });
+
+  it('caps a commit at the batch limit but never splits one request', async () => {
+    const { store: counted, commits } = observed(store);
+    const appender = new GroupCommitAppender(counted);
+    const big = Array.from({ length: maxEventsPerCommit + 5 }, (_, i) => event(`big${i}`));
+    await Promise.all([appender.append(big), appender.append([event('small')])]);
+    expect(commits).toEqual([maxEventsPerCommit + 5, 1]);
+  });
+});
