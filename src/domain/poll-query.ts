@@ -1,5 +1,6 @@
 import { type PollCursor, parsePollCursor } from './poll-cursor.js';
 import { isValidResourceUrn } from './resource-urn.js';
+import { parseSourceFilter, type SourceFilter } from './source-filter.js';
 import { parseTextPattern, type TextPattern } from './text-pattern.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
@@ -20,7 +21,7 @@ export interface PollParameters {
 export interface PollQuery {
   readonly cursor: PollCursor;
   readonly resource: string | undefined;
-  readonly source: TextPattern | undefined;
+  readonly source: SourceFilter | undefined;
   readonly types: readonly TextPattern[];
   readonly subject: string | undefined;
   readonly alternativesubject: string | undefined;
@@ -69,7 +70,7 @@ export function parsePollQuery(
   return accepted({
     cursor: parsePollCursor(after),
     resource: resource || undefined,
-    source: source ? parseTextPattern(source) : undefined,
+    source: source ? parseSourceFilter(source) : undefined,
     types: types.map(parseTextPattern),
     subject: subject || undefined,
     alternativesubject,

@@ -30,7 +30,14 @@ export function buildLogQuery(query: LogQuery, dialect: SqlDialect): { sql: stri
       : dialect.wildcardCondition(column, bind(dialect.wildcardParameter(pattern.parts)));
 
   if (query.resource !== undefined) conditions.push(`resource = ${bind(query.resource)}`);
-  if (query.source !== undefined) conditions.push(matchPattern('source', query.source));
+  const source = query.source;
+  if (source?.kind === 'wildcard') conditions.push(matchPattern('source', source));
+  if (source?.kind === 'tree') {
+    // Bound in the order they appear: SQLite's `?` placeholders are positional.
+    const exact = `source = ${bind(source.uri)}`;
+    const below = dialect.wildcardCondition('source', bind(dialect.wildcardParameter([source.below, ''])));
+    conditions.push(`(${exact} OR ${below})`);
+  }
   if (query.types && query.types.length > 0) {
     conditions.push(`(${query.types.map((type) => matchPattern('type', type)).join(' OR ')})`);
   }

@@ -1,4 +1,5 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
+import type { SourceFilter } from '../domain/source-filter.js';
 import type { TextPattern } from '../domain/text-pattern.js';
 
 /** What differs between engines, declared once so callers never test the engine's name. */
@@ -23,7 +24,7 @@ export interface LoggedEvent {
 export interface LogQuery {
   readonly afterSeq: number;
   readonly resource?: string | undefined;
-  readonly source?: TextPattern | undefined;
+  readonly source?: SourceFilter | undefined;
   readonly types?: readonly TextPattern[] | undefined;
   readonly subject?: string | undefined;
   readonly alternativesubject?: string | undefined;

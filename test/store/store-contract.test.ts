@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
+import { parseSourceFilter } from '../../src/domain/source-filter.js';
 import { parseTextPattern } from '../../src/domain/text-pattern.js';
 import type { Store } from '../../src/store/store.js';
 import { engines, type TestDatabase } from '../support/engines.js';
@@ -72,15 +73,18 @@ describe.each(engines)('Store contract on $name', (engine) => {
     expect(await read({ types: [parseTextPattern('t.%')], resource: 'urn:altinn:resource:b' })).toEqual(['2']);
   });
 
-  it('matches sources exactly or with % wildcards, where _ * ? and [ are literal characters', async () => {
+  it('matches a source URI and the paths below it, or % wildcards, where _ * ? and [ are literal', async () => {
     await store.appendEvents([
       event({ id: '1', source: 'https://x.no/ttd/app_1/instances/1' }),
       event({ id: '2', source: 'https://x.no/ttd/appX1/instances/2' }),
       event({ id: '3', source: 'https://x.no/ttd/a*[?]b/3' }),
       event({ id: '4', source: 'https://X.NO/ttd/app_1/instances/4' }),
     ]);
-    const read = (source: string) => store.readEvents({ afterSeq: 0, limit: 10, source: parseTextPattern(source) }).then(ids);
+    const read = (source: string) => store.readEvents({ afterSeq: 0, limit: 10, source: parseSourceFilter(source) }).then(ids);
     expect(await read('https://x.no/ttd/app_1/instances/1')).toEqual(['1']);
+    expect(await read('https://x.no/ttd/app_1')).toEqual(['1']);
+    expect(await read('https://x.no/ttd/app_')).toEqual([]);
+    expect(await read('https://x.no/ttd/')).toEqual(['1', '2', '3']);
     expect(await read('https://x.no/ttd/app_1/%')).toEqual(['1']);
     expect(await read('https://x.no/%')).toEqual(['1', '2', '3']);
     expect(await read('%/instances/%')).toEqual(['1', '2', '4']);

@@ -77,8 +77,11 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
 async function resolveCursor(store: Store, cursor: PollCursor, poll: PollQuery): Promise<number> {
   if (cursor.kind === 'start') return 0;
   if (cursor.kind === 'position') return cursor.seq;
-  const source = poll.source?.kind === 'exact' ? poll.source.value : undefined;
-  const seq = await store.findEventPosition(cursor.id, source);
+  // Ids are unique per source: prefer the event from the source the poll names, if it names one.
+  const source = poll.source?.kind === 'tree' ? poll.source.uri : undefined;
+  const seq =
+    (source === undefined ? undefined : await store.findEventPosition(cursor.id, source)) ??
+    (await store.findEventPosition(cursor.id));
   if (seq === undefined) {
     throw new HttpProblem(
       'unknownCursor',
