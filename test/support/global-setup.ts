@@ -1,0 +1,40 @@
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The PostgreSQL the tests may create databases on, or null when none answers. */
+    postgresUrl: string | null;
+  }
+}
+
+const banner = (lines: string[]) => {
+  const rule = '!'.repeat(78);
+  console.warn(`\n${rule}\n${lines.map((l) => `!!  ${l}`).join('\n')}\n${rule}\n`);
+};
+
+/** Checks once whether PostgreSQL answers; its tests are skipped, loudly, when it does not. */
+export default async function setup(project: TestProject) {
+  const url = process.env.HERALD_TEST_POSTGRES_URL || defaultPostgresUrl;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  let reachable = false;
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    reachable = true;
+  } catch (error) {
+    banner([
+      `PostgreSQL is NOT reachable at ${url}: ${(error as Error).message}`,
+      'Every PostgreSQL test is SKIPPED. They have NOT passed.',
+      'Start PostgreSQL or set HERALD_TEST_POSTGRES_URL, then run npm test again.',
+    ]);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  project.provide('postgresUrl', reachable ? url : null);
+  return () => {
+    if (!reachable) banner(['Reminder: the PostgreSQL tests were SKIPPED (no PostgreSQL reachable).']);
+  };
+}
