@@ -1,0 +1,75 @@
+import { expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.js';
+import { createTokenVerifier } from '../../src/http/auth/token-verifier.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachEngine } from '../support/engines.js';
+import { createTestApp, sampleEvent } from '../support/test-app.js';
+import { testSecret, testToken } from '../support/tokens.js';
+
+describeEachEngine('Health, readiness and store failures on $name', (engine) => {
+  it('reports health always, and readiness only while the store answers', async () => {
+    const t = await createTestApp(engine);
+    try {
+      expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
+      const ready = await t.app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready', engine: engine.name });
+
+      await t.store.close();
+      const notReady = await t.app.inject({ method: 'GET', url: '/ready' });
+      expect(notReady.statusCode).toBe(503);
+      expect(notReady.json()).toMatchObject({ code: 'events:storeUnavailable' });
+      expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 503 with Retry-After to the requests of a failed commit, stores none of them, and recovers', async () => {
+    const db = await engine.create();
+    const real = await db.open();
+    let failNext = true;
+    const flaky: Store = Object.create(real);
+    flaky.appendEvents = async (events) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('injected: disk unavailable');
+      }
+      return real.appendEvents(events);
+    };
+    const app = await buildApp({
+      store: flaky,
+      verifier: createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
+      limits: { maxEventBytes: 1024 * 256, maxRequestBytes: 1024 * 1024 },
+    });
+    const headers = {
+      authorization: `Bearer ${await testToken()}`,
+      'content-type': 'application/cloudevents+json',
+    };
+    try {
+      const failed = await app.inject({
+        method: 'POST',
+        url: '/events/api/v1/events',
+        headers,
+        payload: sampleEvent({ id: 'first' }),
+      });
+      expect(failed.statusCode).toBe(503);
+      expect(failed.headers['retry-after']).toBe('1');
+      expect(failed.json()).toMatchObject({ status: 503, code: 'events:storeUnavailable' });
+      expect(failed.body).not.toContain('injected');
+
+      const retried = await app.inject({
+        method: 'POST',
+        url: '/events/api/v1/events',
+        headers,
+        payload: sampleEvent({ id: 'second' }),
+      });
+      expect(retried.statusCode).toBe(200);
+      const stored = await real.readEvents({ afterSeq: 0, limit: 10 });
+      expect(stored.map((row) => JSON.parse(row.payload).id)).toEqual(['second']);
+    } finally {
+      await app.close();
+      await db.destroy();
+    }
+  });
+});
