@@ -57,7 +57,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const problems: string[] = [];
   const read = (name: keyof typeof defaults) => nonEmpty(env[name]) ?? defaults[name];
 
-  const port = Number(read('PORT'));
+  // Digits only: Number() would also take '0x50' or '8e3' and listen somewhere nobody asked for.
+  const port = /^\d+$/.test(read('PORT')) ? Number(read('PORT')) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     problems.push(`PORT must be a port number, not '${env.PORT}'.`);
 

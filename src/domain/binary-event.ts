@@ -1,5 +1,5 @@
 import { parseCloudEvent, type ValidEvent } from './cloudevent.js';
-import { isJsonMediaType, isTextMediaType, type MediaType } from './media-type.js';
+import { isJsonMediaType, isTextMediaType, isUtf8, type MediaType } from './media-type.js';
 import type { FieldError, Parsed } from './validation.js';
 
 const cePrefix = 'ce-';
@@ -13,7 +13,7 @@ export function hasCeHeaders(headers: Readonly<Record<string, unknown>>): boolea
 /**
  * Reads a binary-mode CloudEvent (HTTP binding 1.0.2 §3.1): attributes from `ce-` headers, percent-decoded
  * once; `Content-Type` becomes `datacontenttype`; the body is the data, kept as JSON for JSON media types,
- * as a string for text, and as `data_base64` for anything else.
+ * as a string for UTF-8 text, and as `data_base64` for anything else.
  */
 export function parseBinaryEvent(
   headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -47,7 +47,8 @@ export function parseBinaryEvent(
           message: `The body is not valid JSON, as its media type '${essence}' says.`,
         });
       }
-    } else if (isTextMediaType(essence) && isValidUtf8(body)) {
+    } else if (isTextMediaType(essence) && mediaType && isUtf8(mediaType) && isValidUtf8(body)) {
+      // Text in another charset stays bytes: decoding it as UTF-8 would change what it says.
       event.data = body.toString('utf8');
     } else {
       event.data_base64 = body.toString('base64');
@@ -60,9 +61,11 @@ export function parseBinaryEvent(
   return {
     ok: false,
     errors: parsed.errors.map((e) =>
-      e.field === 'data' || e.field === 'data_base64' || e.field === 'datacontenttype'
+      e.field === 'data' || e.field === 'data_base64'
         ? e
-        : { field: cePrefix + e.field, message: e.message },
+        : e.field === 'datacontenttype' && contentType !== undefined
+          ? { field: 'content-type', message: e.message }
+          : { field: cePrefix + e.field, message: e.message },
     ),
   };
 }

@@ -90,7 +90,8 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
   const event: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {
     if (value === null || value === undefined) continue; // null means unset (CloudEvents JSON format §3.1)
-    const check = knownAttributes[name];
+    // Own properties only: `constructor` or `__proto__` must not find Object.prototype's members.
+    const check = Object.hasOwn(knownAttributes, name) ? knownAttributes[name] : undefined;
     if (!check && !attributeNamePattern.test(name)) {
       errors.push({
         field: fieldPrefix + name,

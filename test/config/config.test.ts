@@ -1,0 +1,211 @@
+import { dirname, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaults, type HeraldConfig, loadConfig } from '../../src/config/config.js';
+
+const secret = 'a-shared-hs256-secret-of-32-bytes!';
+const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----';
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadConfig: defaults', () => {
+  it('runs with no configuration at all: port 8080, every interface, the embedded SQLite store', () => {
+    expect(loadConfig({})).toEqual<HeraldConfig>({
+      port: 8080,
+      host: '0.0.0.0',
+      database: './data/herald.db',
+      dataDir: resolve('data'),
+      baseUrl: undefined,
+      jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
+      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
+      logLevel: 'info',
+    });
+  });
+
+  it('treats blank variables as unset', () => {
+    const blank = Object.fromEntries(
+      [...Object.keys(defaults), 'HERALD_BASE_URL', 'HERALD_JWT_SECRET', 'HERALD_JWT_ISSUER'].map((n) => [
+        n,
+        '  ',
+      ]),
+    );
+    expect(loadConfig(blank)).toEqual(loadConfig({}));
+  });
+
+  it('lists the defaults that .env.example documents', () => {
+    expect(defaults).toEqual({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      HERALD_DATABASE: './data/herald.db',
+      HERALD_MAX_EVENT_SIZE: '256KiB',
+      HERALD_MAX_REQUEST_SIZE: '1MiB',
+      HERALD_LOG_LEVEL: 'info',
+    });
+  });
+});
+
+describe('loadConfig: reading each variable', () => {
+  it('reads PORT, HOST and HERALD_LOG_LEVEL, trimming whitespace', () => {
+    expect(loadConfig({ PORT: ' 3000 ', HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'debug' })).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      logLevel: 'debug',
+    });
+  });
+
+  it('accepts port 0 (any free port) and 65535', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65_535);
+  });
+
+  it('keeps the data folder beside a SQLite file', () => {
+    const config = loadConfig({ HERALD_DATABASE: '/var/lib/herald/events.db' });
+    expect(config.database).toBe('/var/lib/herald/events.db');
+    expect(config.dataDir).toBe(dirname(resolve('/var/lib/herald/events.db')));
+  });
+
+  it.each(['postgres://herald:secret@127.0.0.1:5432/herald', 'postgresql://db.example.com/herald'])(
+    'uses ./data as the data folder with the PostgreSQL URL %s',
+    (database) => {
+      expect(loadConfig({ HERALD_DATABASE: database })).toMatchObject({ database, dataDir: resolve('data') });
+    },
+  );
+
+  it('drops trailing slashes from HERALD_BASE_URL and keeps its path', () => {
+    expect(loadConfig({ HERALD_BASE_URL: 'https://events.example.com//' }).baseUrl).toBe(
+      'https://events.example.com',
+    );
+    expect(loadConfig({ HERALD_BASE_URL: 'http://localhost:8080/herald/' }).baseUrl).toBe(
+      'http://localhost:8080/herald',
+    );
+  });
+
+  it('reads the size limits in bytes, KiB or MiB', () => {
+    expect(loadConfig({ HERALD_MAX_EVENT_SIZE: '1000', HERALD_MAX_REQUEST_SIZE: '2MiB' }).limits).toEqual({
+      maxEventBytes: 1000,
+      maxRequestBytes: 2 * 1024 * 1024,
+    });
+  });
+
+  it('uses a shared secret when HERALD_JWT_SECRET is set, with issuer and audience', () => {
+    expect(
+      loadConfig({
+        HERALD_JWT_SECRET: secret,
+        HERALD_JWT_ISSUER: 'https://login.example.com/',
+        HERALD_JWT_AUDIENCE: 'herald',
+      }).jwt,
+    ).toEqual({ keys: { kind: 'secret', secret }, issuer: 'https://login.example.com/', audience: 'herald' });
+  });
+
+  it('uses a PEM public key, turning escaped \\n into line breaks as .env files write them', () => {
+    const config = loadConfig({ HERALD_JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });
+    expect(config.jwt.keys).toEqual({ kind: 'publicKey', pem });
+  });
+
+  it('uses a JWKS URL', () => {
+    const url = 'https://login.example.com/.well-known/jwks.json';
+    expect(loadConfig({ HERALD_JWKS_URL: url }).jwt.keys).toEqual({ kind: 'jwks', url });
+  });
+
+  it('counts the secret length in bytes, not characters', () => {
+    expect(loadConfig({ HERALD_JWT_SECRET: 'æ'.repeat(16) }).jwt.keys).toEqual({
+      kind: 'secret',
+      secret: 'æ'.repeat(16),
+    });
+    expect(problemsOf({ HERALD_JWT_SECRET: 'æ'.repeat(15) })).toHaveLength(1);
+  });
+
+  it('accepts a secret of exactly 32 bytes', () => {
+    expect(loadConfig({ HERALD_JWT_SECRET: 'x'.repeat(32) }).jwt.keys.kind).toBe('secret');
+  });
+});
+
+describe('loadConfig: every problem named', () => {
+  it.each([
+    [{ PORT: 'eighty' }, "PORT must be a port number, not 'eighty'."],
+    [{ PORT: '65536' }, "PORT must be a port number, not '65536'."],
+    [{ PORT: '-1' }, "PORT must be a port number, not '-1'."],
+    [{ PORT: '80.5' }, "PORT must be a port number, not '80.5'."],
+    [{ PORT: '0x50' }, "PORT must be a port number, not '0x50'."],
+    [{ PORT: '8e3' }, "PORT must be a port number, not '8e3'."],
+    [{ HERALD_DATABASE: 'postgres://[::1/herald' }, 'HERALD_DATABASE is not a valid postgres:// URL.'],
+    [{ HERALD_DATABASE: 'postgres://db:99999/herald' }, 'HERALD_DATABASE is not a valid postgres:// URL.'],
+    [
+      { HERALD_BASE_URL: 'events.example.com' },
+      "HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not 'events.example.com'.",
+    ],
+    [
+      { HERALD_BASE_URL: 'ftp://events.example.com' },
+      "HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not 'ftp://events.example.com'.",
+    ],
+    [
+      { HERALD_BASE_URL: 'https://events example.com' },
+      "HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not 'https://events example.com'.",
+    ],
+    [{ HERALD_MAX_EVENT_SIZE: 'big' }, 'HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.'],
+    [{ HERALD_MAX_EVENT_SIZE: '0' }, 'HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.'],
+    [{ HERALD_MAX_REQUEST_SIZE: '1GiB' }, 'HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.'],
+    [{ HERALD_MAX_REQUEST_SIZE: '1.5MiB' }, 'HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.'],
+    [
+      { HERALD_LOG_LEVEL: 'verbose' },
+      'HERALD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.',
+    ],
+    [
+      { HERALD_LOG_LEVEL: 'INFO' },
+      'HERALD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.',
+    ],
+    [
+      { HERALD_JWT_SECRET: 'short' },
+      'HERALD_JWT_SECRET must be at least 32 bytes long (HS256 needs 256 bits of key).',
+    ],
+    [
+      { HERALD_JWT_PUBLIC_KEY: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE' },
+      'HERALD_JWT_PUBLIC_KEY must hold a PEM public key (-----BEGIN PUBLIC KEY-----).',
+    ],
+    [{ HERALD_JWKS_URL: 'login.example.com/jwks.json' }, 'HERALD_JWKS_URL must be an http(s) URL.'],
+    [
+      { HERALD_JWT_SECRET: secret, HERALD_JWKS_URL: 'https://login.example.com/jwks' },
+      'Set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL.',
+    ],
+    [
+      { HERALD_JWT_PUBLIC_KEY: pem, HERALD_JWKS_URL: 'https://login.example.com/jwks' },
+      'Set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL.',
+    ],
+  ])('refuses %j: %s', (env, problem) => {
+    expect(problemsOf(env)).toEqual([problem]);
+  });
+
+  it('lists every problem at once in a ConfigError, each on its own line', () => {
+    const env = {
+      PORT: 'x',
+      HERALD_BASE_URL: 'nowhere',
+      HERALD_MAX_EVENT_SIZE: 'big',
+      HERALD_JWT_SECRET: 'short',
+    };
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems).toEqual([
+      "PORT must be a port number, not 'x'.",
+      "HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not 'nowhere'.",
+      'HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.',
+      'HERALD_JWT_SECRET must be at least 32 bytes long (HS256 needs 256 bits of key).',
+    ]);
+    expect(error.message).toBe(
+      `Herald's configuration is not valid:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  });
+});
