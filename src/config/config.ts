@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { isPostgresUrl } from '../store/open-store.js';
+import { isPostgresUrl } from '../store/database-url.js';
 import { parseByteSize } from './byte-size.js';
 
 /** Where verification keys come from; `development` means a generated secret in the data folder. */

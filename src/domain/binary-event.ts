@@ -27,6 +27,14 @@ export function parseBinaryEvent(
     const name = rawName.toLowerCase();
     if (!name.startsWith(cePrefix) || rawValue === undefined) continue;
     const attribute = name.slice(cePrefix.length);
+    if (attribute === 'data' || attribute === 'data_base64') {
+      // In binary mode the body is the data; a header claiming to be it would be ignored or contradict it.
+      errors.push({
+        field: rawName,
+        message: `Header '${rawName}' is not allowed: in binary mode the body is the data.`,
+      });
+      continue;
+    }
     const value = Array.isArray(rawValue) ? rawValue.join(',') : rawValue;
     try {
       event[attribute] = decodeURIComponent(value);

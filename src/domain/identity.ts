@@ -24,11 +24,16 @@ export function principalFromClaims(claims: Readonly<Record<string, unknown>>): 
 }
 
 function consumerFromClaims(claims: Readonly<Record<string, unknown>>): string | undefined {
-  const org = claimText(claims.org);
+  // Altinn's own tokens carry the same claims under `urn:altinn:` names.
+  const org = claimText(claims.org) ?? claimText(claims['urn:altinn:org']);
   if (org) return `/org/${org}`;
-  const userId = claimText(claims.userId) ?? claimText(claims.userid);
+  const userId =
+    claimText(claims.userId) ?? claimText(claims.userid) ?? claimText(claims['urn:altinn:userid']);
   if (userId) return `/user/${userId}`;
-  const orgNumber = claimText(claims.orgNumber) ?? maskinportenOrgNumber(claims.consumer);
+  const orgNumber =
+    claimText(claims.orgNumber) ??
+    claimText(claims['urn:altinn:orgNumber']) ??
+    maskinportenOrgNumber(claims.consumer);
   if (orgNumber) return `/organisation/${orgNumber}`;
   return claimText(claims.sub);
 }

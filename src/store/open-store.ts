@@ -1,11 +1,7 @@
+import { isPostgresUrl } from './database-url.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
-
-/** Whether `HERALD_DATABASE` names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(database: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(database);
-}
 
 /**
  * Opens the engine `database` names (a `postgres://` URL, or a SQLite file path) and migrates it.

@@ -212,3 +212,20 @@ describe('parseBinaryEvent: the body is the data', () => {
     ]);
   });
 });
+
+describe('binary mode refuses data headers', () => {
+  it('refuses ce-data and ce-data_base64 headers, naming them, since the body is the data', () => {
+    const headers = {
+      'ce-specversion': '1.0',
+      'ce-id': '1',
+      'ce-source': 'urn:x',
+      'ce-type': 't',
+      'ce-resource': 'urn:altinn:resource:r',
+      'ce-data': '{"a":1}',
+      'ce-data_base64': 'AAAA',
+    };
+    const parsed = parseBinaryEvent(headers, undefined, undefined, undefined);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.errors.map((e) => e.field).sort()).toEqual(['ce-data', 'ce-data_base64']);
+  });
+});

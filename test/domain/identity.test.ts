@@ -104,3 +104,13 @@ describe('hasAnyScope', () => {
     });
   });
 });
+
+describe('Altinn token claim names', () => {
+  it('reads urn:altinn:org, urn:altinn:userid and urn:altinn:orgNumber as Altinn tokens carry them', () => {
+    expect(principalFromClaims({ 'urn:altinn:org': 'ttd' })?.consumer).toBe('/org/ttd');
+    expect(principalFromClaims({ 'urn:altinn:userid': '1337' })?.consumer).toBe('/user/1337');
+    expect(principalFromClaims({ 'urn:altinn:orgNumber': '991825827' })?.consumer).toBe(
+      '/organisation/991825827',
+    );
+  });
+});
