@@ -71,7 +71,9 @@ export function problemBody(
     traceId,
   };
   if (errors && errors.length > 0) {
-    const grouped: Record<string, string[]> = {};
+    // Field names come from the request (attribute names such as `constructor` or `__proto__`), so they
+    // must not reach Object.prototype.
+    const grouped: Record<string, string[]> = Object.create(null);
     for (const { field, message } of errors) {
       const messages = grouped[field] ?? [];
       messages.push(message);

@@ -14,6 +14,7 @@ export interface PollRouteOptions {
 }
 
 const pollPath = '/events/api/v1/events';
+const maxPollTypes = 100;
 
 const PollQueryString = Type.Object({
   after: Type.Optional(
@@ -24,7 +25,11 @@ const PollQueryString = Type.Object({
   resource: Type.Optional(Type.String({ description: 'Resource URN the events concern.' })),
   source: Type.Optional(Type.String({ description: "Event source; '%' matches any run of characters." })),
   type: Type.Optional(
-    Type.Array(Type.String(), { description: "Event types (repeatable); '%' is a wildcard." }),
+    Type.Array(Type.String(), {
+      description: "Event types (repeatable, at most 100); '%' is a wildcard.",
+      // Each type is one condition in the log query; thousands of them overflow SQLite's expression depth.
+      maxItems: maxPollTypes,
+    }),
   ),
   subject: Type.Optional(Type.String()),
   alternativesubject: Type.Optional(Type.String()),

@@ -49,7 +49,12 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
         mediaType,
         body: request.body as Buffer | undefined,
       });
-      if (!parsed.ok) throw invalid('invalidEvent', parsed.errors);
+      if (!parsed.ok) {
+        // A body that cannot be read as the mode requires (empty, not UTF-8, not JSON, not an object or an
+        // array) is a malformed request, not an invalid event: the catalog in docs/problems.md says so.
+        const unreadable = parsed.errors.every((error) => error.field === 'body');
+        throw invalid(unreadable ? 'invalidRequest' : 'invalidEvent', parsed.errors);
+      }
 
       parsed.value.forEach((event, index) => {
         const size = Buffer.byteLength(event.payload);
