@@ -37,7 +37,13 @@ export function parseBinaryEvent(
     }
     const value = Array.isArray(rawValue) ? rawValue.join(',') : rawValue;
     try {
-      event[attribute] = decodeURIComponent(value);
+      // Defined, not assigned: a `ce-__proto__` header must become an attribute (and be refused), not a prototype.
+      Object.defineProperty(event, attribute, {
+        value: decodeURIComponent(value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } catch {
       errors.push({ field: rawName, message: `Header '${rawName}' holds an invalid percent-encoding.` });
     }

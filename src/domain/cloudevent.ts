@@ -1,3 +1,4 @@
+import { hasControlCharacters } from './control-characters.js';
 import { isValidResourceUrn } from './resource-urn.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
@@ -99,7 +100,8 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
       });
       continue;
     }
-    const problem = (check ?? extensionValue)(value);
+    const problem =
+      (check ?? extensionValue)(value) ?? (name === 'data' ? dataProblem(value) : textProblem(value));
     if (problem) {
       errors.push({
         field: fieldPrefix + name,
@@ -140,6 +142,32 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
   });
 }
 
+/** The deepest `data` Herald stores: deeper JSON is almost surely an attack, and costly to serialize. */
+export const maxDataDepth = 100;
+
+/** CloudEvents strings may not hold control characters (1.0.2 §3.2); PostgreSQL text cannot hold U+0000. */
+function textProblem(value: unknown): string | undefined {
+  return typeof value === 'string' && hasControlCharacters(value)
+    ? 'must not contain control characters.'
+    : undefined;
+}
+
+function dataProblem(value: unknown): string | undefined {
+  return exceedsDepth(value, maxDataDepth) ? `is nested more than ${maxDataDepth} levels deep.` : undefined;
+}
+
+/** Measures nesting without recursion, so hostile input cannot overflow the stack. */
+function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** @returns the instant as a UTC ISO string (millisecond precision), or `undefined` when not RFC 3339. */
 export function parseRfc3339(text: string): string | undefined {
   const match = rfc3339Pattern.exec(text);
@@ -158,5 +186,9 @@ export function parseRfc3339(text: string): string | undefined {
   // A leap second (:60) has no place in a JavaScript Date; it is stored as the next second.
   const instant = Date.parse(text.replace(/:60(?=[.Zz+-])/, ':59'));
   if (Number.isNaN(instant)) return undefined;
-  return new Date(second === 60 ? instant + 1000 : instant).toISOString();
+  const utc = new Date(second === 60 ? instant + 1000 : instant);
+  // Years 1 to 9999 in UTC: what both engines and ISO strings without an expanded year can hold.
+  const utcYear = utc.getUTCFullYear();
+  if (utcYear < 1 || utcYear > 9999) return undefined;
+  return utc.toISOString();
 }

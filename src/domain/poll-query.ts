@@ -1,3 +1,4 @@
+import { hasControlCharacters } from './control-characters.js';
 import { type PollCursor, parsePollCursor } from './poll-cursor.js';
 import { isValidResourceUrn } from './resource-urn.js';
 import { parseSourceFilter, type SourceFilter } from './source-filter.js';
@@ -41,6 +42,14 @@ export function parsePollQuery(
 
   for (const name of ['after', 'resource', 'source', 'subject', 'alternativesubject'] as const) {
     if (parameters[name] === '') refuse(name, `The '${name}' parameter must not be empty.`);
+    if (isControlled(parameters[name]))
+      refuse(name, `The '${name}' parameter must not contain control characters.`);
+  }
+  if (isControlled(alternativeSubjectHeader)) {
+    refuse(
+      'Altinn-AlternativeSubject',
+      'The Altinn-AlternativeSubject header must not contain control characters.',
+    );
   }
   const after = parameters.after;
   if (after === undefined) refuse('after', "The 'after' parameter must be defined.");
@@ -57,6 +66,7 @@ export function parsePollQuery(
         ? [parameters.type]
         : parameters.type;
   if (types.some((type) => type === '')) refuse('type', "The 'type' parameter must not be empty.");
+  if (types.some(isControlled)) refuse('type', "The 'type' parameter must not contain control characters.");
 
   const alternativesubject = parameters.alternativesubject || alternativeSubjectHeader || undefined;
   if (subject && alternativesubject) {
@@ -76,6 +86,11 @@ export function parsePollQuery(
     alternativesubject,
     size,
   });
+}
+
+/** Stored attributes never hold control characters, and PostgreSQL cannot compare text holding U+0000. */
+function isControlled(value: unknown): boolean {
+  return typeof value === 'string' && hasControlCharacters(value);
 }
 
 /** Altinn's clamp: below 1 means the default, above the maximum means the maximum. */

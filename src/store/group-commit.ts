@@ -4,6 +4,9 @@ import type { Store } from './store.js';
 /** How many events one commit may carry; a single larger request still commits whole. */
 export const maxEventsPerCommit = 2_000;
 
+/** Retrying requests one by one stops after this many consecutive failures: the store is down, not one event. */
+const maxFailuresInARow = 3;
+
 interface PendingAppend {
   readonly events: readonly ValidEvent[];
   resolve(stored: boolean[]): void;
@@ -41,17 +44,42 @@ export class GroupCommitAppender {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
       try {
-        const stored = await this.store.appendEvents(batch.flatMap((p) => p.events));
-        let offset = 0;
-        for (const pending of batch) {
-          pending.resolve(stored.slice(offset, offset + pending.events.length));
-          offset += pending.events.length;
-        }
+        this.settle(batch, await this.store.appendEvents(batch.flatMap((p) => p.events)));
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        if (batch.length === 1) batch[0]?.reject(error);
+        else await this.commitOneByOne(batch);
       }
     }
     this.committing = undefined;
+  }
+
+  /**
+   * After a shared commit failed, each request is retried alone, so one the database refuses cannot fail the
+   * others. When the database itself is down, consecutive failures end the retries early.
+   */
+  private async commitOneByOne(batch: readonly PendingAppend[]): Promise<void> {
+    let failuresInARow = 0;
+    for (const pending of batch) {
+      if (failuresInARow >= maxFailuresInARow) {
+        pending.reject(new Error('the store is failing; not retried'));
+        continue;
+      }
+      try {
+        pending.resolve(await this.store.appendEvents(pending.events));
+        failuresInARow = 0;
+      } catch (error) {
+        pending.reject(error);
+        failuresInARow++;
+      }
+    }
+  }
+
+  private settle(batch: readonly PendingAppend[], stored: readonly boolean[]): void {
+    let offset = 0;
+    for (const pending of batch) {
+      pending.resolve(stored.slice(offset, offset + pending.events.length));
+      offset += pending.events.length;
+    }
   }
 
   private takeBatch(): PendingAppend[] {

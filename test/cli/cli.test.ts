@@ -32,8 +32,14 @@ describe('the herald command', () => {
     folder = mkdtempSync(join(tmpdir(), 'herald-cli-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = { HERALD_DATABASE: join(folder, 'data', 'herald.db'), PORT: String(port), HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'warn' };
-    for (const name of ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWKS_URL', 'HERALD_BASE_URL']) env[name] = '';
+    env = {
+      HERALD_DATABASE: join(folder, 'data', 'herald.db'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HERALD_LOG_LEVEL: 'warn',
+    };
+    for (const name of ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWKS_URL', 'HERALD_BASE_URL'])
+      env[name] = '';
     server = spawn(process.execPath, [...cli, 'serve'], { env: { ...process.env, ...env }, stdio: 'pipe' });
     for (let attempt = 0; attempt < 100; attempt++) {
       const ready = await fetch(`${base}/ready`).catch(() => undefined);
@@ -64,14 +70,18 @@ describe('the herald command', () => {
       }),
     });
     expect(published.status).toBe(200);
-    const polled = await fetch(`${base}/events/api/v1/events?after=0&resource=urn:altinn:resource:orders`, { headers });
+    const polled = await fetch(`${base}/events/api/v1/events?after=0&resource=urn:altinn:resource:orders`, {
+      headers,
+    });
     expect(polled.status).toBe(200);
     expect(((await polled.json()) as { id: string }[]).map((e) => e.id)).toEqual(['cli-tour-1']);
     expect(polled.headers.get('next')).toMatch(new RegExp(`^${base}/events/api/v1/events\\?after=`));
   });
 
   it('token carries the scopes asked for, and the server enforces them', async () => {
-    const token = (await herald(['token', '--sub', 'reader', '--scope', 'altinn:events.subscribe'], env)).stdout.trim();
+    const token = (
+      await herald(['token', '--sub', 'reader', '--scope', 'altinn:events.subscribe'], env)
+    ).stdout.trim();
     const refused = await fetch(`${base}/events/api/v1/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -92,7 +102,9 @@ describe('the herald command', () => {
   });
 
   it('refuses an invalid configuration at start, naming every variable at fault', async () => {
-    const failure = await herald(['serve'], { ...env, PORT: 'eighty', HERALD_JWT_SECRET: 'short' }).catch((e) => e);
+    const failure = await herald(['serve'], { ...env, PORT: 'eighty', HERALD_JWT_SECRET: 'short' }).catch(
+      (e) => e,
+    );
     expect(failure.code).toBe(1);
     expect(failure.stderr).toMatch(/PORT must be a port number/);
     expect(failure.stderr).toMatch(/HERALD_JWT_SECRET must be at least 32 bytes/);

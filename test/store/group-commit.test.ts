@@ -39,23 +39,29 @@ describe.each(engines)('Group commit on $name', (engine) => {
     const { store: counted, commits } = observed(store);
     const appender = new GroupCommitAppender(counted);
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => appender.append([event(`e${i}`), event(i % 2 === 0 ? `e${i}` : `f${i}`)])),
+      Array.from({ length: 50 }, (_, i) =>
+        appender.append([event(`e${i}`), event(i % 2 === 0 ? `e${i}` : `f${i}`)]),
+      ),
     );
     expect(commits.reduce((a, b) => a + b, 0)).toBe(100);
     expect(commits.length).toBeLessThan(50);
-    results.forEach((stored, i) => expect(stored).toEqual(i % 2 === 0 ? [true, false] : [true, true]));
+    for (const [i, stored] of results.entries())
+      expect(stored).toEqual(i % 2 === 0 ? [true, false] : [true, true]);
     expect(await store.readEvents({ afterSeq: 0, limit: 1000 })).toHaveLength(75);
   });
 
-  it('fails only the requests of a failed commit; the next commit succeeds', async () => {
-    const { store: flaky, commits } = observed(store, new Set([1]));
+  it('fails the requests whose commits fail, shared and alone; the next commit succeeds', async () => {
+    const { store: flaky, commits } = observed(store, new Set([1, 2, 3]));
     const appender = new GroupCommitAppender(flaky);
-    const first = Promise.allSettled([appender.append([event('lost-1')]), appender.append([event('lost-2')])]);
+    const first = Promise.allSettled([
+      appender.append([event('lost-1')]),
+      appender.append([event('lost-2')]),
+    ]);
     await appender.drain();
     const later = await appender.append([event('kept')]);
     expect((await first).map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(later).toEqual([true]);
-    expect(commits).toEqual([2, 1]);
+    expect(commits).toEqual([2, 1, 1, 1]);
     const stored = await store.readEvents({ afterSeq: 0, limit: 10 });
     expect(stored.map((row) => JSON.parse(row.payload).id)).toEqual(['kept']);
   });
@@ -67,4 +73,59 @@ describe.each(engines)('Group commit on $name', (engine) => {
     await Promise.all([appender.append(big), appender.append([event('small')])]);
     expect(commits).toEqual([maxEventsPerCommit + 5, 1]);
   });
+});
+
+describe.each(engines)('Group commit isolation on $name', (engine) => {
+  it.skipIf(!engine.available)(
+    'a request the store refuses fails alone; the requests that shared its commit are stored',
+    async () => {
+      const db = await engine.create();
+      try {
+        const real = await db.open();
+        const picky: Store = Object.create(real);
+        picky.appendEvents = async (events) => {
+          if (events.some((e) => e.id === 'poison'))
+            throw new Error('injected: the database refuses this event');
+          return real.appendEvents(events);
+        };
+        const appender = new GroupCommitAppender(picky);
+        const outcomes = await Promise.allSettled([
+          appender.append([event('innocent-1')]),
+          appender.append([event('poison')]),
+          appender.append([event('innocent-2'), event('innocent-3')]),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        const stored = await real.readEvents({ afterSeq: 0, limit: 10 });
+        expect(stored.map((row) => JSON.parse(row.payload).id)).toEqual([
+          'innocent-1',
+          'innocent-2',
+          'innocent-3',
+        ]);
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
+
+  it.skipIf(!engine.available)(
+    'stops retrying one by one when the store is down, failing every request',
+    async () => {
+      const db = await engine.create();
+      try {
+        const real = await db.open();
+        const { store: down, commits } = observed(
+          real,
+          new Set(Array.from({ length: 100 }, (_, i) => i + 1)),
+        );
+        const appender = new GroupCommitAppender(down);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => appender.append([event(`d${i}`)])),
+        );
+        expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+        expect(commits.length).toBe(4); // the shared commit, then three alone
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
 });

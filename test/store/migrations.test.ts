@@ -30,7 +30,11 @@ describeEachEngine('Migrations on $name', (engine) => {
   }
 
   it('records every numbered migration once, however many processes start together', async () => {
-    const stores = await Promise.all([openStore(db.database), openStore(db.database), openStore(db.database)]);
+    const stores = await Promise.all([
+      openStore(db.database),
+      openStore(db.database),
+      openStore(db.database),
+    ]);
     for (const store of stores) await store.close();
     const store = await db.open();
     await store.ping();

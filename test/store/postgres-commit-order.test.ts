@@ -67,7 +67,9 @@ describe.skipIf(!postgresEngine.available)('PostgreSQL commit order', () => {
     const verifier = createTokenVerifier({ key: { kind: 'secret', secret: testSecret } });
     const limits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
     const apps = await Promise.all(
-      [0, 1, 2].map(async () => buildApp({ store: await db.open({ maxConnections: 4 }), verifier, baseUrl, limits })),
+      [0, 1, 2].map(async () =>
+        buildApp({ store: await db.open({ maxConnections: 4 }), verifier, baseUrl, limits }),
+      ),
     );
     const [processA, processB, pollerApp] = apps as [(typeof apps)[0], (typeof apps)[0], (typeof apps)[0]];
     const authorization = `Bearer ${await testToken()}`;

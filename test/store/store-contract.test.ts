@@ -12,7 +12,8 @@ function event(overrides: Record<string, unknown> = {}): ValidEvent {
   return parsed.value;
 }
 
-const ids = (rows: { payload: string }[]) => rows.map((row) => (JSON.parse(row.payload) as { id: string }).id);
+const ids = (rows: { payload: string }[]) =>
+  rows.map((row) => (JSON.parse(row.payload) as { id: string }).id);
 
 describe.each(engines)('Store contract on $name', (engine) => {
   let db: TestDatabase;
@@ -38,7 +39,10 @@ describe.each(engines)('Store contract on $name', (engine) => {
 
   it('is idempotent on (source, id): a repeat stores nothing and reports it was not new', async () => {
     await store.appendEvents([event({ id: 'x' })]);
-    expect(await store.appendEvents([event({ id: 'x' }), event({ id: 'x', source: 'urn:other' })])).toEqual([false, true]);
+    expect(await store.appendEvents([event({ id: 'x' }), event({ id: 'x', source: 'urn:other' })])).toEqual([
+      false,
+      true,
+    ]);
     expect(await store.readEvents({ afterSeq: 0, limit: 10 })).toHaveLength(2);
   });
 
@@ -52,7 +56,15 @@ describe.each(engines)('Store contract on $name', (engine) => {
     const first = await store.readEvents({ afterSeq: 0, limit: 3 });
     const second = await store.readEvents({ afterSeq: first.at(-1)!.seq, limit: 3 });
     const third = await store.readEvents({ afterSeq: second.at(-1)!.seq, limit: 3 });
-    expect([...ids(first), ...ids(second), ...ids(third)]).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
+    expect([...ids(first), ...ids(second), ...ids(third)]).toEqual([
+      'e0',
+      'e1',
+      'e2',
+      'e3',
+      'e4',
+      'e5',
+      'e6',
+    ]);
     expect(await store.readEvents({ afterSeq: third.at(-1)!.seq, limit: 3 })).toEqual([]);
   });
 
@@ -61,16 +73,26 @@ describe.each(engines)('Store contract on $name', (engine) => {
       event({ id: '1', resource: 'urn:altinn:resource:a', subject: '/party/1', type: 't.created' }),
       event({ id: '2', resource: 'urn:altinn:resource:b', subject: '/party/1', type: 't.created' }),
       event({ id: '3', resource: 'urn:altinn:resource:a', subject: '/party/2', type: 't.deleted' }),
-      event({ id: '4', resource: 'urn:altinn:resource:a', alternativesubject: '/person/16069412345', type: 't.created' }),
+      event({
+        id: '4',
+        resource: 'urn:altinn:resource:a',
+        alternativesubject: '/person/16069412345',
+        type: 't.created',
+      }),
     ]);
     const read = (query: object) => store.readEvents({ afterSeq: 0, limit: 10, ...query }).then(ids);
     expect(await read({ resource: 'urn:altinn:resource:a' })).toEqual(['1', '3', '4']);
     expect(await read({ resource: 'urn:altinn:resource:a', subject: '/party/1' })).toEqual(['1']);
     expect(await read({ alternativesubject: '/person/16069412345' })).toEqual(['4']);
-    expect(await read({ types: [parseTextPattern('t.deleted'), parseTextPattern('t.created')], subject: '/party/2' })).toEqual([
-      '3',
+    expect(
+      await read({
+        types: [parseTextPattern('t.deleted'), parseTextPattern('t.created')],
+        subject: '/party/2',
+      }),
+    ).toEqual(['3']);
+    expect(await read({ types: [parseTextPattern('t.%')], resource: 'urn:altinn:resource:b' })).toEqual([
+      '2',
     ]);
-    expect(await read({ types: [parseTextPattern('t.%')], resource: 'urn:altinn:resource:b' })).toEqual(['2']);
   });
 
   it('matches a source URI and the paths below it, or % wildcards, where _ * ? and [ are literal', async () => {
@@ -80,7 +102,8 @@ describe.each(engines)('Store contract on $name', (engine) => {
       event({ id: '3', source: 'https://x.no/ttd/a*[?]b/3' }),
       event({ id: '4', source: 'https://X.NO/ttd/app_1/instances/4' }),
     ]);
-    const read = (source: string) => store.readEvents({ afterSeq: 0, limit: 10, source: parseSourceFilter(source) }).then(ids);
+    const read = (source: string) =>
+      store.readEvents({ afterSeq: 0, limit: 10, source: parseSourceFilter(source) }).then(ids);
     expect(await read('https://x.no/ttd/app_1/instances/1')).toEqual(['1']);
     expect(await read('https://x.no/ttd/app_1')).toEqual(['1']);
     expect(await read('https://x.no/ttd/app_')).toEqual([]);
@@ -93,7 +116,11 @@ describe.each(engines)('Store contract on $name', (engine) => {
   });
 
   it('finds the position of an event by id, within a source when given, else the earliest', async () => {
-    await store.appendEvents([event({ id: 'same', source: 'urn:a' }), event({ id: 'other' }), event({ id: 'same', source: 'urn:b' })]);
+    await store.appendEvents([
+      event({ id: 'same', source: 'urn:a' }),
+      event({ id: 'other' }),
+      event({ id: 'same', source: 'urn:b' }),
+    ]);
     const rows = await store.readEvents({ afterSeq: 0, limit: 10 });
     expect(await store.findEventPosition('same')).toBe(rows[0]!.seq);
     expect(await store.findEventPosition('same', 'urn:b')).toBe(rows[2]!.seq);

@@ -15,7 +15,11 @@ export interface TestTokenOptions {
 
 /** Mints a token the test app accepts (unless told otherwise). */
 export async function testToken(options: TestTokenOptions = {}): Promise<string> {
-  const jwt = new SignJWT({ scope: options.scope ?? `${scopes.publish} ${scopes.subscribe}`, org: 'ttd', ...options.claims })
+  const jwt = new SignJWT({
+    scope: options.scope ?? `${scopes.publish} ${scopes.subscribe}`,
+    org: 'ttd',
+    ...options.claims,
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresIn ?? 3600));
