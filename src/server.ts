@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig } from './config/config.js';
 import { loadOrCreateDevSecret } from './config/dev-secret.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { SubscriptionRegistry } from './delivery/subscription-registry.js';
+import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { openStore } from './store/open-store.js';
@@ -18,7 +21,11 @@ export interface RunningServer {
 /** Opens the store, builds the app and listens. */
 export async function startServer(config: HeraldConfig): Promise<RunningServer> {
   const store = await openStore(config.database);
+  const registry = new SubscriptionRegistry(store);
+  const sender = new WebhookSender({ timeoutMs: config.delivery.timeoutMs });
+  let dispatcher: Dispatcher | undefined;
   try {
+    await registry.start();
     const key = verificationKey(config);
     const app = await buildApp({
       store,
@@ -26,6 +33,11 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       baseUrl: config.baseUrl,
       limits: config.limits,
       logger: { level: config.logLevel },
+      delivery: {
+        registry,
+        wake: () => dispatcher?.wake(),
+        allowPrivateEndpoints: config.delivery.allowPrivateEndpoints,
+      },
     });
     if (config.jwt.keys.kind === 'development') {
       app.log.warn(
@@ -34,18 +46,38 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
           'Set HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL in production.',
       );
     }
+    if (config.delivery.allowPrivateEndpoints) {
+      app.log.warn('HERALD_ALLOW_PRIVATE_ENDPOINTS is on: webhooks may target http and private addresses.');
+    }
     const url = await app.listen({ port: config.port, host: config.host });
+    const running = new Dispatcher({
+      store,
+      registry,
+      sender,
+      schedule: config.delivery.schedule,
+      timeoutMs: config.delivery.timeoutMs,
+      baseUrl: config.baseUrl ?? url,
+      onError: (error, context) => app.log.error({ err: error, context }, 'delivery failed'),
+    });
+    dispatcher = running;
+    running.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
     return {
       app,
       store,
       url,
       async stop() {
+        // Stop taking requests first, then let in-flight attempts record their outcomes.
         await app.close();
+        await running.stop();
+        await sender.close();
+        registry.stop();
         await store.close();
       },
     };
   } catch (error) {
+    registry.stop();
+    await sender.close();
     await store.close();
     throw error;
   }

@@ -1,5 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { isPostgresUrl } from '../store/database-url.js';
+import { parseDuration } from '../domain/duration.js';
+import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { parseByteSize } from './byte-size.js';
 
 /** Where verification keys come from; `development` means a generated secret in the data folder. */
@@ -27,6 +29,13 @@ export interface HeraldConfig {
   readonly jwt: JwtConfig;
   readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
   readonly logLevel: string;
+  readonly delivery: {
+    /** Delays between attempts: the retry ladder. */
+    readonly schedule: readonly number[];
+    readonly timeoutMs: number;
+    /** Plain http and private, loopback or link-local endpoints are allowed (development and tests). */
+    readonly allowPrivateEndpoints: boolean;
+  };
 }
 
 /** Every variable Herald reads, with its default; `.env.example` documents the same list. */
@@ -37,6 +46,9 @@ export const defaults = {
   HERALD_MAX_EVENT_SIZE: '256KiB',
   HERALD_MAX_REQUEST_SIZE: '1MiB',
   HERALD_LOG_LEVEL: 'info',
+  HERALD_RETRY_SCHEDULE: '10s,30s,1m,5m,10m,30m,1h,3h,6h,12h,12h',
+  HERALD_DELIVERY_TIMEOUT: '30s',
+  HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -90,9 +102,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (!logLevels.includes(logLevel))
     problems.push(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}.`);
 
+  const schedule = parseRetrySchedule(read('HERALD_RETRY_SCHEDULE'));
+  if (!schedule) problems.push('HERALD_RETRY_SCHEDULE must be a comma-separated list of durations such as 10s,30s,1m.');
+  const timeoutMs = parseDuration(read('HERALD_DELIVERY_TIMEOUT'));
+  if (timeoutMs === undefined || timeoutMs <= 0) problems.push('HERALD_DELIVERY_TIMEOUT must be a duration such as 30s.');
+  const allowPrivate = read('HERALD_ALLOW_PRIVATE_ENDPOINTS').toLowerCase();
+  if (!['true', 'false'].includes(allowPrivate)) problems.push('HERALD_ALLOW_PRIVATE_ENDPOINTS must be true or false.');
+  const delivery = { schedule: schedule ?? [], timeoutMs: timeoutMs ?? 0, allowPrivateEndpoints: allowPrivate === 'true' };
+
   const jwt = readJwtConfig(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel };
+  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel, delivery };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

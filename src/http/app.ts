@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
@@ -6,6 +7,8 @@ import type { TokenVerifier } from './auth/token-verifier.js';
 import { installErrorHandler } from './error-handler.js';
 import { pollRoute } from './routes/events/poll.js';
 import { publishRoute } from './routes/events/publish.js';
+import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
+import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
 
 export interface AppOptions {
@@ -14,6 +17,15 @@ export interface AppOptions {
   readonly baseUrl?: string | undefined;
   readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
   readonly logger?: FastifyServerOptions['logger'];
+  readonly delivery: {
+    /** The subscriptions publishing fans out to. */
+    readonly registry: SubscriptionRegistry;
+    /** Tells the dispatcher that work is due. */
+    readonly wake: () => void;
+    readonly allowPrivateEndpoints: boolean;
+  };
+  /** Herald's clock; tests move it to walk the retry ladder without sleeping. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -47,11 +59,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  const appender = new GroupCommitAppender(options.store);
+  const appender = new GroupCommitAppender(options.store, options.delivery.registry.match);
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl });
+  const { wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
+  await app.register(subscriptionRoutes, { store: options.store, allowPrivateEndpoints, wakeDispatcher, clock: options.clock });
+  await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock });
   await app.register(publishRoute, {
     appender,
     maxEventBytes: options.limits.maxEventBytes,

@@ -1,5 +1,5 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
-import type { Store } from './store.js';
+import type { Store, SubscriptionMatcher } from './store.js';
 
 /** How many events one commit may carry; a single larger request still commits whole. */
 export const maxEventsPerCommit = 2_000;
@@ -23,7 +23,11 @@ export class GroupCommitAppender {
   private queue: PendingAppend[] = [];
   private committing: Promise<void> | undefined;
 
-  constructor(private readonly store: Store) {}
+  /** @param match names the subscriptions each new event is delivered to (fan-out in the same commit) */
+  constructor(
+    private readonly store: Store,
+    private readonly match?: SubscriptionMatcher,
+  ) {}
 
   /** Resolves, once the events are durably stored, with whether each was new. */
   append(events: readonly ValidEvent[]): Promise<boolean[]> {
@@ -44,7 +48,10 @@ export class GroupCommitAppender {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
       try {
-        this.settle(batch, await this.store.appendEvents(batch.flatMap((p) => p.events)));
+        this.settle(batch, await this.store.appendEvents(
+            batch.flatMap((p) => p.events),
+            this.match,
+          ));
       } catch (error) {
         if (batch.length === 1) batch[0]?.reject(error);
         else await this.commitOneByOne(batch);
@@ -65,7 +72,7 @@ export class GroupCommitAppender {
         continue;
       }
       try {
-        pending.resolve(await this.store.appendEvents(pending.events));
+        pending.resolve(await this.store.appendEvents(pending.events, this.match));
         failuresInARow = 0;
       } catch (error) {
         pending.reject(error);

@@ -1,6 +1,14 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
 import type { SourceFilter } from '../domain/source-filter.js';
 import type { TextPattern } from '../domain/text-pattern.js';
+import type { DeliveryRepository } from './delivery-repository.js';
+import type { SubscriptionRepository } from './subscription-repository.js';
+
+/** What a store announces to every Herald process sharing it. */
+export type StoreTopic = 'subscriptions' | 'deliveries';
+
+/** The subscriptions an event matches: their ids. */
+export type SubscriptionMatcher = (event: ValidEvent) => readonly number[];
 
 /** What differs between engines, declared once so callers never test the engine's name. */
 export interface StoreCapabilities {
@@ -34,11 +42,20 @@ export interface LogQuery {
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
+  readonly subscriptions: SubscriptionRepository;
+  readonly deliveries: DeliveryRepository;
   /**
    * Stores events in one transaction, idempotently on (`source`, `id`), and resolves once it has committed.
+   * In the same transaction each new event gets one delivery per subscription `match` names (fan-out on write),
+   * so an acknowledged event is never without its deliveries.
    * @returns for each event, whether it was new (`false`: an event with its source and id was already stored).
    */
-  appendEvents(events: readonly ValidEvent[]): Promise<boolean[]>;
+  appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher): Promise<boolean[]>;
+  /**
+   * Calls `listener` when subscriptions change or deliveries become due, whichever process caused it.
+   * @returns a function that stops listening
+   */
+  watch(listener: (topic: StoreTopic) => void): () => void;
   /** Reads one page of the log. */
   readEvents(query: LogQuery): Promise<LoggedEvent[]>;
   /**

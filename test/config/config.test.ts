@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { altinnRetrySchedule } from '../../src/domain/retry-schedule.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, defaults, type HeraldConfig, loadConfig } from '../../src/config/config.js';
 
@@ -26,6 +28,7 @@ describe('loadConfig: defaults', () => {
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
       logLevel: 'info',
+      delivery: { schedule: altinnRetrySchedule, timeoutMs: 30_000, allowPrivateEndpoints: false },
     });
   });
 
@@ -39,15 +42,13 @@ describe('loadConfig: defaults', () => {
     expect(loadConfig(blank)).toEqual(loadConfig({}));
   });
 
-  it('lists the defaults that .env.example documents', () => {
-    expect(defaults).toEqual({
-      PORT: '8080',
-      HOST: '0.0.0.0',
-      HERALD_DATABASE: './data/herald.db',
-      HERALD_MAX_EVENT_SIZE: '256KiB',
-      HERALD_MAX_REQUEST_SIZE: '1MiB',
-      HERALD_LOG_LEVEL: 'info',
-    });
+  it('has exactly the defaults .env.example documents, and .env.example names every variable read', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const set = Object.fromEntries([...example.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    expect(set).toEqual(defaults);
+    const mentioned = new Set([...example.matchAll(/^#? ?([A-Z][A-Z_]+)=/gm)].map((m) => m[1]));
+    const read = readFileSync(new URL('../../src/config/config.ts', import.meta.url), 'utf8').matchAll(/\b(HERALD_[A-Z_]+|PORT|HOST)\b/g);
+    for (const [name] of read) expect(mentioned, name).toContain(name);
   });
 });
 
@@ -207,5 +208,21 @@ describe('loadConfig: every problem named', () => {
     expect(error.message).toBe(
       `Herald's configuration is not valid:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`,
     );
+  });
+});
+
+describe('loadConfig: delivery', () => {
+  it('reads the retry schedule, the delivery timeout and whether private endpoints are allowed', () => {
+    const config = loadConfig({
+      HERALD_RETRY_SCHEDULE: '1s,1s,2s',
+      HERALD_DELIVERY_TIMEOUT: '500ms',
+      HERALD_ALLOW_PRIVATE_ENDPOINTS: 'TRUE',
+    });
+    expect(config.delivery).toEqual({ schedule: [1000, 1000, 2000], timeoutMs: 500, allowPrivateEndpoints: true });
+  });
+
+  it('refuses a schedule, timeout or flag it cannot read, naming each variable', () => {
+    const problems = problemsOf({ HERALD_RETRY_SCHEDULE: '1s,soon', HERALD_DELIVERY_TIMEOUT: '0s', HERALD_ALLOW_PRIVATE_ENDPOINTS: 'yes' });
+    expect(problems.join('\n')).toMatch(/HERALD_RETRY_SCHEDULE[\s\S]*HERALD_DELIVERY_TIMEOUT[\s\S]*HERALD_ALLOW_PRIVATE_ENDPOINTS/);
   });
 });

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scopes } from '../../src/domain/identity.js';
-import { buildApp } from '../../src/http/app.js';
 import { createTokenVerifier } from '../../src/http/auth/token-verifier.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
-import { createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
+import { assembleHerald, createTestApp, type HeraldUnderTest, sampleEvent, type TestApp } from '../support/test-app.js';
 import { testSecret, testToken } from '../support/tokens.js';
 import { eventsPath, expectProblem, expectStillServing, recordingInject } from './harness.js';
 
@@ -246,19 +245,20 @@ describeEachEngine('Authentication and scopes on $name', (engine) => {
   describe('with an issuer and audience configured', () => {
     let db: TestDatabase;
     let app: FastifyInstance;
+    let herald: HeraldUnderTest;
     const issuer = 'https://issuer.example';
     const audience = 'herald';
 
     beforeAll(async () => {
       db = await engine.create();
-      app = await buildApp({
-        store: await db.open(),
+      herald = await assembleHerald(await db.open(), {
         verifier: createTokenVerifier({ key: { kind: 'secret', secret: testSecret }, issuer, audience }),
         limits: { maxEventBytes: 256 * 1024, maxRequestBytes: MiB },
       });
+      app = herald.app;
     });
     afterAll(async () => {
-      await app?.close();
+      await herald?.close();
       await db?.destroy();
     });
 

@@ -1,10 +1,8 @@
 import { expect, it } from 'vitest';
-import { buildApp } from '../../src/http/app.js';
-import { createTokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { Store } from '../../src/store/store.js';
 import { describeEachEngine } from '../support/engines.js';
-import { createTestApp, sampleEvent } from '../support/test-app.js';
-import { testSecret, testToken } from '../support/tokens.js';
+import { assembleHerald, createTestApp, sampleEvent } from '../support/test-app.js';
+import { testToken } from '../support/tokens.js';
 
 describeEachEngine('Health, readiness and store failures on $name', (engine) => {
   it('reports health always, and readiness only while the store answers', async () => {
@@ -37,11 +35,8 @@ describeEachEngine('Health, readiness and store failures on $name', (engine) => 
       }
       return real.appendEvents(events);
     };
-    const app = await buildApp({
-      store: flaky,
-      verifier: createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
-      limits: { maxEventBytes: 1024 * 256, maxRequestBytes: 1024 * 1024 },
-    });
+    const herald = await assembleHerald(flaky);
+    const app = herald.app;
     const headers = {
       authorization: `Bearer ${await testToken()}`,
       'content-type': 'application/cloudevents+json',
@@ -68,7 +63,7 @@ describeEachEngine('Health, readiness and store failures on $name', (engine) => 
       const stored = await real.readEvents({ afterSeq: 0, limit: 10 });
       expect(stored.map((row) => JSON.parse(row.payload).id)).toEqual(['second']);
     } finally {
-      await app.close();
+      await herald.close();
       await db.destroy();
     }
   });

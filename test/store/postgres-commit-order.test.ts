@@ -1,10 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
-import { buildApp } from '../../src/http/app.js';
-import { createTokenVerifier } from '../../src/http/auth/token-verifier.js';
 import { postgresEngine, type TestDatabase } from '../support/engines.js';
-import { baseUrl, sampleEvent } from '../support/test-app.js';
-import { testSecret, testToken } from '../support/tokens.js';
+import { assembleHerald, baseUrl, sampleEvent } from '../support/test-app.js';
+import { testToken } from '../support/tokens.js';
 
 function event(id: string): ValidEvent {
   const parsed = parseCloudEvent(sampleEvent({ id }));
@@ -64,13 +62,8 @@ describe.skipIf(!postgresEngine.available)('PostgreSQL commit order', () => {
   });
 
   it('a poller following next links while two Herald processes publish concurrently sees every event exactly once', async () => {
-    const verifier = createTokenVerifier({ key: { kind: 'secret', secret: testSecret } });
-    const limits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
-    const apps = await Promise.all(
-      [0, 1, 2].map(async () =>
-        buildApp({ store: await db.open({ maxConnections: 4 }), verifier, baseUrl, limits }),
-      ),
-    );
+    const heralds = await Promise.all([0, 1, 2].map(async () => assembleHerald(await db.open({ maxConnections: 4 }))));
+    const apps = heralds.map((h) => h.app);
     const [processA, processB, pollerApp] = apps as [(typeof apps)[0], (typeof apps)[0], (typeof apps)[0]];
     const authorization = `Bearer ${await testToken()}`;
     const perWriter = 300;
@@ -112,7 +105,7 @@ describe.skipIf(!postgresEngine.available)('PostgreSQL commit order', () => {
     await Promise.all([publishAll(processA, 'a'), publishAll(processB, 'b')]);
     writing = false;
     await polling;
-    for (const app of apps) await app.close();
+    for (const herald of heralds) await herald.close();
 
     expect(seen).toHaveLength(2 * perWriter);
     expect(new Set(seen).size).toBe(2 * perWriter);

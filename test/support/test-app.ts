@@ -1,44 +1,108 @@
 import type { FastifyInstance } from 'fastify';
+import { Dispatcher } from '../../src/delivery/dispatcher.js';
+import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
+import { WebhookSender } from '../../src/delivery/webhook-sender.js';
 import { buildApp } from '../../src/http/app.js';
-import { createTokenVerifier } from '../../src/http/auth/token-verifier.js';
+import { createTokenVerifier, type TokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { Store } from '../../src/store/store.js';
 import type { Engine, TestDatabase } from './engines.js';
 import { testSecret, testToken } from './tokens.js';
 
-export interface TestApp {
+/** Herald's clock in tests: real time plus however far a test has moved it, so nothing ever sleeps. */
+export class TestClock {
+  private offset = 0;
+  readonly now = () => Date.now() + this.offset;
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+export interface HeraldUnderTest {
   readonly app: FastifyInstance;
   readonly store: Store;
+  readonly registry: SubscriptionRegistry;
+  readonly dispatcher: Dispatcher;
+  readonly clock: TestClock;
+  /** Closes the app, the dispatcher and the sender; not the store. */
+  close(): Promise<void>;
+}
+
+export interface AssembleOptions {
+  readonly limits?: { maxEventBytes: number; maxRequestBytes: number };
+  readonly schedule?: readonly number[];
+  readonly timeoutMs?: number;
+  readonly allowPrivateEndpoints?: boolean;
+  readonly baseUrl?: string | undefined;
+  readonly verifier?: TokenVerifier;
+}
+
+export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
+
+/**
+ * Herald's parts on a store, as `server.ts` puts them together, but without listening and with a dispatcher
+ * that tests drive with `runOnce()` on a clock they move.
+ */
+export async function assembleHerald(store: Store, options: AssembleOptions = {}): Promise<HeraldUnderTest> {
+  const clock = new TestClock();
+  const registry = new SubscriptionRegistry(store);
+  await registry.start();
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const sender = new WebhookSender({ timeoutMs });
+  const dispatcher = new Dispatcher({
+    store,
+    registry,
+    sender,
+    schedule: options.schedule ?? [1_000, 2_000],
+    timeoutMs,
+    baseUrl: options.baseUrl ?? baseUrl,
+    clock: clock.now,
+    random: () => 0.5,
+  });
+  const app = await buildApp({
+    store,
+    verifier: options.verifier ?? createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
+    baseUrl: 'baseUrl' in options ? options.baseUrl : baseUrl,
+    limits: options.limits ?? defaultLimits,
+    delivery: { registry, wake: () => dispatcher.wake(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
+    clock: clock.now,
+  });
+  return {
+    app,
+    store,
+    registry,
+    dispatcher,
+    clock,
+    async close() {
+      await app.close();
+      await dispatcher.stop();
+      await sender.close();
+      registry.stop();
+    },
+  };
+}
+
+export interface TestApp extends HeraldUnderTest {
   readonly db: TestDatabase;
   /** A token with publish and subscribe scopes. */
   readonly token: string;
   readonly auth: { authorization: string };
-  close(): Promise<void>;
 }
 
 export const baseUrl = 'https://herald.test';
 
-/** An app on a fresh database of the given engine, exercised through `app.inject()`. */
-export async function createTestApp(
-  engine: Engine,
-  limits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
-): Promise<TestApp> {
+/** Herald on a fresh database of the given engine, exercised through `app.inject()`. */
+export async function createTestApp(engine: Engine, limits = defaultLimits, options: AssembleOptions = {}): Promise<TestApp> {
   const db = await engine.create();
   const store = await db.open();
-  const app = await buildApp({
-    store,
-    verifier: createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
-    baseUrl,
-    limits,
-  });
+  const herald = await assembleHerald(store, { limits, ...options });
   const token = await testToken();
   return {
-    app,
-    store,
+    ...herald,
     db,
     token,
     auth: { authorization: `Bearer ${token}` },
     async close() {
-      await app.close();
+      await herald.close();
       await db.destroy();
     },
   };

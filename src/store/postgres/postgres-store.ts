@@ -1,8 +1,19 @@
 import pg from 'pg';
 import type { ValidEvent } from '../../domain/cloudevent.js';
+import { DeliveryRepository } from '../delivery-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
-import { type LoggedEvent, type LogQuery, SchemaTooNewError, type Store } from '../store.js';
+import type { SqlExecutor } from '../sql-executor.js';
+import {
+  type LoggedEvent,
+  type LogQuery,
+  SchemaTooNewError,
+  type Store,
+  type StoreTopic,
+  type SubscriptionMatcher,
+} from '../store.js';
+import { SubscriptionRepository } from '../subscription-repository.js';
+import { channels, PostgresNotifications } from './notifications.js';
 
 /** Advisory lock keys: one serializes appends (so seq order is commit order), one serializes migrations. */
 const appendLockKey = 4_841_001;
@@ -30,12 +41,26 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   readonly engine = 'postgres';
   readonly capabilities = { concurrentWriters: true, skipLocked: true, listenNotify: true } as const;
+  readonly subscriptions: SubscriptionRepository;
+  readonly deliveries: DeliveryRepository;
   private readonly statementNames = new Map<string, string>();
+  private readonly notifications: PostgresNotifications;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresStoreOptions,
-  ) {}
+  ) {
+    this.notifications = new PostgresNotifications(options.connectionString);
+    const executor: SqlExecutor = {
+      all: async <T>(sql: string, parameters: readonly unknown[]) =>
+        (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
+      inList: (column, parameter) => `${column} = ANY($${parameter})`,
+      lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
+      payloadColumn: 'payload::text AS payload',
+    };
+    this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
+    this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
+  }
 
   /** Connects and brings the schema up to date. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -45,6 +70,8 @@ export class PostgresStore implements Store {
       // Fail fast while the database is unreachable: a publish answers 503 instead of hanging.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      // bigint columns (positions, ids, epoch milliseconds) stay far below 2^53: read them as numbers.
+      types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
     });
     // An idle connection dropped by a database restart must not crash the process; the pool replaces it.
     pool.on('error', () => {});
@@ -57,19 +84,19 @@ export class PostgresStore implements Store {
     return new PostgresStore(pool, options);
   }
 
-  async appendEvents(events: readonly ValidEvent[]): Promise<boolean[]> {
+  async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher): Promise<boolean[]> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
-      const { rows } = await client.query<{ source: string; id: string }>(
+      const { rows } = await client.query<{ seq: number; source: string; id: string }>(
         `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, payload)
          SELECT id, source, type, resource, subject, alternativesubject, time, payload::json
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
            WITH ORDINALITY AS e(id, source, type, resource, subject, alternativesubject, time, payload, n)
          ORDER BY n
          ON CONFLICT (source, id) DO NOTHING
-         RETURNING source, id`,
+         RETURNING seq, source, id`,
         [
           events.map((e) => e.id),
           events.map((e) => e.source),
@@ -81,17 +108,62 @@ export class PostgresStore implements Store {
           events.map((e) => e.payload),
         ],
       );
+      const inserted = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
+      // Within one batch only the first of two equal (source, id) events is new.
+      const stored = events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
+      const fanOut = this.fanOut(events, stored, rows, match);
+      if (fanOut.subscriptionIds.length > 0) {
+        const now = Date.now();
+        await client.query(
+          `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
+           SELECT s, e, 'pending', $3, $3 FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)`,
+          [fanOut.subscriptionIds, fanOut.eventSeqs, now],
+        );
+        // Delivered at commit, to every process: their dispatchers wake at once.
+        await client.query(`SELECT pg_notify('${channels.deliveries}', '')`);
+      }
       await this.options.beforeCommit?.();
       await client.query('COMMIT');
-      const inserted = new Set(rows.map((row) => `${row.source}\n${row.id}`));
-      // Within one batch only the first of two equal (source, id) events is new.
-      return events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
+      client.release();
+      return stored;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
+      // A connection that failed mid-transaction is discarded, not handed to the next commit.
+      client.release(true);
       throw error;
-    } finally {
-      client.release();
     }
+  }
+
+  watch(listener: (topic: StoreTopic) => void): () => void {
+    return this.notifications.listen(listener);
+  }
+
+  /** Tells this process at once and the others through NOTIFY. */
+  private async announce(topic: StoreTopic): Promise<void> {
+    this.notifications.announceLocally(topic);
+    await this.pool.query(`SELECT pg_notify('${channels[topic]}', '')`);
+  }
+
+  /** The deliveries new events need: one per matching subscription. */
+  private fanOut(
+    events: readonly ValidEvent[],
+    stored: readonly boolean[],
+    rows: readonly { seq: number; source: string; id: string }[],
+    match: SubscriptionMatcher | undefined,
+  ) {
+    const subscriptionIds: number[] = [];
+    const eventSeqs: number[] = [];
+    if (!match) return { subscriptionIds, eventSeqs };
+    const seqOf = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
+    events.forEach((event, index) => {
+      if (!stored[index]) return;
+      const seq = seqOf.get(`${event.source}\n${event.id}`) as number;
+      for (const subscriptionId of match(event)) {
+        subscriptionIds.push(subscriptionId);
+        eventSeqs.push(seq);
+      }
+    });
+    return { subscriptionIds, eventSeqs };
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
@@ -128,6 +200,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.notifications.close();
     await this.pool.end();
   }
 

@@ -1,12 +1,28 @@
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ValidEvent } from '../../domain/cloudevent.js';
+import { DeliveryRepository } from '../delivery-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
-import { type LoggedEvent, type LogQuery, SchemaTooNewError, type Store } from '../store.js';
+import type { SqlExecutor } from '../sql-executor.js';
+import {
+  type LoggedEvent,
+  type LogQuery,
+  SchemaTooNewError,
+  type Store,
+  type StoreTopic,
+  type SubscriptionMatcher,
+} from '../store.js';
+import { SubscriptionRepository } from '../subscription-repository.js';
 
 const maxCachedStatements = 256;
+
+interface AppendOutcome {
+  readonly stored: boolean[];
+  readonly deliveries: number;
+}
 
 /** GLOB, not LIKE: SQLite's LIKE ignores case, and only `%` may be a wildcard in Herald's filters. */
 const sqliteDialect: SqlDialect = {
@@ -23,32 +39,43 @@ const sqliteDialect: SqlDialect = {
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   readonly capabilities = { concurrentWriters: false, skipLocked: false, listenNotify: false } as const;
+  readonly subscriptions: SubscriptionRepository;
+  readonly deliveries: DeliveryRepository;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertEvent: Database.Statement;
-  private readonly appendInTransaction: (events: readonly ValidEvent[]) => boolean[];
+  private readonly insertDelivery: Database.Statement;
+  private readonly appendInTransaction: (events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => AppendOutcome;
+  /** One process owns a SQLite file, so announcements stay in this process. */
+  private readonly announcements = new EventEmitter();
 
   private constructor(private readonly db: Database.Database) {
     this.insertEvent = db.prepare(
       `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, registered_at, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`,
     );
-    this.appendInTransaction = db.transaction((events: readonly ValidEvent[]) => {
+    this.insertDelivery = db.prepare(
+      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
+       VALUES (?, ?, 'pending', ?, ?)`,
+    );
+    this.appendInTransaction = db.transaction((events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => {
       const now = Date.now();
-      return events.map(
-        (e) =>
-          this.insertEvent.run(
-            e.id,
-            e.source,
-            e.type,
-            e.resource,
-            e.subject,
-            e.alternativesubject,
-            e.time,
-            now,
-            e.payload,
-          ).changes === 1,
-      );
+      let deliveries = 0;
+      const stored = events.map((e) => {
+        const inserted = this.insertEvent.run(
+          e.id, e.source, e.type, e.resource, e.subject, e.alternativesubject, e.time, now, e.payload,
+        );
+        if (inserted.changes !== 1) return false;
+        for (const subscriptionId of match?.(e) ?? []) {
+          this.insertDelivery.run(subscriptionId, inserted.lastInsertRowid, now, now);
+          deliveries++;
+        }
+        return true;
+      });
+      return { stored, deliveries };
     });
+    const executor = this.executor();
+    this.subscriptions = new SubscriptionRepository(executor, async () => this.announce('subscriptions'));
+    this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
   }
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */
@@ -59,6 +86,7 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
       migrateSqlite(db);
       return new SqliteStore(db);
     } catch (error) {
@@ -67,8 +95,38 @@ export class SqliteStore implements Store {
     }
   }
 
-  async appendEvents(events: readonly ValidEvent[]): Promise<boolean[]> {
-    return this.appendInTransaction(events);
+  async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher): Promise<boolean[]> {
+    const { stored, deliveries } = this.appendInTransaction(events, match);
+    if (deliveries > 0) this.announce('deliveries');
+    return stored;
+  }
+
+  watch(listener: (topic: StoreTopic) => void): () => void {
+    this.announcements.on('topic', listener);
+    return () => this.announcements.off('topic', listener);
+  }
+
+  private announce(topic: StoreTopic): void {
+    this.announcements.emit('topic', topic);
+  }
+
+  /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON. */
+  private executor(): SqlExecutor {
+    return {
+      all: async <T>(sql: string, parameters: readonly unknown[]) => {
+        const statement = this.statement(sql);
+        const named = Object.fromEntries(
+          parameters.map((value, index) => [index + 1, Array.isArray(value) ? JSON.stringify(value) : value]),
+        );
+        const args = parameters.length > 0 ? [named] : [];
+        if (statement.reader) return statement.all(...args) as T[];
+        statement.run(...args);
+        return [];
+      },
+      inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
+      lockForLease: () => '',
+      payloadColumn: 'payload',
+    };
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {

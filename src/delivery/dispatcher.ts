@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { decideAttempt } from '../domain/delivery-attempt.js';
+import { webhookHeaders } from '../domain/webhook-signature.js';
+import type { DeliveryTask, ValidationTask } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import type { SubscriptionRegistry } from './subscription-registry.js';
+import type { WebhookSender } from './webhook-sender.js';
+
+export interface DispatcherOptions {
+  readonly store: Store;
+  readonly registry: SubscriptionRegistry;
+  readonly sender: WebhookSender;
+  /** Delays between attempts (the retry ladder). */
+  readonly schedule: readonly number[];
+  /** An attempt's time limit; leases outlast it. */
+  readonly timeoutMs: number;
+  /** Herald's public base URL, for the validation event's `source`. */
+  readonly baseUrl: string;
+  /** Names this process on its leases. */
+  readonly owner?: string;
+  /** Attempts in flight at once in this process. */
+  readonly maxInFlight?: number;
+  /** Attempts in flight at once to one subscription's endpoint. */
+  readonly maxPerSubscription?: number;
+  /** How long an idle loop sleeps when nothing wakes it. */
+  readonly idleWaitMs?: number;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+/** Headroom on top of the attempt timeout before another process may take a lease over. */
+const leaseMarginMs = 30_000;
+
+/**
+ * Pushes due deliveries and validation handshakes to webhooks. Each round leases work from the store (so
+ * processes sharing a database never send the same attempt at once), launches the attempts without waiting
+ * for them, and records each outcome when it arrives. A subscription whose endpoint has its fill of attempts
+ * in flight is left out of the next lease, so one slow endpoint cannot hold back the others.
+ */
+export class Dispatcher {
+  private readonly owner: string;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly perSubscription = new Map<number, number>();
+  private running = false;
+  private looping: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private stopWatching: (() => void) | undefined;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.owner = options.owner ?? randomUUID();
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** One round, for tests and tools: lease what is due, attempt it all, and wait for every outcome. */
+  async runOnce(): Promise<number> {
+    const launched = await this.leaseAndLaunch();
+    await Promise.all(launched);
+    return launched.length;
+  }
+
+  /** Runs rounds until `stop`, waking when the store announces due deliveries or subscription changes. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopWatching = this.options.store.watch(() => this.wake());
+    this.looping = this.loop();
+  }
+
+  /** Stops leasing and waits for the attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopWatching?.();
+    this.wake();
+    await this.looping;
+    await Promise.all(this.inFlight);
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let launched = 0;
+      try {
+        launched = (await this.leaseAndLaunch()).length;
+      } catch (error) {
+        this.options.onError?.(error, 'leasing deliveries');
+      }
+      const full = this.inFlight.size >= (this.options.maxInFlight ?? 64);
+      if (this.running && (launched === 0 || full)) await this.sleep(this.options.idleWaitMs ?? 1_000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  private async leaseAndLaunch(): Promise<Promise<void>[]> {
+    const free = (this.options.maxInFlight ?? 64) - this.inFlight.size;
+    if (free <= 0) return [];
+    const now = this.clock();
+    const leaseUntil = now + this.options.timeoutMs + leaseMarginMs;
+    const { store } = this.options;
+    const validations = await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(free, 16));
+    const busy = [...this.perSubscription].filter(([, n]) => n >= (this.options.maxPerSubscription ?? 8)).map(([id]) => id);
+    const deliveries = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free - validations.length, busy);
+    if (deliveries.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
+    return [
+      ...validations.map((task) => this.track(task.subscriptionId, () => this.validate(task))),
+      ...deliveries.map((task) => this.track(task.subscriptionId, () => this.deliver(task))),
+    ];
+  }
+
+  private track(subscriptionId: number, attempt: () => Promise<void>): Promise<void> {
+    this.perSubscription.set(subscriptionId, (this.perSubscription.get(subscriptionId) ?? 0) + 1);
+    const running = attempt()
+      .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
+      .finally(() => {
+        const left = (this.perSubscription.get(subscriptionId) ?? 1) - 1;
+        if (left > 0) this.perSubscription.set(subscriptionId, left);
+        else this.perSubscription.delete(subscriptionId);
+        this.inFlight.delete(running);
+        this.wake();
+      });
+    this.inFlight.add(running);
+    return running;
+  }
+
+  private async deliver(task: DeliveryTask): Promise<void> {
+    const subscription = this.options.registry.get(task.subscriptionId);
+    // Deleted meanwhile (its deliveries went with it), or not yet known here: the lease lapses harmlessly.
+    if (!subscription?.endpoint) return;
+    const response = await this.post(subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
+    const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
+    await this.options.store.deliveries.settle(task.id, this.owner, decision.outcome, this.clock());
+    if (decision.disableSubscription) {
+      await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
+    }
+  }
+
+  /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
+  private async validate(task: ValidationTask): Promise<void> {
+    const event = JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      type: 'platform.events.validatesubscription',
+      source: `${this.options.baseUrl}/events/api/v1/subscriptions/${task.subscriptionId}`,
+    });
+    const messageId = `msg_validation_${task.subscriptionId}_${task.attempts + 1}`;
+    const response = await this.post(task.endpoint, task.secret, messageId, event);
+    const now = this.clock();
+    const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.random());
+    await this.options.store.subscriptions.recordValidation(
+      task.subscriptionId,
+      outcome.kind === 'delivered'
+        ? { ok: true, at: now }
+        : {
+            ok: false,
+            error: `Validation failed: ${outcome.error}`,
+            nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
+            disable: disableSubscription,
+          },
+    );
+    // This process matches events for the subscription from now on; others hear the announcement.
+    if (outcome.kind === 'delivered') await this.options.registry.reload();
+  }
+
+  private post(endpoint: string, secret: string, messageId: string, body: string) {
+    // Wall-clock time, whatever clock schedules the attempts: receivers check it against their own.
+    const timestamp = Math.floor(Date.now() / 1000);
+    return this.options.sender.send(
+      endpoint,
+      {
+        'content-type': 'application/cloudevents+json; charset=utf-8',
+        'user-agent': 'Herald',
+        ...webhookHeaders(secret, messageId, timestamp, body),
+      },
+      body,
+    );
+  }
+}

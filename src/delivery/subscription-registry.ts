@@ -1,0 +1,69 @@
+import type { ValidEvent } from '../domain/cloudevent.js';
+import { SubscriptionIndex } from '../domain/subscription-index.js';
+import type { SubscriptionRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+
+/** A safety net: the registry also reloads this often, in case an announcement was lost. */
+export const registryRefreshMs = 30_000;
+
+/**
+ * This process's view of the subscriptions: the match index publishing uses, and the endpoints and secrets
+ * the dispatcher needs. It reloads whenever the store announces a change, from any process, so a new,
+ * changed or deleted subscription applies to the next event within moments, not after an hour-long cache.
+ */
+export class SubscriptionRegistry {
+  private index = new SubscriptionIndex([]);
+  private byId = new Map<number, SubscriptionRecord>();
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private stopWatching: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  /** Loads the subscriptions and keeps them current until `stop`. */
+  async start(): Promise<void> {
+    this.stopWatching = this.store.watch((topic) => {
+      if (topic === 'subscriptions') void this.reload().catch(() => {});
+    });
+    this.timer = setInterval(() => void this.reload().catch(() => {}), registryRefreshMs);
+    this.timer.unref();
+    await this.reload();
+  }
+
+  stop(): void {
+    this.stopWatching?.();
+    clearInterval(this.timer);
+  }
+
+  /** The active subscriptions an event matches. Used inside the publish transaction. */
+  readonly match = (event: ValidEvent): readonly number[] => this.index.match(event);
+
+  get(id: number): SubscriptionRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * Reads every subscription again and swaps the index in one step. Calls that arrive during a reload share
+   * one more reload after it, so the last change is never missed.
+   */
+  async reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      try {
+        do {
+          this.reloadAgain = false;
+          const all = await this.store.subscriptions.listAll();
+          this.byId = new Map(all.map((s) => [s.id, s]));
+          this.index = new SubscriptionIndex(all.filter((s) => s.status === 'active'));
+        } while (this.reloadAgain);
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+}

@@ -1,0 +1,91 @@
+import { matchesSourceFilter, parseSourceFilter, type SourceFilter } from './source-filter.js';
+
+/** A subscription's filters, as the index needs them. A null filter matches every value. */
+export interface SubscriptionFilters {
+  readonly id: number;
+  readonly sourceFilter: string | null;
+  readonly resourceFilter: string | null;
+  readonly subjectFilter: string | null;
+  readonly alternativeSubjectFilter: string | null;
+  readonly typeFilter: string | null;
+}
+
+/** The attributes of an event that filters look at. */
+export interface MatchableEvent {
+  readonly source: string;
+  readonly resource: string;
+  readonly type: string;
+  readonly subject: string | null;
+  readonly alternativesubject: string | null;
+}
+
+interface Entry {
+  readonly filters: SubscriptionFilters;
+  readonly source: SourceFilter | null;
+}
+
+/**
+ * Finds the subscriptions an event matches without looking at the others: subscriptions are filed under
+ * their resource filter, or, without one, under the source path their source filter starts with. An event
+ * looks up its resource and each `/`-prefix of its source, so the cost of matching follows the length of the
+ * source, not the number of subscriptions. Candidates are then checked against every filter.
+ */
+export class SubscriptionIndex {
+  private readonly byResource = new Map<string, Entry[]>();
+  private readonly bySourcePrefix = new Map<string, Entry[]>();
+
+  constructor(subscriptions: Iterable<SubscriptionFilters>) {
+    for (const filters of subscriptions) {
+      const entry: Entry = {
+        filters,
+        source: filters.sourceFilter ? parseSourceFilter(filters.sourceFilter) : null,
+      };
+      if (filters.resourceFilter !== null) file(this.byResource, filters.resourceFilter, entry);
+      else if (entry.source) file(this.bySourcePrefix, sourceKey(entry.source), entry);
+    }
+  }
+
+  /** The ids of every subscription whose filters all match the event. */
+  match(event: MatchableEvent): number[] {
+    const matched: number[] = [];
+    const consider = (entries: Entry[] | undefined) => {
+      for (const entry of entries ?? []) if (matches(entry, event)) matched.push(entry.filters.id);
+    };
+    consider(this.byResource.get(event.resource));
+    if (this.bySourcePrefix.size > 0)
+      for (const key of sourceLookupKeys(event.source)) consider(this.bySourcePrefix.get(key));
+    return matched;
+  }
+}
+
+function file(map: Map<string, Entry[]>, key: string, entry: Entry): void {
+  const entries = map.get(key);
+  if (entries) entries.push(entry);
+  else map.set(key, [entry]);
+}
+
+/** The literal start of a source filter, cut back to its last `/`. */
+function sourceKey(filter: SourceFilter): string {
+  const literal = filter.kind === 'tree' ? filter.below : (filter.parts[0] ?? '');
+  return literal.slice(0, literal.lastIndexOf('/') + 1);
+}
+
+/** Every key a subscription matching this source may be filed under: '' and each `/`-prefix. */
+function sourceLookupKeys(source: string): string[] {
+  const keys = [''];
+  for (let i = source.indexOf('/'); i >= 0; i = source.indexOf('/', i + 1)) keys.push(source.slice(0, i + 1));
+  // A tree filter naming exactly this source is filed under the source and a slash.
+  if (!source.endsWith('/')) keys.push(`${source}/`);
+  return keys;
+}
+
+function matches(entry: Entry, event: MatchableEvent): boolean {
+  const f = entry.filters;
+  return (
+    (f.resourceFilter === null || f.resourceFilter === event.resource) &&
+    (entry.source === null || matchesSourceFilter(entry.source, event.source)) &&
+    (f.subjectFilter === null || f.subjectFilter === event.subject) &&
+    (f.alternativeSubjectFilter === null || f.alternativeSubjectFilter === event.alternativesubject) &&
+    (f.typeFilter === null || f.typeFilter === event.type)
+  );
+}

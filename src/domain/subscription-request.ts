@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { parseEndpoint } from './endpoint.js';
+import { isValidResourceUrn } from './resource-urn.js';
+import { accepted, type FieldError, type Parsed } from './validation.js';
+
+/** What a subscriber asks for: where to push (none: a pull subscription) and which events. */
+export interface SubscriptionSpec {
+  readonly endpoint: string | null;
+  readonly sourceFilter: string | null;
+  readonly resourceFilter: string | null;
+  readonly subjectFilter: string | null;
+  readonly alternativeSubjectFilter: string | null;
+  readonly typeFilter: string | null;
+}
+
+/** The request's fields by their lower-cased names: Altinn binds them case-insensitively (`endpoint`). */
+const fieldNames = {
+  endpoint: 'endPoint',
+  sourcefilter: 'sourceFilter',
+  resourcefilter: 'resourceFilter',
+  subjectfilter: 'subjectFilter',
+  alternativesubjectfilter: 'alternativeSubjectFilter',
+  typefilter: 'typeFilter',
+} as const;
+
+export const subscriptionMessages = {
+  invalidEndpoint: 'Missing or invalid endpoint to push events towards',
+  invalidSourceFilter: 'SourceFilter must be an absolute URL with the https scheme.',
+  invalidResourceFilter: 'Resource filter must be a valid urn',
+  missingFilter: 'Resource filter is required.',
+} as const;
+
+export interface SubscriptionRequestRules {
+  /** Plain http endpoints and source filters are allowed (development and tests). */
+  readonly allowHttp: boolean;
+  /** A subscription without an endpoint is a pull subscription; otherwise the endpoint is required. */
+  readonly allowPull: boolean;
+}
+
+/**
+ * Validates a subscription request with Altinn's rules and messages, and refuses what Altinn silently
+ * stores: empty-string filters, which never match. Unknown fields (a `consumer`, say) are ignored.
+ */
+export function parseSubscriptionRequest(
+  body: unknown,
+  rules: SubscriptionRequestRules,
+): Parsed<SubscriptionSpec> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      ok: false,
+      errors: [{ field: 'body', message: 'A subscription request must be a JSON object.' }],
+    };
+  }
+  const errors: FieldError[] = [];
+  const fields: Partial<Record<keyof typeof fieldNames, string>> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const name = key.toLowerCase();
+    if (!Object.hasOwn(fieldNames, name) || value === null || value === undefined) continue;
+    const field = fieldNames[name as keyof typeof fieldNames];
+    if (typeof value !== 'string') errors.push({ field, message: `'${field}' must be a string.` });
+    else if (value.trim() === '')
+      errors.push({ field, message: `'${field}' must not be empty: omit it to match every value.` });
+    else fields[name as keyof typeof fieldNames] = value;
+  }
+
+  const endpoint = fields.endpoint;
+  if (
+    endpoint === undefined
+      ? !rules.allowPull && !errors.some((e) => e.field === 'endPoint')
+      : !parseEndpoint(endpoint, rules.allowHttp)
+  ) {
+    errors.push({ field: 'endPoint', message: subscriptionMessages.invalidEndpoint });
+  }
+  const source = fields.sourcefilter;
+  if (source !== undefined && !isAbsoluteUrl(source.replace(/%/g, 'x'), rules.allowHttp)) {
+    errors.push({ field: 'sourceFilter', message: subscriptionMessages.invalidSourceFilter });
+  }
+  const resource = fields.resourcefilter;
+  if (resource !== undefined && !isValidResourceUrn(resource)) {
+    errors.push({ field: 'resourceFilter', message: subscriptionMessages.invalidResourceFilter });
+  }
+  if (
+    resource === undefined &&
+    source === undefined &&
+    !errors.some((e) => /^(resource|source)Filter$/.test(e.field))
+  ) {
+    errors.push({ field: 'resourceFilter', message: subscriptionMessages.missingFilter });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return accepted({
+    endpoint: endpoint ?? null,
+    sourceFilter: source ?? null,
+    resourceFilter: resource ?? null,
+    subjectFilter: fields.subjectfilter ?? null,
+    alternativeSubjectFilter: fields.alternativesubjectfilter ?? null,
+    typeFilter: fields.typefilter ?? null,
+  });
+}
+
+function isAbsoluteUrl(value: string, allowHttp: boolean): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (allowHttp && url.protocol === 'http:');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What makes two subscriptions the same: one consumer, one endpoint, the same filters. Stored under a unique
+ * constraint, so concurrent identical requests create one subscription.
+ */
+export function subscriptionIdentity(consumer: string, spec: SubscriptionSpec): string {
+  const tuple = [
+    consumer,
+    spec.endpoint,
+    spec.sourceFilter,
+    spec.resourceFilter,
+    spec.subjectFilter,
+    spec.alternativeSubjectFilter,
+    spec.typeFilter,
+  ];
+  return createHash('sha256').update(JSON.stringify(tuple)).digest('hex');
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { scopes } from '../../../domain/identity.js';
+import { type DeliveryStatus, deliveryStatuses } from '../../../store/records.js';
+import type { Store } from '../../../store/store.js';
+import { ownedSubscription } from './owned-subscription.js';
+import { presentDelivery } from './present.js';
+import { subscriptionsPath } from './subscriptions.js';
+
+const DeliveriesQuery = Type.Object({
+  status: Type.Optional(Type.Union(deliveryStatuses.map((s) => Type.Literal(s)))),
+  after: Type.Optional(Type.Integer({ minimum: 0, description: 'The last delivery id of the previous page.' })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+
+/** A subscription's delivery log and dead letters: `/subscriptions/{id}/deliveries[/redrive]`. */
+export async function deliveryRoutes(
+  app: FastifyInstance,
+  options: { readonly store: Store; readonly wakeDispatcher: () => void; readonly clock?: () => number },
+): Promise<void> {
+  const { store } = options;
+  const clock = options.clock ?? Date.now;
+  const guarded = { config: { scopes: [scopes.subscribe] } };
+
+  app.get(`${subscriptionsPath}/:id/deliveries`, { ...guarded, schema: { querystring: DeliveriesQuery } }, async (request) => {
+    const subscription = await ownedSubscription(store, request);
+    const { status, after = 0, size = 50 } = request.query as { status?: DeliveryStatus; after?: number; size?: number };
+    const page = await store.deliveries.list(subscription.id, status, after, size);
+    const last = page.at(-1);
+    const next = new URLSearchParams({ after: String(last?.id ?? after), size: String(size), ...(status ? { status } : {}) });
+    return {
+      count: page.length,
+      deliveries: page.map(presentDelivery),
+      ...(page.length === size ? { next: `${subscriptionsPath}/${subscription.id}/deliveries?${next}` } : {}),
+    };
+  });
+
+  app.post(`${subscriptionsPath}/:id/deliveries/redrive`, guarded, async (request) => {
+    const subscription = await ownedSubscription(store, request);
+    const redriven = await store.deliveries.redrive(subscription.id, clock());
+    options.wakeDispatcher();
+    return { redriven };
+  });
+}

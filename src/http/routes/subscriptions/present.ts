@@ -1,0 +1,46 @@
+import type { DeliveryRecord, SubscriptionRecord } from '../../../store/records.js';
+
+const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+
+/** Drops null and undefined fields: Altinn's JSON omits them. */
+function compact<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
+/**
+ * A subscription as the API shows it (Altinn's field names, camelCase, nulls omitted). The signing secret is
+ * shown only in the answer to its creation.
+ */
+export function presentSubscription(s: SubscriptionRecord, options: { withSecret?: boolean } = {}) {
+  return compact({
+    id: s.id,
+    endPoint: s.endpoint,
+    sourceFilter: s.sourceFilter,
+    resourceFilter: s.resourceFilter,
+    subjectFilter: s.subjectFilter,
+    alternativeSubjectFilter: s.alternativeSubjectFilter,
+    typeFilter: s.typeFilter,
+    consumer: s.consumer,
+    createdBy: s.createdBy,
+    created: iso(s.createdAt),
+    validated: s.validatedAt !== null,
+    status: s.status,
+    lastError: s.lastError,
+    nextValidationAt: s.status === 'pending' ? iso(s.nextValidationAt) : undefined,
+    secret: options.withSecret ? s.secret : undefined,
+  });
+}
+
+export function presentDelivery(d: DeliveryRecord) {
+  return compact({
+    id: d.id,
+    eventId: d.eventId,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    nextAttemptAt: iso(d.nextAttemptAt),
+    deliveredAt: iso(d.deliveredAt),
+    created: iso(d.createdAt),
+  });
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { refuseNonPublicEndpoint } from '../../../delivery/endpoint-guard.js';
+import { scopes } from '../../../domain/identity.js';
+import {
+  parseSubscriptionRequest,
+  subscriptionIdentity,
+  subscriptionMessages,
+} from '../../../domain/subscription-request.js';
+import { formatWebhookSecret } from '../../../domain/webhook-signature.js';
+import type { Store } from '../../../store/store.js';
+import { callerOf } from '../../auth/authenticate.js';
+import { HttpProblem, invalid } from '../../problems.js';
+import { ownedSubscription } from './owned-subscription.js';
+import { presentSubscription } from './present.js';
+
+export interface SubscriptionRoutesOptions {
+  readonly store: Store;
+  /** Plain http and private addresses allowed as endpoints (development and tests). */
+  readonly allowPrivateEndpoints: boolean;
+  /** Tells the dispatcher work is due (a handshake to run). */
+  readonly wakeDispatcher: () => void;
+  readonly clock?: () => number;
+}
+
+export const subscriptionsPath = '/events/api/v1/subscriptions';
+const pageSize = { default: 100, max: 1000 } as const;
+
+const ListQuery = Type.Object({
+  after: Type.Optional(Type.Integer({ minimum: 0, description: 'The last subscription id of the previous page.' })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max })),
+});
+
+/** `/subscriptions`: create, list, read, delete and re-validate a caller's own subscriptions. */
+export async function subscriptionRoutes(app: FastifyInstance, options: SubscriptionRoutesOptions): Promise<void> {
+  const { store } = options;
+  const clock = options.clock ?? Date.now;
+  const guarded = { config: { scopes: [scopes.subscribe] } };
+
+  app.post(subscriptionsPath, guarded, async (request, reply) => {
+    const caller = callerOf(request);
+    const parsed = parseSubscriptionRequest(request.body, {
+      allowHttp: options.allowPrivateEndpoints,
+      allowPull: false,
+    });
+    if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);
+    const spec = parsed.value;
+    if (spec.endpoint !== null && !options.allowPrivateEndpoints) {
+      const reason = await refuseNonPublicEndpoint(new URL(spec.endpoint));
+      if (reason) {
+        throw invalid('invalidRequest', [
+          { field: 'endPoint', message: subscriptionMessages.invalidEndpoint },
+          { field: 'endPoint', message: reason },
+        ]);
+      }
+    }
+    const now = clock();
+    const { subscription } = await store.subscriptions.create({
+      ...spec,
+      identity: subscriptionIdentity(caller.consumer, spec),
+      consumer: caller.consumer,
+      createdBy: caller.consumer,
+      secret: formatWebhookSecret(randomBytes(32)),
+      status: 'pending',
+      nextValidationAt: now,
+      now,
+    });
+    options.wakeDispatcher();
+    return reply
+      .code(201)
+      .header('location', `${subscriptionsPath}/${subscription.id}`)
+      .send(presentSubscription(subscription, { withSecret: true }));
+  });
+
+  app.get(subscriptionsPath, { ...guarded, schema: { querystring: ListQuery } }, async (request) => {
+    const { after = 0, size = pageSize.default } = request.query as { after?: number; size?: number };
+    const page = await store.subscriptions.listByConsumer(callerOf(request).consumer, after, size);
+    const last = page.at(-1);
+    return {
+      count: page.length,
+      subscriptions: page.map((s) => presentSubscription(s)),
+      ...(page.length === size && last ? { next: `${subscriptionsPath}?after=${last.id}&size=${size}` } : {}),
+    };
+  });
+
+  app.get(`${subscriptionsPath}/:id`, guarded, async (request) =>
+    presentSubscription(await ownedSubscription(store, request)),
+  );
+
+  app.delete(`${subscriptionsPath}/:id`, guarded, async (request, reply) => {
+    const subscription = await ownedSubscription(store, request);
+    await store.subscriptions.delete(subscription.id);
+    return reply.code(200).send();
+  });
+
+  app.post(`${subscriptionsPath}/:id/validate`, guarded, async (request, reply) => {
+    const subscription = await ownedSubscription(store, request);
+    if (!subscription.endpoint) {
+      throw new HttpProblem('invalidRequest', 'A pull subscription has no endpoint to validate.');
+    }
+    const pending = await store.subscriptions.requestValidation(subscription.id, clock());
+    options.wakeDispatcher();
+    return reply.code(202).send(pending ? presentSubscription(pending) : undefined);
+  });
+}

@@ -1,0 +1,72 @@
+import type { SubscriptionSpec } from '../domain/subscription-request.js';
+
+export type { AttemptOutcome } from '../domain/delivery-attempt.js';
+
+/**
+ * Lifecycle of a subscription: `pending` until its endpoint answers the validation handshake, then `active`;
+ * `disabled` when the endpoint answered 410 Gone or an operator disabled it; `inactive` for a pull
+ * subscription nobody has read for a long time.
+ */
+export type SubscriptionStatus = 'pending' | 'active' | 'disabled' | 'inactive';
+
+export interface SubscriptionRecord extends SubscriptionSpec {
+  readonly id: number;
+  readonly consumer: string;
+  readonly createdBy: string;
+  /** The Standard Webhooks signing secret (`whsec_…`). */
+  readonly secret: string;
+  readonly status: SubscriptionStatus;
+  readonly createdAt: number;
+  readonly validatedAt: number | null;
+  readonly validationAttempts: number;
+  readonly nextValidationAt: number | null;
+  readonly lastError: string | null;
+}
+
+export interface NewSubscription extends SubscriptionSpec {
+  readonly identity: string;
+  readonly consumer: string;
+  readonly createdBy: string;
+  readonly secret: string;
+  readonly status: SubscriptionStatus;
+  /** When the validation handshake is first due; null for none (a pull subscription). */
+  readonly nextValidationAt: number | null;
+  readonly now: number;
+}
+
+/**
+ * A delivery's state: `pending` (not yet tried), `failed` (tried, a retry is scheduled), `delivered`, or
+ * `dead` (out of attempts, or refused for good; redrivable).
+ */
+export type DeliveryStatus = 'pending' | 'failed' | 'delivered' | 'dead';
+
+export const deliveryStatuses: readonly DeliveryStatus[] = ['pending', 'failed', 'delivered', 'dead'];
+
+/** A delivery leased for one attempt, with the event as stored. */
+export interface DeliveryTask {
+  readonly id: number;
+  readonly subscriptionId: number;
+  readonly attempts: number;
+  readonly payload: string;
+}
+
+/** A validation handshake leased for one attempt. */
+export interface ValidationTask {
+  readonly subscriptionId: number;
+  readonly endpoint: string;
+  readonly secret: string;
+  readonly attempts: number;
+}
+
+/** A delivery as its subscriber sees it. */
+export interface DeliveryRecord {
+  readonly id: number;
+  readonly eventId: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly lastStatusCode: number | null;
+  readonly lastError: string | null;
+  readonly nextAttemptAt: number | null;
+  readonly deliveredAt: number | null;
+  readonly createdAt: number;
+}

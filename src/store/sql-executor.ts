@@ -1,0 +1,14 @@
+/**
+ * The little an engine must provide for the queries both engines share: run a statement written with `$n`
+ * placeholders, and say how to test membership in a list parameter.
+ */
+export interface SqlExecutor {
+  /** Runs one statement and returns its rows (for RETURNING too). */
+  all<T>(sql: string, parameters: readonly unknown[]): Promise<T[]>;
+  /** A condition: `column` is one of the values in list parameter `$n`. */
+  inList(column: string, parameter: number): string;
+  /** Appended to a SELECT that picks rows of `table` to lease: `FOR UPDATE … SKIP LOCKED` where the engine has it. */
+  lockForLease(table: string): string;
+  /** The select-list expression that yields an event's payload as JSON text. */
+  readonly payloadColumn: string;
+}

@@ -1,0 +1,126 @@
+import type { NewSubscription, SubscriptionRecord, SubscriptionStatus, ValidationTask } from './records.js';
+import type { SqlExecutor } from './sql-executor.js';
+
+const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, source_filter AS "sourceFilter",
+  resource_filter AS "resourceFilter", subject_filter AS "subjectFilter",
+  alternative_subject_filter AS "alternativeSubjectFilter", type_filter AS "typeFilter", secret, status,
+  created_at AS "createdAt", validated_at AS "validatedAt", validation_attempts AS "validationAttempts",
+  next_validation_at AS "nextValidationAt", last_error AS "lastError"`;
+
+/** What became of a validation handshake. */
+export type ValidationResult =
+  | { readonly ok: true; readonly at: number }
+  | { readonly ok: false; readonly error: string; readonly nextAttemptAt: number | null; readonly disable: boolean };
+
+/**
+ * Subscriptions, in SQL both engines share. Every change is announced through `changed`, so each Herald
+ * process rebuilds its match index at once rather than on a timer.
+ */
+export class SubscriptionRepository {
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly changed: () => Promise<void>,
+  ) {}
+
+  /**
+   * Creates a subscription, or finds the identical one this consumer already has: the unique identity makes
+   * concurrent identical requests meet on one row.
+   */
+  async create(s: NewSubscription): Promise<{ subscription: SubscriptionRecord; created: boolean }> {
+    const inserted = await this.sql.all<SubscriptionRecord>(
+      `INSERT INTO subscriptions (identity, consumer, created_by, endpoint, source_filter, resource_filter,
+         subject_filter, alternative_subject_filter, type_filter, secret, status, created_at, next_validation_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (identity) DO NOTHING
+       RETURNING ${subscriptionColumns}`,
+      [s.identity, s.consumer, s.createdBy, s.endpoint, s.sourceFilter, s.resourceFilter, s.subjectFilter,
+        s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt],
+    );
+    if (inserted[0]) {
+      await this.changed();
+      return { subscription: inserted[0], created: true };
+    }
+    const [existing] = await this.sql.all<SubscriptionRecord>(
+      `SELECT ${subscriptionColumns} FROM subscriptions WHERE identity = $1`,
+      [s.identity],
+    );
+    if (!existing) throw new Error('subscription vanished between insert and select');
+    return { subscription: existing, created: false };
+  }
+
+  async get(id: number): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions WHERE id = $1`, [id]);
+    return row;
+  }
+
+  /** One page of a consumer's subscriptions, oldest first. */
+  listByConsumer(consumer: string, afterId: number, limit: number): Promise<SubscriptionRecord[]> {
+    return this.sql.all<SubscriptionRecord>(
+      `SELECT ${subscriptionColumns} FROM subscriptions WHERE consumer = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [consumer, afterId, limit],
+    );
+  }
+
+  /** Every subscription, for the match index. */
+  listAll(): Promise<SubscriptionRecord[]> {
+    return this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions ORDER BY id`, []);
+  }
+
+  /** Deletes a subscription and its deliveries. */
+  async delete(id: number): Promise<boolean> {
+    const rows = await this.sql.all<{ id: number }>('DELETE FROM subscriptions WHERE id = $1 RETURNING id', [id]);
+    if (rows.length > 0) await this.changed();
+    return rows.length > 0;
+  }
+
+  async setStatus(id: number, status: SubscriptionStatus, lastError: string | null): Promise<void> {
+    await this.sql.all('UPDATE subscriptions SET status = $2, last_error = $3 WHERE id = $1 RETURNING id', [id, status, lastError]);
+    await this.changed();
+  }
+
+  /** Runs the handshake again: the subscription waits (pending) until its endpoint answers. */
+  async requestValidation(id: number, now: number): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.sql.all<SubscriptionRecord>(
+      `UPDATE subscriptions SET status = 'pending', validation_attempts = 0, next_validation_at = $2,
+         validation_lease_until = NULL
+       WHERE id = $1 RETURNING ${subscriptionColumns}`,
+      [id, now],
+    );
+    if (row) await this.changed();
+    return row;
+  }
+
+  /** Leases the handshakes that are due, so one process performs each. */
+  leaseDueValidations(now: number, leaseUntil: number, limit: number): Promise<ValidationTask[]> {
+    return this.sql.all<ValidationTask>(
+      `UPDATE subscriptions SET validation_lease_until = $2
+       WHERE id IN (
+         SELECT id FROM subscriptions
+         WHERE next_validation_at <= $1 AND status = 'pending' AND endpoint IS NOT NULL
+           AND (validation_lease_until IS NULL OR validation_lease_until <= $1)
+         ORDER BY next_validation_at LIMIT $3 ${this.sql.lockForLease('subscriptions')}
+       )
+       RETURNING id AS "subscriptionId", endpoint, secret, validation_attempts AS attempts`,
+      [now, leaseUntil, limit],
+    );
+  }
+
+  async recordValidation(id: number, result: ValidationResult): Promise<void> {
+    if (result.ok) {
+      await this.sql.all(
+        `UPDATE subscriptions SET status = 'active', validated_at = $2, validation_attempts = validation_attempts + 1,
+           next_validation_at = NULL, validation_lease_until = NULL, last_error = NULL
+         WHERE id = $1 AND status = 'pending' RETURNING id`,
+        [id, result.at],
+      );
+    } else {
+      await this.sql.all(
+        `UPDATE subscriptions SET status = $5, validation_attempts = validation_attempts + 1,
+           next_validation_at = $2, validation_lease_until = NULL, last_error = $3
+         WHERE id = $1 AND status = $4 RETURNING id`,
+        [id, result.nextAttemptAt, result.error, 'pending', result.disable ? 'disabled' : 'pending'],
+      );
+    }
+    await this.changed();
+  }
+}
