@@ -115,13 +115,38 @@ export class Dispatcher {
     const leaseUntil = now + this.options.timeoutMs + leaseMarginMs;
     const { store } = this.options;
     const validations = await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(free, 16));
-    const busy = [...this.perSubscription].filter(([, n]) => n >= (this.options.maxPerSubscription ?? 8)).map(([id]) => id);
-    const deliveries = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free - validations.length, busy);
-    if (deliveries.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
+    const cap = this.options.maxPerSubscription ?? 8;
+    const busy = [...this.perSubscription].filter(([, n]) => n >= cap).map(([id]) => id);
+    const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free - validations.length, busy);
+    const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap);
+    await store.deliveries.release(
+      giveBack.map((d) => d.id),
+      this.owner,
+    );
+    if (launch.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
     return [
       ...validations.map((task) => this.track(task.subscriptionId, () => this.validate(task))),
-      ...deliveries.map((task) => this.track(task.subscriptionId, () => this.deliver(task))),
+      ...launch.map((task) => this.track(task.subscriptionId, () => this.deliver(task))),
     ];
+  }
+
+  /**
+   * Splits a lease into what each subscription's remaining capacity allows and what goes back. Busy
+   * subscriptions are left out of the next lease, so what goes back cannot crowd out other subscriptions.
+   */
+  private withinSubscriptionCaps(leased: readonly DeliveryTask[], cap: number) {
+    const launch: DeliveryTask[] = [];
+    const giveBack: DeliveryTask[] = [];
+    const planned = new Map<number, number>();
+    for (const task of leased) {
+      const count = planned.get(task.subscriptionId) ?? this.perSubscription.get(task.subscriptionId) ?? 0;
+      if (count >= cap) giveBack.push(task);
+      else {
+        launch.push(task);
+        planned.set(task.subscriptionId, count + 1);
+      }
+    }
+    return { launch, giveBack };
   }
 
   private track(subscriptionId: number, attempt: () => Promise<void>): Promise<void> {

@@ -76,6 +76,16 @@ export class DeliveryRepository {
     return rows.length > 0;
   }
 
+  /** Gives leases back unused, so the deliveries are due again at once, for any process. */
+  async release(ids: readonly number[], owner: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.sql.all(
+      `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+       WHERE ${this.sql.inList('id', 1)} AND lease_owner = $2 RETURNING id`,
+      [ids, owner],
+    );
+  }
+
   /** A subscription's deliveries, oldest first, optionally of one status. */
   list(subscriptionId: number, status: DeliveryStatus | undefined, afterId: number, limit: number): Promise<DeliveryRecord[]> {
     return this.sql.all<DeliveryRecord>(

@@ -66,6 +66,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     delivery: { registry, wake: () => dispatcher.wake(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
     clock: clock.now,
   });
+  let closed = false;
   return {
     app,
     store,
@@ -73,6 +74,8 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     dispatcher,
     clock,
     async close() {
+      if (closed) return;
+      closed = true;
       await app.close();
       await dispatcher.stop();
       await sender.close();
