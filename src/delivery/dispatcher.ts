@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decideAttempt } from '../domain/delivery-attempt.js';
+import { type AttemptOutcome, decideAttempt } from '../domain/delivery-attempt.js';
 import { webhookHeaders } from '../domain/webhook-signature.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -47,6 +47,9 @@ export class Dispatcher {
   private running = false;
   private looping: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Set by `wake` while a round is under way, so the loop runs again instead of sleeping through it. */
+  private woken = false;
+  private settling: { id: number; outcome: AttemptOutcome; done: (error?: unknown) => void }[] = [];
   private stopWatching: (() => void) | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -80,11 +83,13 @@ export class Dispatcher {
   }
 
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
+      this.woken = false;
       let launched = 0;
       try {
         launched = (await this.leaseAndLaunch()).length;
@@ -92,7 +97,7 @@ export class Dispatcher {
         this.options.onError?.(error, 'leasing deliveries');
       }
       const full = this.inFlight.size >= (this.options.maxInFlight ?? 64);
-      if (this.running && (launched === 0 || full)) await this.sleep(this.options.idleWaitMs ?? 1_000);
+      if (this.running && (launched === 0 || full) && !this.woken) await this.sleep(this.options.idleWaitMs ?? 1_000);
     }
   }
 
@@ -170,9 +175,32 @@ export class Dispatcher {
     if (!subscription?.endpoint) return;
     const response = await this.post(subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
-    await this.options.store.deliveries.settle(task.id, this.owner, decision.outcome, this.clock());
+    await this.settle(task.id, decision.outcome);
     if (decision.disableSubscription) {
       await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
+    }
+  }
+
+  /**
+   * Queues an outcome to be recorded with the others that finish in the same turn of the event loop: one
+   * statement (one durable commit) for all of them.
+   */
+  private settle(id: number, outcome: AttemptOutcome): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.settling.length === 0) setImmediate(() => void this.flushSettled());
+      this.settling.push({ id, outcome, done: (error) => (error === undefined ? resolve() : reject(error)) });
+    });
+  }
+
+  private async flushSettled(): Promise<void> {
+    const batch = this.settling;
+    this.settling = [];
+    try {
+      await this.options.store.deliveries.settleMany(this.owner, batch, this.clock());
+      for (const item of batch) item.done();
+    } catch (error) {
+      // Unrecorded outcomes are not lost: the leases lapse and the deliveries are attempted again.
+      for (const item of batch) item.done(error);
     }
   }
 

@@ -55,6 +55,11 @@ export function nextAttemptDelay(
   return Math.round(base * (1 + retryJitter * (2 * random - 1)));
 }
 
+/** An HTTP-date (RFC 9110 §5.6.7) as IMF-fixdate, or in the obsolete RFC 850 form. */
+const gmtDatePattern = /^[a-z]{3,9}, \d{2}[ -][a-z]{3}[ -]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2} GMT$/i;
+/** An HTTP-date in the obsolete asctime form, which recipients must also read: it names no zone but means GMT. */
+const asctimeDatePattern = /^[a-z]{3} [a-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/i;
+
 /**
  * Reads a `Retry-After` header: delay-seconds or an HTTP date.
  * @returns milliseconds from `now`, or `undefined` when absent or unreadable.
@@ -63,6 +68,12 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  // HTTP dates only: Date.parse alone takes `1.5` or `-5` for dates in 2001 (a retry at once), and reads an
+  // asctime date as local time.
+  const date = gmtDatePattern.test(trimmed)
+    ? Date.parse(trimmed)
+    : asctimeDatePattern.test(trimmed)
+      ? Date.parse(`${trimmed} GMT`)
+      : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

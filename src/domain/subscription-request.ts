@@ -58,6 +58,10 @@ export function parseSubscriptionRequest(
     if (!Object.hasOwn(fieldNames, name) || value === null || value === undefined) continue;
     const field = fieldNames[name as keyof typeof fieldNames];
     if (typeof value !== 'string') errors.push({ field, message: `'${field}' must be a string.` });
+    // An empty endpoint gets Altinn's message, which clients match on; "omit it to match every value" would
+    // be wrong advice for the one field that is not a filter.
+    else if (name === 'endpoint' && value.trim() === '')
+      errors.push({ field, message: subscriptionMessages.invalidEndpoint });
     else if (value.trim() === '')
       errors.push({ field, message: `'${field}' must not be empty: omit it to match every value.` });
     else fields[name as keyof typeof fieldNames] = value;
@@ -72,7 +76,9 @@ export function parseSubscriptionRequest(
     errors.push({ field: 'endPoint', message: subscriptionMessages.invalidEndpoint });
   }
   const source = fields.sourcefilter;
-  if (source !== undefined && !isAbsoluteUrl(source.replace(/%/g, 'x'), rules.allowHttp)) {
+  // The URL parser drops surrounding spaces and inner tabs, but the filter is matched as written: with
+  // white space in it, it would be stored and never match.
+  if (source !== undefined && (/\s/.test(source) || !isAbsoluteUrl(source.replace(/%/g, 'x'), rules.allowHttp))) {
     errors.push({ field: 'sourceFilter', message: subscriptionMessages.invalidSourceFilter });
   }
   const resource = fields.resourcefilter;

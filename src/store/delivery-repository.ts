@@ -1,6 +1,9 @@
 import type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DeliveryTask } from './records.js';
 import type { SqlExecutor } from './sql-executor.js';
 
+/** Outcomes per statement: six parameters each stays well within both engines' parameter limits. */
+const maxSettlePerStatement = 500;
+
 /**
  * Deliveries, in SQL both engines share. Rows are written by the publish transaction (see the engines'
  * `appendEvents`); here they are leased, settled, listed and redriven.
@@ -52,28 +55,49 @@ export class DeliveryRepository {
    * a slow receiver must not overwrite the outcome of the process that took over.
    */
   async settle(id: number, owner: string, outcome: AttemptOutcome, now: number): Promise<boolean> {
-    const common = 'attempts = attempts + 1, lease_owner = NULL, lease_until = NULL';
-    const rows =
-      outcome.kind === 'delivered'
-        ? await this.sql.all(
-            `UPDATE deliveries SET status = 'delivered', ${common}, last_status_code = $3, last_error = NULL,
-               delivered_at = $4, next_attempt_at = NULL
-             WHERE id = $1 AND lease_owner = $2 RETURNING id`,
-            [id, owner, outcome.statusCode, now],
-          )
-        : await this.sql.all(
-            `UPDATE deliveries SET status = $3, ${common}, last_status_code = $4, last_error = $5, next_attempt_at = $6
-             WHERE id = $1 AND lease_owner = $2 RETURNING id`,
-            [
-              id,
-              owner,
-              outcome.kind === 'retry' ? 'failed' : 'dead',
-              outcome.statusCode,
-              outcome.error,
-              outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
-            ],
-          );
-    return rows.length > 0;
+    return (await this.settleMany(owner, [{ id, outcome }], now)).has(id);
+  }
+
+  /**
+   * Records many outcomes in one statement, so the cost of a durable commit is shared by every attempt that
+   * finished meanwhile (group commit, as for publishing).
+   * @returns the ids whose outcome was recorded (this process still held their lease)
+   */
+  async settleMany(owner: string, settled: readonly { id: number; outcome: AttemptOutcome }[], now: number): Promise<Set<number>> {
+    const recorded = new Set<number>();
+    for (let start = 0; start < settled.length; start += maxSettlePerStatement) {
+      const chunk = settled.slice(start, start + maxSettlePerStatement);
+      const parameters: unknown[] = [owner];
+      const rows = chunk.map(({ id, outcome }) => {
+        const values = [
+          id,
+          outcome.kind === 'retry' ? 'failed' : outcome.kind,
+          outcome.statusCode,
+          outcome.kind === 'delivered' ? null : outcome.error,
+          outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
+          outcome.kind === 'delivered' ? now : null,
+        ];
+        const first = parameters.length + 1;
+        parameters.push(...values);
+        const p = (offset: number) => `$${first + offset}`;
+        // Typed by CAST: PostgreSQL cannot infer a VALUES column's type from untyped parameters.
+        return `(CAST(${p(0)} AS bigint), ${p(1)}, CAST(${p(2)} AS integer), ${p(3)}, CAST(${p(4)} AS bigint), CAST(${p(5)} AS bigint))`;
+      });
+      const updated = await this.sql.all<{ id: number }>(
+        `WITH outcome (id, status, status_code, error, next_attempt_at, delivered_at) AS (VALUES ${rows.join(', ')})
+         UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+           last_status_code = outcome.status_code, last_error = outcome.error,
+           next_attempt_at = outcome.next_attempt_at,
+           delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
+           lease_owner = NULL, lease_until = NULL
+         FROM outcome
+         WHERE deliveries.id = outcome.id AND deliveries.lease_owner = $1
+         RETURNING deliveries.id`,
+        parameters,
+      );
+      for (const row of updated) recorded.add(row.id);
+    }
+    return recorded;
   }
 
   /** Gives leases back unused, so the deliveries are due again at once, for any process. */

@@ -125,6 +125,7 @@ export class PostgresStore implements Store {
       await this.options.beforeCommit?.();
       await client.query('COMMIT');
       client.release();
+      if (fanOut.subscriptionIds.length > 0) this.notifications.announceLocally('deliveries');
       return stored;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});

@@ -1,0 +1,53 @@
+/**
+ * `npm run bench`: Herald's throughput and latency next to the ceilings measured in the same run on the
+ * same machine. `--quick` for a short run; `--engine sqlite|postgres` for one engine. Writes
+ * bench/results/<engine>.json and prints a table. See BENCHMARKS.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { type BenchEngine, sqliteEngine, postgresEngine } from './engines.js';
+import { deliveryScenarios } from './scenarios/delivery.js';
+import { publishScenarios } from './scenarios/publish.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, engine: { type: 'string' } } });
+const quick = values.quick ?? false;
+
+async function postgresReachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const adminUrl = process.env.HERALD_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const engines: BenchEngine[] = [];
+if (!values.engine || values.engine === 'sqlite') engines.push(sqliteEngine);
+if (!values.engine || values.engine === 'postgres') {
+  if (await postgresReachable(adminUrl)) engines.push(postgresEngine(adminUrl));
+  else console.warn(`PostgreSQL not reachable at ${adminUrl}: its benchmarks are skipped.`);
+}
+
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+
+for (const engine of engines) {
+  const publish = await publishScenarios(engine, quick);
+  const delivery = await deliveryScenarios(engine, quick);
+  const table = [...publish.table, ...delivery.table];
+  const results = { engine: engine.name, quick, machine, takenAt: new Date().toISOString(), publish: publish.results, delivery: delivery.results, table };
+  writeFileSync(new URL(`./results/${engine.name}.json`, import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  printTable(engine.name, table);
+}
+
+function printTable(engine: string, rows: [string, string, string][]) {
+  process.stdout.write(`\n${engine} (${machine.cpus} cores, ${machine.cpuModel}, Node ${machine.node})\n`);
+  const width = Math.max(...rows.map((r) => r[0].length), 10);
+  for (const [name, value, note] of rows) process.stdout.write(`  ${name.padEnd(width)}  ${value.padStart(14)}  ${note}\n`);
+}

@@ -1,0 +1,123 @@
+import { Agent, request } from 'undici';
+import type { BenchEngine } from '../engines.js';
+import { benchEvent, postLoad } from '../load.js';
+import { type Child, startHelper, startHerald } from '../processes.js';
+import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
+
+const resource = 'urn:altinn:resource:bench-delivery';
+const subscriptions = 8;
+/** Herald's default dispatcher concurrency (64 in flight, 8 per subscription); the bare loop gets the same. */
+const concurrency = 64;
+
+interface ReceiverStats {
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  latency: { n: number; p50: number | null; p99: number | null; max: number | null };
+}
+
+const stats = async (receiver: Child) => (await (await fetch(`${receiver.url}/stats`)).json()) as ReceiverStats;
+const reset = (receiver: Child) => fetch(`${receiver.url}/reset`, { method: 'POST' });
+
+async function waitForCount(receiver: Child, count: number, timeoutMs: number): Promise<ReceiverStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await stats(receiver);
+    if (current.count >= count || Date.now() > deadline) return current;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The ceiling for delivery: plain undici POSTs to the same receiver, as many at once as Herald sends. */
+async function bareUndiciLoop(receiver: Child, total: number) {
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
+  const body = JSON.stringify(benchEvent(resource));
+  let sent = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (sent < total) {
+        sent++;
+        const response = await request(`${receiver.url}/hook/${worker % subscriptions}`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/cloudevents+json' },
+          dispatcher: agent,
+        });
+        await response.body.dump();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await agent.close();
+  return { deliveries: total, perSecond: total / seconds };
+}
+
+/** Delivery: throughput draining a backlog to a local receiver, and publish-to-delivery latency at a steady rate. */
+export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
+  const token = await benchToken();
+  const receiver = await startHelper('receiver-process.ts');
+  const total = quick ? 8_000 : 40_000;
+
+  await reset(receiver);
+  const bare = await bareUndiciLoop(receiver, total);
+
+  // Throughput: a backlog of events, each delivered to 8 subscriptions.
+  const db = await engine.create();
+  await seedSubscriptions(
+    db.database,
+    subscriptions,
+    Array.from({ length: subscriptions }, (_, i) => ({ endpoint: `${receiver.url}/hook/${i}`, resource })),
+  );
+  const herald = await startHerald(heraldEnv(db.database));
+  await reset(receiver);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents-batch+json' };
+  for (let published = 0; published < total / subscriptions; published += 100) {
+    const response = await fetch(`${herald.url}/events/api/v1/events`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(Array.from({ length: 100 }, () => benchEvent(resource))),
+    });
+    if (!response.ok) throw new Error(`publish failed: ${response.status}`);
+  }
+  const drained = await waitForCount(receiver, total, 300_000);
+  const heraldPerSecond = drained.count / ((drained.lastAt - drained.firstAt) / 1000);
+  const drainRss = herald.peakRssMiB();
+  await herald.stop();
+  await db.drop();
+
+  // Latency: one subscription, single-event publishes at a steady 1,000 events/s.
+  const latencyDb = await engine.create();
+  await seedSubscriptions(latencyDb.database, 1, [{ endpoint: `${receiver.url}/hook/latency`, resource }]);
+  const latencyHerald = await startHerald(heraldEnv(latencyDb.database));
+  await reset(receiver);
+  const load = await postLoad({
+    url: `${latencyHerald.url}/events/api/v1/events`,
+    headers: { ...headers, 'content-type': 'application/cloudevents+json' },
+    body: () => JSON.stringify(benchEvent(resource, { sentAt: performance.timeOrigin + performance.now() })),
+    connections: 20,
+    seconds: quick ? 3 : 10,
+    overallRate: 1_000,
+  });
+  const published = Math.round(load.requestsPerSecond * (quick ? 3 : 10));
+  const steady = await waitForCount(receiver, published, 30_000);
+  const latencyRss = latencyHerald.peakRssMiB();
+  await latencyHerald.stop();
+  await latencyDb.drop();
+  await receiver.stop();
+
+  const ms = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} ms`);
+  return {
+    results: {
+      bareUndici: bare,
+      delivery: { deliveries: drained.count, perSecond: heraldPerSecond, peakRssMiB: drainRss },
+      latency: { rate: load.requestsPerSecond, delivered: steady.count, ...steady.latency, peakRssMiB: latencyRss },
+    },
+    table: [
+      ['bare undici loop (ceiling)', `${Math.round(bare.perSecond)} req/s`, `${concurrency} in flight`],
+      ['webhook deliveries', `${Math.round(heraldPerSecond)} /s`, `${(heraldPerSecond / bare.perSecond).toFixed(2)} x ceiling, ${drained.count} delivered, peak RSS ${drainRss.toFixed(0)} MiB`],
+      ['publish->delivery p50', ms(steady.latency.p50), `at ${Math.round(load.requestsPerSecond)} events/s, ${steady.count} delivered`],
+      ['publish->delivery p99', ms(steady.latency.p99), `max ${ms(steady.latency.max)}, peak RSS ${latencyRss.toFixed(0)} MiB`],
+    ] as [string, string, string][],
+  };
+}

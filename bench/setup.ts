@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { subscriptionIdentity } from '../src/domain/subscription-request.js';
+import { formatWebhookSecret } from '../src/domain/webhook-signature.js';
+import { openStore } from '../src/store/open-store.js';
+
+export const benchSecret = 'herald-benchmark-secret-of-at-least-32-bytes';
+
+export async function benchToken(): Promise<string> {
+  return new SignJWT({ scope: 'altinn:events.publish altinn:events.subscribe', org: 'bench' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(benchSecret));
+}
+
+/** Herald's environment for a benchmark database: durability stays on (the defaults). */
+export function heraldEnv(database: string): Record<string, string> {
+  return { HERALD_DATABASE: database, HERALD_JWT_SECRET: benchSecret, HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true' };
+}
+
+/**
+ * Adds active subscriptions straight to the store (no handshakes), before Herald starts. `matching` of them
+ * match the benchmark's events; the rest are spread over other resources and sources, half by each, so the
+ * match index is exercised without fanning out.
+ */
+export async function seedSubscriptions(database: string, total: number, matching: { endpoint: string; resource: string }[]) {
+  const store = await openStore(database);
+  const now = Date.now();
+  const specs = [
+    ...matching.map((m) => ({ endpoint: m.endpoint, resourceFilter: m.resource, sourceFilter: null })),
+    ...Array.from({ length: total - matching.length }, (_, i) =>
+      i % 2 === 0
+        ? { endpoint: 'http://127.0.0.1:9/none', resourceFilter: `urn:altinn:resource:other-${i}`, sourceFilter: null }
+        : { endpoint: 'http://127.0.0.1:9/none', resourceFilter: null, sourceFilter: `https://other-${i}.example/app` },
+    ),
+  ];
+  for (const spec of specs) {
+    const full = { ...spec, subjectFilter: null, alternativeSubjectFilter: null, typeFilter: null };
+    await store.subscriptions.create({
+      ...full,
+      identity: subscriptionIdentity('/org/bench', full),
+      consumer: '/org/bench',
+      createdBy: '/org/bench',
+      secret: formatWebhookSecret(randomBytes(32)),
+      status: 'active',
+      nextValidationAt: null,
+      now,
+    });
+  }
+  await store.close();
+}
