@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasControlCharacters } from './control-characters.js';
 import { parseEndpoint } from './endpoint.js';
 import { isValidResourceUrn } from './resource-urn.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
@@ -29,6 +30,13 @@ export const subscriptionMessages = {
   invalidResourceFilter: 'Resource filter must be a valid urn',
   missingFilter: 'Resource filter is required.',
 } as const;
+
+/** Altinn's message for a field whose value is malformed, where it has one. */
+const altinnMessages: Partial<Record<string, string>> = {
+  endpoint: subscriptionMessages.invalidEndpoint,
+  sourcefilter: subscriptionMessages.invalidSourceFilter,
+  resourcefilter: subscriptionMessages.invalidResourceFilter,
+};
 
 export interface SubscriptionRequestRules {
   /** Plain http endpoints and source filters are allowed (development and tests). */
@@ -64,7 +72,12 @@ export function parseSubscriptionRequest(
       errors.push({ field, message: subscriptionMessages.invalidEndpoint });
     else if (value.trim() === '')
       errors.push({ field, message: `'${field}' must not be empty: omit it to match every value.` });
-    else fields[name as keyof typeof fieldNames] = value;
+    // PostgreSQL text cannot hold U+0000, and events holding control characters are refused: such a value
+    // would fail to store, or be a filter that never matches.
+    else if (hasControlCharacters(value)) {
+      const message = altinnMessages[name] ?? `'${field}' must not hold control characters.`;
+      errors.push({ field, message });
+    } else fields[name as keyof typeof fieldNames] = value;
   }
 
   const endpoint = fields.endpoint;
@@ -76,8 +89,8 @@ export function parseSubscriptionRequest(
     errors.push({ field: 'endPoint', message: subscriptionMessages.invalidEndpoint });
   }
   const source = fields.sourcefilter;
-  // The URL parser drops surrounding spaces and inner tabs, but the filter is matched as written: with
-  // white space in it, it would be stored and never match.
+  // The URL parser drops surrounding spaces, but the filter is matched as written: with white space in it,
+  // it would be stored and never match.
   if (source !== undefined && (/\s/.test(source) || !isAbsoluteUrl(source.replace(/%/g, 'x'), rules.allowHttp))) {
     errors.push({ field: 'sourceFilter', message: subscriptionMessages.invalidSourceFilter });
   }
