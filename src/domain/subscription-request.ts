@@ -39,7 +39,7 @@ const altinnMessages: Partial<Record<string, string>> = {
 };
 
 export interface SubscriptionRequestRules {
-  /** Plain http endpoints and source filters are allowed (development and tests). */
+  /** Plain http endpoints are allowed (development and tests). */
   readonly allowHttp: boolean;
   /** A subscription without an endpoint is a pull subscription; otherwise the endpoint is required. */
   readonly allowPull: boolean;
@@ -91,7 +91,7 @@ export function parseSubscriptionRequest(
   const source = fields.sourcefilter;
   // The URL parser drops surrounding spaces, but the filter is matched as written: with white space in it,
   // it would be stored and never match.
-  if (source !== undefined && (/\s/.test(source) || !isAbsoluteUrl(source.replace(/%/g, 'x'), rules.allowHttp))) {
+  if (source !== undefined && (/\s/.test(source) || !isAbsoluteHttpsUrl(source.replace(/%/g, 'x')))) {
     errors.push({ field: 'sourceFilter', message: subscriptionMessages.invalidSourceFilter });
   }
   const resource = fields.resourcefilter;
@@ -116,10 +116,10 @@ export function parseSubscriptionRequest(
   });
 }
 
-function isAbsoluteUrl(value: string, allowHttp: boolean): boolean {
+/** Source filters are https always (Altinn's rule): `allowHttp` concerns where Herald sends, not what it matches. */
+function isAbsoluteHttpsUrl(value: string): boolean {
   try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || (allowHttp && url.protocol === 'http:');
+    return new URL(value).protocol === 'https:';
   } catch {
     return false;
   }

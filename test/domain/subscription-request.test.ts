@@ -374,3 +374,14 @@ describe('subscriptionIdentity', () => {
     );
   });
 });
+
+describe('source filters are https even where http endpoints are allowed', () => {
+  it('refuses an http sourceFilter with allowHttp on, since it concerns where Herald sends, not what it matches', () => {
+    const parsed = parseSubscriptionRequest(
+      { endPoint: 'http://127.0.0.1/hook', sourceFilter: 'http://example.com/app' },
+      { allowHttp: true, allowPull: false },
+    );
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.errors).toEqual([{ field: 'sourceFilter', message: 'SourceFilter must be an absolute URL with the https scheme.' }]);
+  });
+});
