@@ -206,13 +206,15 @@ export class Dispatcher {
 
   /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
   private async validate(task: ValidationTask): Promise<void> {
+    const eventId = randomUUID();
     const event = JSON.stringify({
       specversion: '1.0',
-      id: randomUUID(),
+      id: eventId,
       type: 'platform.events.validatesubscription',
       source: `${this.options.baseUrl}/events/api/v1/subscriptions/${task.subscriptionId}`,
     });
-    const messageId = `msg_validation_${task.subscriptionId}_${task.attempts + 1}`;
+    // Every handshake is a message of its own: a receiver that deduplicates on webhook-id must see each.
+    const messageId = `msg_validation_${eventId}`;
     const response = await this.post(task.endpoint, task.secret, messageId, event);
     const now = this.clock();
     const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.random());

@@ -78,11 +78,15 @@ export class SubscriptionRepository {
     await this.changed();
   }
 
-  /** Runs the handshake again: the subscription waits (pending) until its endpoint answers. */
+  /**
+   * Runs the handshake again. A pending or disabled subscription waits (pending) until its endpoint answers; an
+   * active one stays active meanwhile, so no event is missed.
+   */
   async requestValidation(id: number, now: number): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.sql.all<SubscriptionRecord>(
-      `UPDATE subscriptions SET status = 'pending', validation_attempts = 0, next_validation_at = $2,
-         validation_lease_until = NULL
+      // An active subscription stays active (and keeps receiving events) while its endpoint is checked again.
+      `UPDATE subscriptions SET status = CASE WHEN status = 'active' THEN 'active' ELSE 'pending' END,
+         validation_attempts = 0, next_validation_at = $2, validation_lease_until = NULL
        WHERE id = $1 RETURNING ${subscriptionColumns}`,
       [id, now],
     );
@@ -96,7 +100,7 @@ export class SubscriptionRepository {
       `UPDATE subscriptions SET validation_lease_until = $2
        WHERE id IN (
          SELECT id FROM subscriptions
-         WHERE next_validation_at <= $1 AND status = 'pending' AND endpoint IS NOT NULL
+         WHERE next_validation_at <= $1 AND status IN ('pending', 'active') AND endpoint IS NOT NULL
            AND (validation_lease_until IS NULL OR validation_lease_until <= $1)
          ORDER BY next_validation_at LIMIT $3 ${this.sql.lockForLease('subscriptions')}
        )
@@ -110,15 +114,17 @@ export class SubscriptionRepository {
       await this.sql.all(
         `UPDATE subscriptions SET status = 'active', validated_at = $2, validation_attempts = validation_attempts + 1,
            next_validation_at = NULL, validation_lease_until = NULL, last_error = NULL
-         WHERE id = $1 AND status = 'pending' RETURNING id`,
+         WHERE id = $1 AND status IN ('pending', 'active') RETURNING id`,
         [id, result.at],
       );
     } else {
+      // A failed check leaves the status as it was (pending stays pending, active stays active), unless the
+      // endpoint answered 410 Gone.
       await this.sql.all(
-        `UPDATE subscriptions SET status = $5, validation_attempts = validation_attempts + 1,
+        `UPDATE subscriptions SET status = COALESCE($4, status), validation_attempts = validation_attempts + 1,
            next_validation_at = $2, validation_lease_until = NULL, last_error = $3
-         WHERE id = $1 AND status = $4 RETURNING id`,
-        [id, result.nextAttemptAt, result.error, 'pending', result.disable ? 'disabled' : 'pending'],
+         WHERE id = $1 AND status IN ('pending', 'active') RETURNING id`,
+        [id, result.nextAttemptAt, result.error, result.disable ? 'disabled' : null],
       );
     }
     await this.changed();

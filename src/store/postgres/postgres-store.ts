@@ -114,9 +114,12 @@ export class PostgresStore implements Store {
       const fanOut = this.fanOut(events, stored, rows, match);
       if (fanOut.subscriptionIds.length > 0) {
         const now = Date.now();
+        // Only for subscriptions still active in the database: an index a moment stale (a DELETE another
+        // process has not announced yet) must not fail a publish.
         await client.query(
           `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-           SELECT s, e, 'pending', $3, $3 FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)`,
+           SELECT d.s, d.e, 'pending', $3, $3 FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)
+           JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status = 'active'`,
           [fanOut.subscriptionIds, fanOut.eventSeqs, now],
         );
         // Delivered at commit, to every process: their dispatchers wake at once.

@@ -54,8 +54,9 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`,
     );
     this.insertDelivery = db.prepare(
+      // Only for a subscription still active in the database: an index a moment stale must not fail a publish.
       `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-       VALUES (?, ?, 'pending', ?, ?)`,
+       SELECT id, ?, 'pending', ?, ? FROM subscriptions WHERE id = ? AND status = 'active'`,
     );
     this.appendInTransaction = db.transaction((events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => {
       const now = Date.now();
@@ -66,8 +67,7 @@ export class SqliteStore implements Store {
         );
         if (inserted.changes !== 1) return false;
         for (const subscriptionId of match?.(e) ?? []) {
-          this.insertDelivery.run(subscriptionId, inserted.lastInsertRowid, now, now);
-          deliveries++;
+          deliveries += this.insertDelivery.run(inserted.lastInsertRowid, now, now, subscriptionId).changes;
         }
         return true;
       });
