@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { dispatchLimits } from '../../src/delivery/dispatcher.js';
 import type { BenchEngine } from '../engines.js';
 import { benchEvent, postLoad } from '../load.js';
 import { type Child, startHelper, startHerald } from '../processes.js';
@@ -6,8 +7,8 @@ import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
 const resource = 'urn:altinn:resource:bench-delivery';
 const subscriptions = 8;
-/** Herald's default dispatcher concurrency (64 in flight, 8 per subscription); the bare loop gets the same. */
-const concurrency = 64;
+/** Herald's dispatcher sends at most this many at once; the bare loop gets the same. */
+const concurrency = dispatchLimits.maxInFlight;
 
 interface ReceiverStats {
   count: number;

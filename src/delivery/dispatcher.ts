@@ -29,6 +29,12 @@ export interface DispatcherOptions {
   readonly onError?: (error: unknown, context: string) => void;
 }
 
+/**
+ * Defaults for how many attempts run at once: enough that one busy endpoint can take a steady thousand events
+ * a second, few enough that a hanging one holds a small share of the process's attempts.
+ */
+export const dispatchLimits = { maxInFlight: 128, maxPerSubscription: 32 } as const;
+
 /** Headroom on top of the attempt timeout before another process may take a lease over. */
 const leaseMarginMs = 30_000;
 
@@ -40,6 +46,8 @@ const leaseMarginMs = 30_000;
  */
 export class Dispatcher {
   private readonly owner: string;
+  private readonly maxInFlight: number;
+  private readonly maxPerSubscription: number;
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
@@ -54,6 +62,8 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.owner = options.owner ?? randomUUID();
+    this.maxInFlight = options.maxInFlight ?? dispatchLimits.maxInFlight;
+    this.maxPerSubscription = options.maxPerSubscription ?? dispatchLimits.maxPerSubscription;
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -96,7 +106,7 @@ export class Dispatcher {
       } catch (error) {
         this.options.onError?.(error, 'leasing deliveries');
       }
-      const full = this.inFlight.size >= (this.options.maxInFlight ?? 64);
+      const full = this.inFlight.size >= this.maxInFlight;
       if (this.running && (launched === 0 || full) && !this.woken) await this.sleep(this.options.idleWaitMs ?? 1_000);
     }
   }
@@ -114,13 +124,13 @@ export class Dispatcher {
   }
 
   private async leaseAndLaunch(): Promise<Promise<void>[]> {
-    const free = (this.options.maxInFlight ?? 64) - this.inFlight.size;
+    const free = this.maxInFlight - this.inFlight.size;
     if (free <= 0) return [];
     const now = this.clock();
     const leaseUntil = now + this.options.timeoutMs + leaseMarginMs;
     const { store } = this.options;
     const validations = await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(free, 16));
-    const cap = this.options.maxPerSubscription ?? 8;
+    const cap = this.maxPerSubscription;
     const busy = [...this.perSubscription].filter(([, n]) => n >= cap).map(([id]) => id);
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free - validations.length, busy);
     const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap);

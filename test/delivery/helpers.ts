@@ -39,7 +39,7 @@ export async function publish(herald: HeraldUnderTest, ...ids: string[]) {
 export async function deliveriesOf(herald: HeraldUnderTest, subscriptionId: number, status?: string) {
   const response = await herald.app.inject({
     method: 'GET',
-    url: `/events/api/v1/subscriptions/${subscriptionId}/deliveries${status ? `?status=${status}` : ''}`,
+    url: `/events/api/v1/subscriptions/${subscriptionId}/deliveries?size=1000${status ? `&status=${status}` : ''}`,
     headers: await authorization(),
   });
   expect(response.statusCode, response.body).toBe(200);
