@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig } from './config/config.js';
 import { loadOrCreateDevSecret } from './config/dev-secret.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { PullMaintenance } from './delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
@@ -61,6 +62,12 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
     });
     dispatcher = running;
     running.start();
+    const maintenance = new PullMaintenance({
+      store,
+      inactivityMs: config.delivery.subscriptionInactivityMs,
+      onError: (error) => app.log.error({ err: error }, 'pull subscription maintenance failed'),
+    });
+    maintenance.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
     return {
       app,
@@ -69,6 +76,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       async stop() {
         // Stop taking requests first, then let in-flight attempts record their outcomes.
         await app.close();
+        await maintenance.stop();
         await running.stop();
         await sender.close();
         registry.stop();

@@ -35,6 +35,8 @@ export interface HeraldConfig {
     readonly timeoutMs: number;
     /** Plain http and private, loopback or link-local endpoints are allowed (development and tests). */
     readonly allowPrivateEndpoints: boolean;
+    /** A pull subscription unread for this long becomes inactive. */
+    readonly subscriptionInactivityMs: number;
   };
 }
 
@@ -49,6 +51,7 @@ export const defaults = {
   HERALD_RETRY_SCHEDULE: '10s,30s,1m,5m,10m,30m,1h,3h,6h,12h,12h',
   HERALD_DELIVERY_TIMEOUT: '30s',
   HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
+  HERALD_SUBSCRIPTION_INACTIVITY: '30d',
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -108,7 +111,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (timeoutMs === undefined || timeoutMs <= 0) problems.push('HERALD_DELIVERY_TIMEOUT must be a duration such as 30s.');
   const allowPrivate = read('HERALD_ALLOW_PRIVATE_ENDPOINTS').toLowerCase();
   if (!['true', 'false'].includes(allowPrivate)) problems.push('HERALD_ALLOW_PRIVATE_ENDPOINTS must be true or false.');
-  const delivery = { schedule: schedule ?? [], timeoutMs: timeoutMs ?? 0, allowPrivateEndpoints: allowPrivate === 'true' };
+  const inactivityMs = parseDuration(read('HERALD_SUBSCRIPTION_INACTIVITY'));
+  if (inactivityMs === undefined || inactivityMs <= 0) {
+    problems.push('HERALD_SUBSCRIPTION_INACTIVITY must be a duration such as 30d.');
+  }
+  const delivery = {
+    schedule: schedule ?? [],
+    timeoutMs: timeoutMs ?? 0,
+    allowPrivateEndpoints: allowPrivate === 'true',
+    subscriptionInactivityMs: inactivityMs ?? 0,
+  };
 
   const jwt = readJwtConfig(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -58,7 +58,8 @@ export class SubscriptionRegistry {
           this.reloadAgain = false;
           const all = await this.store.subscriptions.listAll();
           this.byId = new Map(all.map((s) => [s.id, s]));
-          this.index = new SubscriptionIndex(all.filter((s) => s.status === 'active'));
+          // Inactive pull subscriptions keep queueing: only their reader stopped.
+          this.index = new SubscriptionIndex(all.filter((s) => s.status === 'active' || s.status === 'inactive'));
         } while (this.reloadAgain);
       } finally {
         this.reloading = undefined;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
@@ -8,6 +9,7 @@ import { installErrorHandler } from './error-handler.js';
 import { pollRoute } from './routes/events/poll.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
+import { pullRoute } from './routes/subscriptions/pull.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -64,8 +66,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl });
-  const { wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
-  await app.register(subscriptionRoutes, { store: options.store, allowPrivateEndpoints, wakeDispatcher, clock: options.clock });
+  const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
+  await app.register(subscriptionRoutes, {
+    store: options.store,
+    allowPrivateEndpoints,
+    wakeDispatcher,
+    refreshMatching: () => registry.reload(),
+    clock: options.clock,
+  });
+  // The first process to start makes the key; every process on the database then shares it.
+  const checkpointKey = Buffer.from(await options.store.pull.key('checkpoint', randomBytes(32).toString('base64')), 'base64');
+  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock });
   await app.register(publishRoute, {
     appender,

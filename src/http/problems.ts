@@ -16,6 +16,12 @@ export const problemCatalog = {
     code: 'events:invalidQuery',
     title: 'One or more query parameters are not valid.',
   },
+  invalidCheckpoint: { status: 400, code: 'events:invalidCheckpoint', title: 'The checkPoint is not valid.' },
+  checkpointOutOfRange: {
+    status: 400,
+    code: 'events:checkpointOutOfRange',
+    title: 'The checkPoint is out of range.',
+  },
   unknownCursor: { status: 400, code: 'events:unknownCursor', title: "The 'after' cursor is not known." },
   unauthenticated: { status: 401, code: 'events:unauthenticated', title: 'Authentication is required.' },
   forbidden: { status: 403, code: 'events:forbidden', title: 'Not allowed.' },

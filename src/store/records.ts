@@ -21,6 +21,11 @@ export interface SubscriptionRecord extends SubscriptionSpec {
   readonly validationAttempts: number;
   readonly nextValidationAt: number | null;
   readonly lastError: string | null;
+  /** Pull subscriptions: the queue position acknowledged so far. */
+  readonly acknowledgedDeliveryId: number;
+  readonly lastReadAt: number | null;
+  /** Pull subscriptions: moves on when the subscription goes inactive, voiding older checkpoints. */
+  readonly checkpointEpoch: number;
 }
 
 export interface NewSubscription extends SubscriptionSpec {
@@ -31,6 +36,8 @@ export interface NewSubscription extends SubscriptionSpec {
   readonly status: SubscriptionStatus;
   /** When the validation handshake is first due; null for none (a pull subscription). */
   readonly nextValidationAt: number | null;
+  /** Set for a subscription that needs no handshake (pull). */
+  readonly validatedAt: number | null;
   readonly now: number;
 }
 

@@ -5,7 +5,8 @@ const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, 
   resource_filter AS "resourceFilter", subject_filter AS "subjectFilter",
   alternative_subject_filter AS "alternativeSubjectFilter", type_filter AS "typeFilter", secret, status,
   created_at AS "createdAt", validated_at AS "validatedAt", validation_attempts AS "validationAttempts",
-  next_validation_at AS "nextValidationAt", last_error AS "lastError"`;
+  next_validation_at AS "nextValidationAt", last_error AS "lastError",
+  acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch"`;
 
 /** What became of a validation handshake. */
 export type ValidationResult =
@@ -29,12 +30,13 @@ export class SubscriptionRepository {
   async create(s: NewSubscription): Promise<{ subscription: SubscriptionRecord; created: boolean }> {
     const inserted = await this.sql.all<SubscriptionRecord>(
       `INSERT INTO subscriptions (identity, consumer, created_by, endpoint, source_filter, resource_filter,
-         subject_filter, alternative_subject_filter, type_filter, secret, status, created_at, next_validation_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         subject_filter, alternative_subject_filter, type_filter, secret, status, created_at, next_validation_at,
+         validated_at, last_read_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12)
        ON CONFLICT (identity) DO NOTHING
        RETURNING ${subscriptionColumns}`,
       [s.identity, s.consumer, s.createdBy, s.endpoint, s.sourceFilter, s.resourceFilter, s.subjectFilter,
-        s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt],
+        s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt, s.validatedAt],
     );
     if (inserted[0]) {
       await this.changed();

@@ -28,7 +28,12 @@ describe('loadConfig: defaults', () => {
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
       logLevel: 'info',
-      delivery: { schedule: altinnRetrySchedule, timeoutMs: 30_000, allowPrivateEndpoints: false },
+      delivery: {
+        schedule: altinnRetrySchedule,
+        timeoutMs: 30_000,
+        allowPrivateEndpoints: false,
+        subscriptionInactivityMs: 30 * 86_400_000,
+      },
     });
   });
 
@@ -218,7 +223,7 @@ describe('loadConfig: delivery', () => {
       HERALD_DELIVERY_TIMEOUT: '500ms',
       HERALD_ALLOW_PRIVATE_ENDPOINTS: 'TRUE',
     });
-    expect(config.delivery).toEqual({ schedule: [1000, 1000, 2000], timeoutMs: 500, allowPrivateEndpoints: true });
+    expect(config.delivery).toMatchObject({ schedule: [1000, 1000, 2000], timeoutMs: 500, allowPrivateEndpoints: true });
   });
 
   it('refuses a schedule, timeout or flag it cannot read, naming each variable', () => {

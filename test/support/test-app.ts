@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
+import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
 import { WebhookSender } from '../../src/delivery/webhook-sender.js';
 import { buildApp } from '../../src/http/app.js';
@@ -22,6 +23,8 @@ export interface HeraldUnderTest {
   readonly store: Store;
   readonly registry: SubscriptionRegistry;
   readonly dispatcher: Dispatcher;
+  /** Pull subscriptions' inactivity and cleanup; tests call `runOnce()`. */
+  readonly maintenance: PullMaintenance;
   readonly clock: TestClock;
   /** Closes the app, the dispatcher and the sender; not the store. */
   close(): Promise<void>;
@@ -34,6 +37,7 @@ export interface AssembleOptions {
   readonly allowPrivateEndpoints?: boolean;
   readonly baseUrl?: string | undefined;
   readonly verifier?: TokenVerifier;
+  readonly inactivityMs?: number;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -66,12 +70,14 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     delivery: { registry, wake: () => dispatcher.wake(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
     clock: clock.now,
   });
+  const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;
   return {
     app,
     store,
     registry,
     dispatcher,
+    maintenance,
     clock,
     async close() {
       if (closed) return;

@@ -22,7 +22,10 @@ export class PostgresNotifications {
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly connectionString: string) {}
+  constructor(private readonly connectionString: string) {
+    // Every long-polling read listens while it waits: there is no sensible bound.
+    this.local.setMaxListeners(0);
+  }
 
   listen(listener: (topic: StoreTopic) => void): () => void {
     this.local.on('topic', listener);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DeliveryRepository } from '../delivery-repository.js';
+import { PullRepository } from '../pull-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
@@ -43,6 +44,7 @@ export class PostgresStore implements Store {
   readonly capabilities = { concurrentWriters: true, skipLocked: true, listenNotify: true } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  readonly pull: PullRepository;
   private readonly statementNames = new Map<string, string>();
   private readonly notifications: PostgresNotifications;
 
@@ -56,10 +58,11 @@ export class PostgresStore implements Store {
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
       inList: (column, parameter) => `${column} = ANY($${parameter})`,
       lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
-      payloadColumn: 'payload::text AS payload',
+      payloadOf: (alias) => `${alias}.payload::text AS payload`,
     };
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
+    this.pull = new PullRepository(executor, () => this.announce('subscriptions'));
   }
 
   /** Connects and brings the schema up to date. */
@@ -114,12 +117,13 @@ export class PostgresStore implements Store {
       const fanOut = this.fanOut(events, stored, rows, match);
       if (fanOut.subscriptionIds.length > 0) {
         const now = Date.now();
-        // Only for subscriptions still active in the database: an index a moment stale (a DELETE another
+        // Only for subscriptions still receiving in the database (an inactive pull subscription's queue keeps
+        // filling): an index a moment stale (a DELETE another
         // process has not announced yet) must not fail a publish.
         await client.query(
           `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
            SELECT d.s, d.e, 'pending', $3, $3 FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)
-           JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status = 'active'`,
+           JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status IN ('active', 'inactive')`,
           [fanOut.subscriptionIds, fanOut.eventSeqs, now],
         );
         // Delivered at commit, to every process: their dispatchers wake at once.

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DeliveryRepository } from '../delivery-repository.js';
+import { PullRepository } from '../pull-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   readonly capabilities = { concurrentWriters: false, skipLocked: false, listenNotify: false } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  readonly pull: PullRepository;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
@@ -49,14 +51,17 @@ export class SqliteStore implements Store {
   private readonly announcements = new EventEmitter();
 
   private constructor(private readonly db: Database.Database) {
+    // Every long-polling read listens while it waits: there is no sensible bound.
+    this.announcements.setMaxListeners(0);
     this.insertEvent = db.prepare(
       `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, registered_at, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`,
     );
     this.insertDelivery = db.prepare(
-      // Only for a subscription still active in the database: an index a moment stale must not fail a publish.
+      // Only for a subscription still receiving in the database (an inactive pull subscription's queue keeps
+      // filling): an index a moment stale must not fail a publish.
       `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-       SELECT id, ?, 'pending', ?, ? FROM subscriptions WHERE id = ? AND status = 'active'`,
+       SELECT id, ?, 'pending', ?, ? FROM subscriptions WHERE id = ? AND status IN ('active', 'inactive')`,
     );
     this.appendInTransaction = db.transaction((events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => {
       const now = Date.now();
@@ -76,6 +81,7 @@ export class SqliteStore implements Store {
     const executor = this.executor();
     this.subscriptions = new SubscriptionRepository(executor, async () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
+    this.pull = new PullRepository(executor, async () => this.announce('subscriptions'));
   }
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */
@@ -125,7 +131,7 @@ export class SqliteStore implements Store {
       },
       inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
       lockForLease: () => '',
-      payloadColumn: 'payload',
+      payloadOf: (alias) => `${alias}.payload AS payload`,
     };
   }
 

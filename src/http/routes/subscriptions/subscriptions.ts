@@ -21,6 +21,8 @@ export interface SubscriptionRoutesOptions {
   readonly allowPrivateEndpoints: boolean;
   /** Tells the dispatcher work is due (a handshake to run). */
   readonly wakeDispatcher: () => void;
+  /** Rebuilds this process's match index, so a subscription active at creation matches the next event. */
+  readonly refreshMatching: () => Promise<void>;
   readonly clock?: () => number;
 }
 
@@ -57,7 +59,8 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     const caller = callerOf(request);
     const parsed = parseSubscriptionRequest(request.body, {
       allowHttp: options.allowPrivateEndpoints,
-      allowPull: false,
+      // Without an endpoint a subscription is pull: its events queue for GET /subscriptions/{id}/events.
+      allowPull: true,
     });
     if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);
     const spec = parsed.value;
@@ -71,17 +74,21 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
       }
     }
     const now = clock();
+    const push = spec.endpoint !== null;
     const { subscription } = await store.subscriptions.create({
       ...spec,
       identity: subscriptionIdentity(caller.consumer, spec),
       consumer: caller.consumer,
       createdBy: caller.consumer,
       secret: formatWebhookSecret(randomBytes(32)),
-      status: 'pending',
-      nextValidationAt: now,
+      // A push subscription waits for its handshake; a pull one has no endpoint to check and queues at once.
+      status: push ? 'pending' : 'active',
+      nextValidationAt: push ? now : null,
+      validatedAt: push ? null : now,
       now,
     });
-    options.wakeDispatcher();
+    if (push) options.wakeDispatcher();
+    else await options.refreshMatching();
     return reply
       .code(201)
       .header('location', `${subscriptionsPath}/${subscription.id}`)

@@ -1,0 +1,110 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { decodeCheckpoint, encodeCheckpoint } from '../../../domain/checkpoint.js';
+import { scopes } from '../../../domain/identity.js';
+import { parsePullQuery } from '../../../domain/pull-query.js';
+import type { QueuedEvent } from '../../../store/pull-repository.js';
+import type { Store } from '../../../store/store.js';
+import { HttpProblem, invalid } from '../../problems.js';
+import { ownedSubscription } from './owned-subscription.js';
+import { subscriptionsPath } from './subscriptions.js';
+
+export interface PullRouteOptions {
+  readonly store: Store;
+  /** Signs and checks checkpoints; shared by every process on the database. */
+  readonly checkpointKey: Uint8Array;
+  readonly clock?: () => number;
+}
+
+const PullQueryString = Type.Object({
+  limit: Type.Optional(Type.String({ description: 'Events per page, 1 to 5000; default 2000.' })),
+  checkPoint: Type.Optional(Type.String({ description: 'The checkPoint of the previous page: acknowledges it.' })),
+  wait: Type.Optional(Type.String({ description: 'Seconds (0 to 30) to wait for events when the queue is empty.' })),
+});
+
+/**
+ * `GET /subscriptions/{id}/events`: a pull subscription's queue, page by page. The checkPoint a page comes
+ * with acknowledges that page when it is passed back; a page never acknowledged is served again.
+ */
+export async function pullRoute(app: FastifyInstance, options: PullRouteOptions): Promise<void> {
+  const { store, checkpointKey } = options;
+  const clock = options.clock ?? Date.now;
+
+  app.get(
+    `${subscriptionsPath}/:id/events`,
+    { config: { scopes: [scopes.subscribe] }, schema: { querystring: PullQueryString } },
+    async (request, reply) => {
+      const subscription = await ownedSubscription(store, request);
+      if (subscription.endpoint !== null) {
+        throw new HttpProblem(
+          'invalidRequest',
+          'This subscription pushes to its endpoint. Only a subscription created without an endPoint has a queue to read.',
+        );
+      }
+      const parsed = parsePullQuery(request.query as Record<string, unknown>);
+      if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
+      const { limit, waitSeconds, checkPoint } = parsed.value;
+
+      let acknowledgeUpTo = 0;
+      if (checkPoint !== undefined) {
+        const checkpoint = decodeCheckpoint(checkPoint, checkpointKey);
+        if (!checkpoint || checkpoint.subscriptionId !== subscription.id) {
+          throw new HttpProblem('invalidCheckpoint', 'The checkPoint is not one Herald gave out for this subscription.');
+        }
+        if (subscription.status === 'inactive' || checkpoint.epoch !== subscription.checkpointEpoch) {
+          throw new HttpProblem(
+            'checkpointOutOfRange',
+            'The subscription went inactive after this checkPoint was given out, so it no longer counts. ' +
+              'Call again without a checkPoint to read from the earliest queued event and get a valid one.',
+          );
+        }
+        acknowledgeUpTo = checkpoint.deliveryId;
+      } else if (subscription.status === 'inactive') {
+        await store.pull.reactivate(subscription.id, clock());
+      }
+
+      const position = await store.pull.acknowledge(subscription.id, acknowledgeUpTo, clock());
+      if (!position) throw new HttpProblem('notFound', `You have no subscription with id '${subscription.id}'.`);
+      const events = await readWaiting(store, subscription.id, position.acknowledged, limit, waitSeconds * 1000, reply);
+      const next = encodeCheckpoint(
+        { subscriptionId: subscription.id, deliveryId: events.at(-1)?.id ?? position.acknowledged, epoch: position.epoch },
+        checkpointKey,
+      );
+      // Built from the stored JSON texts: no event is parsed or serialized again.
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(`{"checkPoint":${JSON.stringify(next)},"events":[${events.map((e) => e.payload).join(',')}]}`);
+    },
+  );
+}
+
+/**
+ * Reads a page; if it is empty and the caller will wait, holds the request until events are queued, the wait
+ * ends, or the caller goes away.
+ */
+async function readWaiting(
+  store: Store,
+  subscriptionId: number,
+  after: number,
+  limit: number,
+  waitMs: number,
+  reply: FastifyReply,
+): Promise<QueuedEvent[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const events = await store.pull.read(subscriptionId, after, limit);
+    const remaining = deadline - Date.now();
+    if (events.length > 0 || remaining <= 0 || reply.raw.destroyed) return events;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopWatching();
+        reply.raw.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, remaining);
+      const stopWatching = store.watch((topic) => topic === 'deliveries' && done());
+      reply.raw.once('close', done);
+    });
+  }
+}
