@@ -23,7 +23,10 @@ export interface RunningServer {
 export async function startServer(config: HeraldConfig): Promise<RunningServer> {
   const store = await openStore(config.database);
   const registry = new SubscriptionRegistry(store);
-  const sender = new WebhookSender({ timeoutMs: config.delivery.timeoutMs });
+  const sender = new WebhookSender({
+    timeoutMs: config.delivery.timeoutMs,
+    allowPrivateAddresses: config.delivery.allowPrivateEndpoints,
+  });
   let dispatcher: Dispatcher | undefined;
   try {
     await registry.start();

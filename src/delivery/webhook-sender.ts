@@ -1,5 +1,8 @@
+import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { Agent, errors, request } from 'undici';
 import type { AttemptResponse } from '../domain/delivery-attempt.js';
+import { isNonPublicAddress } from '../domain/endpoint.js';
 
 export interface WebhookSenderOptions {
   /** An attempt that has no complete answer within this time failed. */
@@ -8,6 +11,13 @@ export interface WebhookSenderOptions {
   readonly maxResponseBytes?: number;
   /** Kept-alive connections per receiver origin. */
   readonly connectionsPerOrigin?: number;
+  /** Allow private, loopback and link-local addresses (development and tests). */
+  readonly allowPrivateAddresses?: boolean;
+}
+
+/** Raised when an endpoint's host resolves to an address webhooks may not reach. */
+class NonPublicAddressError extends Error {
+  readonly code = 'HERALD_NON_PUBLIC_ADDRESS';
 }
 
 /**
@@ -22,15 +32,29 @@ export class WebhookSender {
   constructor(private readonly options: WebhookSenderOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 4096;
     this.agent = new Agent({
-      connections: options.connectionsPerOrigin ?? 16,
+      // As many as the dispatcher may have in flight: a hanging endpoint must not hold every socket to an
+      // origin that other subscriptions' endpoints share.
+      connections: options.connectionsPerOrigin ?? 128,
       keepAliveTimeout: 30_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+      connect: {
+        timeout: Math.min(options.timeoutMs, 10_000),
+        // Checked when connecting, not only when subscribing: a host name may resolve elsewhere by then
+        // (DNS rebinding), and the address actually dialled is the one that counts.
+        ...(options.allowPrivateAddresses ? {} : { lookup: publicOnlyLookup }),
+      },
     });
   }
 
   async send(url: string, headers: Record<string, string>, body: string): Promise<AttemptResponse> {
+    if (!this.options.allowPrivateAddresses) {
+      // An IP literal is dialled without a lookup, so it is checked here.
+      const host = hostOf(url);
+      if (host !== undefined && isIP(host) && isNonPublicAddress(host)) {
+        return { kind: 'failed', error: nonPublicMessage(host) };
+      }
+    }
     try {
       const response = await request(url, {
         method: 'POST',
@@ -71,7 +95,38 @@ export class WebhookSender {
   }
 }
 
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function nonPublicMessage(address: string): string {
+  return `The endpoint's host resolves to ${address}, a private, loopback or link-local address.`;
+}
+
+/** `dns.lookup` that refuses a host when any of its addresses is not public. */
+function publicOnlyLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
+  lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, []);
+    const blocked = addresses.find((a) => isNonPublicAddress(a.address));
+    if (blocked) return callback(new NonPublicAddressError(nonPublicMessage(blocked.address)), []);
+    if (options.all) return callback(null, addresses);
+    const [first] = addresses;
+    if (!first) return callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+    callback(null, first.address, first.family);
+  });
+}
+
 function describeFailure(error: unknown, timeoutMs: number): string {
+  const blocked = [error, (error as { cause?: unknown }).cause].find((e) => e instanceof NonPublicAddressError);
+  if (blocked) return (blocked as Error).message;
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   const name = (error as Error).name;
   if (name === 'TimeoutError' || name === 'AbortError' || error instanceof errors.HeadersTimeoutError) {

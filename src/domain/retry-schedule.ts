@@ -40,7 +40,7 @@ export function maxAttempts(schedule: readonly number[]): number {
 
 /**
  * When to try again after `attemptsMade` failed attempts, or `undefined` when none are left (dead letter).
- * A `Retry-After` the receiver sent (429/503) replaces the ladder's delay.
+ * A `Retry-After` the receiver sent (429/503) lengthens the ladder's delay, up to 24 hours; it never shortens it.
  * @param random a number in [0, 1) that spreads the delay by the jitter
  */
 export function nextAttemptDelay(
@@ -51,8 +51,10 @@ export function nextAttemptDelay(
 ): number | undefined {
   const base = schedule[attemptsMade - 1];
   if (base === undefined) return undefined;
-  if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 0), maxRetryAfterMs);
-  return Math.round(base * (1 + retryJitter * (2 * random - 1)));
+  const ladder = Math.round(base * (1 + retryJitter * (2 * random - 1)));
+  // A receiver may ask for more time, never for less: `Retry-After: 0` must not burn every attempt at once.
+  if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, ladder), Math.max(maxRetryAfterMs, ladder));
+  return ladder;
 }
 
 /** An HTTP-date (RFC 9110 §5.6.7) as IMF-fixdate, or in the obsolete RFC 850 form. */

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isStoreUnavailable } from '../store/store-errors.js';
 import { HttpProblem, type ProblemKind, problemBody } from './problems.js';
 
 /** Fastify's own errors, by code, as problems. */
@@ -46,6 +47,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     const kind = fastifyErrorKinds[error.code] ?? kindsByStatus[status];
     if (kind) return sendProblem(reply, kind, error.message, request.id);
     if (status >= 400 && status < 500) return sendProblem(reply, 'invalidRequest', error.message, request.id);
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'store unavailable');
+      reply.header('retry-after', '1');
+      return sendProblem(reply, 'storeUnavailable', 'The event store is not answering. Retry shortly.', request.id);
+    }
     request.log.error({ err: error }, 'request failed');
     return sendProblem(
       reply,

@@ -35,7 +35,7 @@ export class GroupCommitAppender {
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
       // setImmediate lets every request already read from the sockets join the first commit.
-      this.committing ??= new Promise((done) => setImmediate(() => this.commitAll().then(done)));
+      this.committing ??= new Promise((done) => setImmediate(() => this.commitAll().finally(done)));
     });
   }
 
@@ -48,13 +48,11 @@ export class GroupCommitAppender {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
       try {
-        this.settle(batch, await this.store.appendEvents(
-            batch.flatMap((p) => p.events),
-            this.match,
-          ));
-      } catch (error) {
-        if (batch.length === 1) batch[0]?.reject(error);
-        else await this.commitOneByOne(batch);
+        this.settle(batch, await this.store.appendEvents(batch.flatMap((p) => p.events), this.match));
+      } catch {
+        // Alone, each request gets one more try: a conflict the shared commit met (a subscription deleted at
+        // that moment, say) is gone on the retry, and a request the database refuses fails by itself.
+        await this.commitOneByOne(batch);
       }
     }
     this.committing = undefined;

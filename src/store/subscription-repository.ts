@@ -128,6 +128,9 @@ export class SubscriptionRepository {
          WHERE id = $1 AND status IN ('pending', 'active') RETURNING id`,
         [id, result.nextAttemptAt, result.error, result.disable ? 'disabled' : null],
       );
+      // A failed check changes what matches only when it disabled the subscription.
+      if (result.disable) await this.changed();
+      return;
     }
     await this.changed();
   }

@@ -125,13 +125,15 @@ describe('nextAttemptDelay', () => {
     expect(new Set(delays).size).toBe(delays.length);
   });
 
-  it("replaces the ladder's delay with the receiver's Retry-After, without jitter", () => {
+  it("waits for a Retry-After longer than the ladder's delay, without jitter", () => {
     expect(nextAttemptDelay(schedule, 1, 120 * second, 0)).toBe(120 * second);
-    expect(nextAttemptDelay(schedule, 3, 2 * second, 0.9)).toBe(2 * second);
   });
 
-  it('honours a Retry-After of zero as an immediate retry', () => {
-    expect(nextAttemptDelay(schedule, 1, 0, noJitter)).toBe(0);
+  it("never waits less than the ladder's delay, so Retry-After: 0 cannot burn every attempt at once", () => {
+    const ladder = nextAttemptDelay(schedule, 3, undefined, 0.9);
+    expect(nextAttemptDelay(schedule, 3, 0, 0.9)).toBe(ladder);
+    expect(nextAttemptDelay(schedule, 3, -5 * second, 0.9)).toBe(ladder);
+    expect(nextAttemptDelay(schedule, 3, 1, 0.9)).toBe(ladder);
   });
 
   it('caps a Retry-After at 24 hours, so a receiver cannot park a delivery for ever', () => {
@@ -139,10 +141,6 @@ describe('nextAttemptDelay', () => {
     expect(nextAttemptDelay(schedule, 1, 24 * hour, noJitter)).toBe(24 * hour);
     expect(nextAttemptDelay(schedule, 1, 24 * hour + 1, noJitter)).toBe(24 * hour);
     expect(nextAttemptDelay(schedule, 1, 365 * 24 * hour, noJitter)).toBe(24 * hour);
-  });
-
-  it('reads a negative Retry-After as zero', () => {
-    expect(nextAttemptDelay(schedule, 1, -5 * second, noJitter)).toBe(0);
   });
 
   it('leaves no delay once attempts are exhausted, whatever Retry-After says', () => {

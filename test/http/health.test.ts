@@ -26,11 +26,12 @@ describeEachEngine('Health, readiness and store failures on $name', (engine) => 
   it('answers 503 with Retry-After to the requests of a failed commit, stores none of them, and recovers', async () => {
     const db = await engine.create();
     const real = await db.open();
-    let failNext = true;
+    // Two failures: the shared commit, and the retry each request gets alone.
+    let failuresLeft = 2;
     const flaky: Store = Object.create(real);
     flaky.appendEvents = async (events) => {
-      if (failNext) {
-        failNext = false;
+      if (failuresLeft > 0) {
+        failuresLeft--;
         throw new Error('injected: disk unavailable');
       }
       return real.appendEvents(events);
@@ -65,6 +66,27 @@ describeEachEngine('Health, readiness and store failures on $name', (engine) => 
     } finally {
       await herald.close();
       await db.destroy();
+    }
+  });
+});
+
+describeEachEngine('Store outages on other routes, on $name', (engine) => {
+  it('answers 503 with Retry-After, not 500, when the store is gone while polling or listing subscriptions', async () => {
+    const t = await createTestApp(engine);
+    try {
+      await t.store.close();
+      for (const url of [
+        '/events/api/v1/events?after=0&resource=urn:altinn:resource:x',
+        '/events/api/v1/subscriptions',
+        '/events/api/v1/subscriptions/1',
+      ]) {
+        const response = await t.app.inject({ method: 'GET', url, headers: t.auth });
+        expect(response.statusCode, url).toBe(503);
+        expect(response.headers['retry-after']).toBe('1');
+        expect(response.json()).toMatchObject({ code: 'events:storeUnavailable' });
+      }
+    } finally {
+      await t.close();
     }
   });
 });

@@ -112,6 +112,17 @@ describeEachEngine('Polling on $name', (engine) => {
     expect(idsOf(await poll(third.headers.next as string))).toEqual(['later-2']);
   });
 
+  it('moves the cursor past events that do not match, so an empty page still advances, and misses nothing', async () => {
+    const mine = 'https://advance.example/';
+    await publish([sampleEvent({ id: 'others-1', source: 'https://elsewhere.example/' })]);
+    const empty = await poll(`/events/api/v1/events?after=0&source=${encodeURIComponent(mine)}`);
+    expect(idsOf(empty)).toEqual([]);
+    const head = await t.store.headPosition();
+    expect(new URL(empty.headers.next as string).searchParams.get('after')).toBe(`~${head}`);
+    await publish([sampleEvent({ id: 'others-2', source: 'https://elsewhere.example/' }), sampleEvent({ id: 'mine-1', source: mine })]);
+    expect(idsOf(await poll(empty.headers.next as string))).toEqual(['mine-1']);
+  });
+
   it('reads the alternative subject from the Altinn-AlternativeSubject header and keeps it out of the next link', async () => {
     await publish([
       sampleEvent({ id: 'alt-1', resource, alternativesubject: '/person/16069412345' }),

@@ -51,7 +51,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
   const registry = new SubscriptionRegistry(store);
   await registry.start();
   const timeoutMs = options.timeoutMs ?? 2_000;
-  const sender = new WebhookSender({ timeoutMs });
+  const sender = new WebhookSender({ timeoutMs, allowPrivateAddresses: options.allowPrivateEndpoints ?? true });
   const dispatcher = new Dispatcher({
     store,
     registry,

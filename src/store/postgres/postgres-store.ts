@@ -73,6 +73,12 @@ export class PostgresStore implements Store {
       // Fail fast while the database is unreachable: a publish answers 503 instead of hanging.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      // A process stalled or cut off mid-transaction must not hold the shared append lock for hours: the
+      // server ends such sessions, and waits on the lock or a statement are bounded, so requests get a 503.
+      keepAlive: true,
+      statement_timeout: 30_000,
+      lock_timeout: 10_000,
+      idle_in_transaction_session_timeout: 30_000,
       // bigint columns (positions, ids, epoch milliseconds) stay far below 2^53: read them as numbers.
       types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
     });
@@ -117,12 +123,13 @@ export class PostgresStore implements Store {
       const fanOut = this.fanOut(events, stored, rows, match);
       if (fanOut.subscriptionIds.length > 0) {
         const now = Date.now();
-        // Only for subscriptions still receiving in the database (an inactive pull subscription's queue keeps
-        // filling): an index a moment stale (a DELETE another
+        // Pull rows are never due for the dispatcher. Only for subscriptions still receiving in the database (an
+        // inactive pull subscription's queue keeps filling): an index a moment stale (a DELETE another
         // process has not announced yet) must not fail a publish.
         await client.query(
           `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-           SELECT d.s, d.e, 'pending', $3, $3 FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)
+           SELECT d.s, d.e, 'pending', CASE WHEN subscriptions.endpoint IS NULL THEN NULL ELSE $3::bigint END, $3
+           FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)
            JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status IN ('active', 'inactive')`,
           [fanOut.subscriptionIds, fanOut.eventSeqs, now],
         );
@@ -149,7 +156,9 @@ export class PostgresStore implements Store {
   /** Tells this process at once and the others through NOTIFY. */
   private async announce(topic: StoreTopic): Promise<void> {
     this.notifications.announceLocally(topic);
-    await this.pool.query(`SELECT pg_notify('${channels[topic]}', '')`);
+    // The change is committed already: a lost notice must not turn it into an error. Other processes catch
+    // up when their listener reconnects, or at their registry's periodic refresh.
+    await this.pool.query(`SELECT pg_notify('${channels[topic]}', '')`).catch(() => {});
   }
 
   /** The deliveries new events need: one per matching subscription. */

@@ -59,9 +59,10 @@ export class SqliteStore implements Store {
     );
     this.insertDelivery = db.prepare(
       // Only for a subscription still receiving in the database (an inactive pull subscription's queue keeps
-      // filling): an index a moment stale must not fail a publish.
+      // filling): an index a moment stale must not fail a publish. Pull rows are never due for the dispatcher.
       `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-       SELECT id, ?, 'pending', ?, ? FROM subscriptions WHERE id = ? AND status IN ('active', 'inactive')`,
+       SELECT id, ?, 'pending', CASE WHEN endpoint IS NULL THEN NULL ELSE ? END, ? FROM subscriptions
+       WHERE id = ? AND status IN ('active', 'inactive')`,
     );
     this.appendInTransaction = db.transaction((events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => {
       const now = Date.now();

@@ -56,19 +56,17 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       const poll = parsed.value;
 
       const afterSeq = await resolveCursor(store, poll.cursor, poll);
-      const events = await store.readEvents({ afterSeq, ...poll, limit: poll.size });
-      if (events.length === 0 && poll.cursor.kind === 'position' && afterSeq > (await store.headPosition())) {
-        throw new HttpProblem(
-          'unknownCursor',
-          `Position ${afterSeq} is beyond the end of the log: pass 0 to start over.`,
-        );
+      // Read before the page: positions are handed out in commit order, so every event up to `head` has
+      // committed and a page that is not full holds every match up to it.
+      const head = await store.headPosition();
+      if (poll.cursor.kind === 'position' && afterSeq > head) {
+        throw new HttpProblem('unknownCursor', `Position ${afterSeq} is beyond the end of the log: pass 0 to start over.`);
       }
-      const next = nextPollUrl(
-        options.baseUrl ?? `${request.protocol}://${request.host}`,
-        pollPath,
-        query,
-        events.at(-1)?.seq ?? afterSeq,
-      );
+      const events = await store.readEvents({ afterSeq, ...poll, limit: poll.size });
+      const lastRead = events.at(-1)?.seq ?? afterSeq;
+      // The cursor moves past everything scanned, matching or not: the next poll starts where this one ended.
+      const reached = events.length < poll.size ? Math.max(lastRead, head) : lastRead;
+      const next = nextPollUrl(options.baseUrl ?? `${request.protocol}://${request.host}`, pollPath, query, reached);
       return reply
         .header('next', next)
         .header('link', `<${next}>; rel="next"`)

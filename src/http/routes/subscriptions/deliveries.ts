@@ -9,7 +9,7 @@ import { subscriptionsPath } from './subscriptions.js';
 
 const DeliveriesQuery = Type.Object({
   status: Type.Optional(Type.Union(deliveryStatuses.map((s) => Type.Literal(s)))),
-  after: Type.Optional(Type.Integer({ minimum: 0, description: 'The last delivery id of the previous page.' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last delivery id of the previous page.' })),
   size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 });
 

@@ -30,7 +30,7 @@ export const subscriptionsPath = '/events/api/v1/subscriptions';
 const pageSize = { default: 100, max: 1000 } as const;
 
 const ListQuery = Type.Object({
-  after: Type.Optional(Type.Integer({ minimum: 0, description: 'The last subscription id of the previous page.' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last subscription id of the previous page.' })),
   size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max })),
 });
 
