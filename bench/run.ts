@@ -10,9 +10,15 @@ import pg from 'pg';
 import { type BenchEngine, sqliteEngine, postgresEngine } from './engines.js';
 import { deliveryScenarios } from './scenarios/delivery.js';
 import { publishScenarios } from './scenarios/publish.js';
+import { pullScenarios } from './scenarios/pull.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, engine: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, engine: { type: 'string' }, only: { type: 'string' } },
+});
 const quick = values.quick ?? false;
+/** `--only publish,pull` runs some groups of scenarios; results of a partial run are not written. */
+const only = values.only?.split(',');
+const wanted = (group: string) => !only || only.includes(group);
 
 async function postgresReachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
@@ -38,11 +44,22 @@ const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
 for (const engine of engines) {
-  const publish = await publishScenarios(engine, quick);
-  const delivery = await deliveryScenarios(engine, quick);
-  const table = [...publish.table, ...delivery.table];
-  const results = { engine: engine.name, quick, machine, takenAt: new Date().toISOString(), publish: publish.results, delivery: delivery.results, table };
-  writeFileSync(new URL(`./results/${engine.name}.json`, import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  const none = { results: undefined, table: [] as [string, string, string][] };
+  const publish = wanted('publish') ? await publishScenarios(engine, quick) : none;
+  const delivery = wanted('delivery') ? await deliveryScenarios(engine, quick) : none;
+  const pull = wanted('pull') ? await pullScenarios(engine, quick) : none;
+  const table = [...publish.table, ...delivery.table, ...pull.table];
+  const results = {
+    engine: engine.name,
+    quick,
+    machine,
+    takenAt: new Date().toISOString(),
+    publish: publish.results,
+    delivery: delivery.results,
+    pull: pull.results,
+    table,
+  };
+  if (!only) writeFileSync(new URL(`./results/${engine.name}.json`, import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   printTable(engine.name, table);
 }
 

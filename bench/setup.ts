@@ -44,6 +44,7 @@ export async function seedSubscriptions(database: string, total: number, matchin
       secret: formatWebhookSecret(randomBytes(32)),
       status: 'active',
       nextValidationAt: null,
+      validatedAt: now,
       now,
     });
   }
