@@ -34,6 +34,7 @@ export const problemCatalog = {
     title: 'Unsupported media type.',
   },
   internalError: { status: 500, code: 'events:internalError', title: 'Internal error.' },
+  keysUnavailable: { status: 503, code: 'events:keysUnavailable', title: 'Tokens cannot be verified right now.' },
   storeUnavailable: {
     status: 503,
     code: 'events:storeUnavailable',

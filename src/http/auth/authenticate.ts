@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasAnyScope, type Principal } from '../../domain/identity.js';
 import { HttpProblem } from '../problems.js';
-import { TokenRejected, type TokenVerifier } from './token-verifier.js';
+import { TokenRejected, type TokenVerifier, VerificationKeysUnavailable } from './token-verifier.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -45,6 +45,11 @@ async function authenticate(request: FastifyRequest, verifier: TokenVerifier): P
   try {
     return await verifier.verify(match[1]);
   } catch (error) {
+    if (error instanceof VerificationKeysUnavailable) {
+      throw new HttpProblem('keysUnavailable', 'The keys that verify tokens could not be fetched. Retry shortly.', {
+        headers: { 'retry-after': '5' },
+      });
+    }
     if (!(error instanceof TokenRejected)) throw error;
     throw new HttpProblem('unauthenticated', error.message, {
       headers: {

@@ -5,6 +5,9 @@ import { type Principal, principalFromClaims } from '../../domain/identity.js';
 /** Why a token was refused; the message is safe to show the caller. */
 export class TokenRejected extends Error {}
 
+/** The keys to verify tokens could not be fetched (a JWKS endpoint is down): not the caller's fault. */
+export class VerificationKeysUnavailable extends Error {}
+
 export interface TokenVerifier {
   /** Verifies a bearer token and names its caller, or throws `TokenRejected`. */
   verify(token: string): Promise<Principal>;
@@ -52,6 +55,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           clockTolerance: 5,
         }));
       } catch (error) {
+        if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+          throw new VerificationKeysUnavailable('The keys that verify tokens could not be fetched.', { cause: error });
+        }
         throw new TokenRejected(describeRejection(error));
       }
       const principal = principalFromClaims(payload);
@@ -118,6 +124,5 @@ function describeRejection(error: unknown): string {
   if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is not valid.";
   if (error instanceof errors.JOSEAlgNotAllowed) return "The token's signing algorithm is not accepted.";
   if (error instanceof errors.JWKSNoMatchingKey) return 'No known key matches the token.';
-  if (error instanceof errors.JWKSTimeout) return 'The keys to verify the token could not be fetched.';
   return 'The token is malformed.';
 }
