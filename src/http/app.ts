@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { installErrorHandler } from './error-handler.js';
+import { readJsonBodiesOnly } from './json-body.js';
 import { pollRoute } from './routes/events/poll.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
@@ -46,20 +47,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   installAuthentication(app, options.verifier);
 
-  // Altinn's clients send `Content-Type: application/json` on bodyless GET, DELETE and POST requests.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      done(
-        Object.assign(new Error(`The request body is not valid JSON: ${(error as Error).message}`), {
-          statusCode: 400,
-        }),
-      );
-    }
-  });
+  readJsonBodiesOnly(app);
 
   const appender = new GroupCommitAppender(options.store, options.delivery.registry.match);
   app.addHook('onClose', async () => appender.drain());

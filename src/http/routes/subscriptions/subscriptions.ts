@@ -40,21 +40,6 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
   const clock = options.clock ?? Date.now;
   const guarded = { config: { scopes: [scopes.subscribe] } };
 
-  // Only JSON is read here. A body that is not JSON is refused naming `body` in `errors`, as publishing does
-  // (the app's parser answers without `errors`), and a JSON object sent as text/plain is a 415, not the
-  // misleading "must be a JSON object" Fastify's text parser would lead to.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    // Altinn's clients send `Content-Type: application/json` on bodyless requests (an empty POST, a DELETE).
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      const message = `The request body is not valid JSON: ${(error as Error).message}`;
-      done(invalid('invalidRequest', [{ field: 'body', message }]));
-    }
-  });
-
   app.post(subscriptionsPath, guarded, async (request, reply) => {
     const caller = callerOf(request);
     const parsed = parseSubscriptionRequest(request.body, {
