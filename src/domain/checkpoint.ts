@@ -28,8 +28,10 @@ export function decodeCheckpoint(token: string, key: Uint8Array): Checkpoint | u
   const match = /^(c1\.(\d{1,15})\.(\d{1,15})\.(\d{1,9}))\.([A-Za-z0-9_-]{22})$/.exec(token);
   if (!match) return undefined;
   const [, body = '', subscriptionId, deliveryId, epoch, signature = ''] = match;
-  const given = Buffer.from(signature, 'base64url');
-  const expected = mac(body, key);
+  // Compared as text, not as decoded bytes: 22 base64url characters carry 132 bits for a 128-bit MAC, and
+  // decoding ignores the 4 spare bits, so several spellings of the last character would all be accepted.
+  const given = Buffer.from(signature, 'ascii');
+  const expected = Buffer.from(mac(body, key).toString('base64url'), 'ascii');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   return { subscriptionId: Number(subscriptionId), deliveryId: Number(deliveryId), epoch: Number(epoch) };
 }

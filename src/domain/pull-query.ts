@@ -12,7 +12,8 @@ export interface PullQuery {
 
 /**
  * Validates `GET /subscriptions/{id}/events` parameters: `limit` 1 to 5000 (default 2000), `wait` 0 to 30
- * seconds (default 0), and a non-empty `checkPoint` if one is given. Anything else is refused, not clamped.
+ * seconds (default 0), and a single `checkPoint` string if one is given (its content is the route's to check).
+ * Anything else is refused, not clamped.
  */
 export function parsePullQuery(query: Readonly<Record<string, unknown>>): Parsed<PullQuery> {
   const errors: FieldError[] = [];
@@ -23,7 +24,9 @@ export function parsePullQuery(query: Readonly<Record<string, unknown>>): Parsed
     errors.push({ field: 'wait', message: `'wait' must be a whole number of seconds from 0 to ${pullLimits.maxWaitSeconds}.` });
   }
   const checkPoint = query.checkPoint;
-  if (checkPoint !== undefined && (typeof checkPoint !== 'string' || checkPoint === '')) {
+  // An empty checkPoint is passed on: it is a malformed checkpoint, refused as `events:invalidCheckpoint` like
+  // every other one, so a client matching on the code sees one answer for every bad checkpoint.
+  if (checkPoint !== undefined && typeof checkPoint !== 'string') {
     errors.push({ field: 'checkPoint', message: "'checkPoint' must be the value from your previous call, or omitted." });
   }
   if (errors.length > 0 || limit === undefined || waitSeconds === undefined) return { ok: false, errors };

@@ -123,6 +123,7 @@ export class PostgresStore implements Store {
       const fanOut = this.fanOut(events, stored, rows, match);
       if (fanOut.subscriptionIds.length > 0) {
         const now = Date.now();
+        // Ids in event order: a pull subscription's queue is read in id order, and must be in commit order.
         // Pull rows are never due for the dispatcher. Only for subscriptions still receiving in the database (an
         // inactive pull subscription's queue keeps filling): an index a moment stale (a DELETE another
         // process has not announced yet) must not fail a publish.
@@ -130,7 +131,8 @@ export class PostgresStore implements Store {
           `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
            SELECT d.s, d.e, 'pending', CASE WHEN subscriptions.endpoint IS NULL THEN NULL ELSE $3::bigint END, $3
            FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)
-           JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status IN ('active', 'inactive')`,
+           JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status IN ('active', 'inactive')
+           ORDER BY d.e, d.s`,
           [fanOut.subscriptionIds, fanOut.eventSeqs, now],
         );
         // Delivered at commit, to every process: their dispatchers wake at once.

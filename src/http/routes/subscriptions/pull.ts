@@ -91,20 +91,38 @@ async function readWaiting(
   reply: FastifyReply,
 ): Promise<QueuedEvent[]> {
   const deadline = Date.now() + waitMs;
-  for (;;) {
-    const events = await store.pull.read(subscriptionId, after, limit);
-    const remaining = deadline - Date.now();
-    if (events.length > 0 || remaining <= 0 || reply.raw.destroyed) return events;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        stopWatching();
-        reply.raw.off('close', done);
-        resolve();
-      };
-      const timer = setTimeout(done, remaining);
-      const stopWatching = store.watch((topic) => topic === 'deliveries' && done());
-      reply.raw.once('close', done);
-    });
+  // Watching starts before the first read, not after an empty one: an event queued while that read was on its
+  // way back would otherwise go unnoticed, and the request would be held until the deadline.
+  let queued = false;
+  let wakeUp: (() => void) | undefined;
+  const stopWatching =
+    waitMs > 0
+      ? store.watch((topic) => {
+          if (topic !== 'deliveries') return;
+          queued = true;
+          wakeUp?.();
+        })
+      : () => {};
+  try {
+    for (;;) {
+      queued = false;
+      const events = await store.pull.read(subscriptionId, after, limit);
+      const remaining = deadline - Date.now();
+      if (events.length > 0 || remaining <= 0 || reply.raw.destroyed) return events;
+      if (queued) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          wakeUp = undefined;
+          reply.raw.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, remaining);
+        wakeUp = done;
+        reply.raw.once('close', done);
+      });
+    }
+  } finally {
+    stopWatching();
   }
 }
