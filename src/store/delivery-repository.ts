@@ -38,7 +38,7 @@ export class DeliveryRepository {
     );
     if (leased.length === 0) return [];
     const payloads = await this.sql.all<{ seq: number; payload: string }>(
-      `SELECT seq, ${this.sql.payloadOf('events')} FROM events WHERE ${this.sql.inList('seq', 1)}`,
+      `SELECT seq, ${this.sql.payloadOf('events')} AS payload FROM events WHERE ${this.sql.inList('seq', 1)}`,
       [leased.map((d) => d.eventSeq)],
     );
     const bySeq = new Map(payloads.map((row) => [row.seq, row.payload]));

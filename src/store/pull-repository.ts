@@ -40,11 +40,16 @@ export class PullRepository {
     return row;
   }
 
-  /** The next page of the queue after `afterDeliveryId`, in commit order. */
+  /**
+   * The next page of the queue after `afterDeliveryId`, in commit order. The payload is fetched by a
+   * correlated lookup per row of the page, so the plan is an index range scan and one primary-key probe per
+   * event whatever the planner's statistics say (a join was planned as a scan of the whole log after a bulk
+   * load, before PostgreSQL had analyzed the tables).
+   */
   read(subscriptionId: number, afterDeliveryId: number, limit: number): Promise<QueuedEvent[]> {
     return this.sql.all<QueuedEvent>(
-      `SELECT d.id, ${this.sql.payloadOf('e')}
-       FROM deliveries d JOIN events e ON e.seq = d.event_seq
+      `SELECT d.id, (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = d.event_seq) AS payload
+       FROM deliveries d
        WHERE d.subscription_id = $1 AND d.id > $2
        ORDER BY d.id LIMIT $3`,
       [subscriptionId, afterDeliveryId, limit],

@@ -9,6 +9,6 @@ export interface SqlExecutor {
   inList(column: string, parameter: number): string;
   /** Appended to a SELECT that picks rows of `table` to lease: `FOR UPDATE … SKIP LOCKED` where the engine has it. */
   lockForLease(table: string): string;
-  /** The select-list expression that yields the payload of events table `alias` as JSON text, named `payload`. */
+  /** An expression that yields the payload of events table `alias` as JSON text. */
   payloadOf(alias: string): string;
 }

@@ -58,7 +58,7 @@ export class PostgresStore implements Store {
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
       inList: (column, parameter) => `${column} = ANY($${parameter})`,
       lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
-      payloadOf: (alias) => `${alias}.payload::text AS payload`,
+      payloadOf: (alias) => `${alias}.payload::text`,
     };
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));

@@ -132,7 +132,7 @@ export class SqliteStore implements Store {
       },
       inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
       lockForLease: () => '',
-      payloadOf: (alias) => `${alias}.payload AS payload`,
+      payloadOf: (alias) => `${alias}.payload`,
     };
   }
 
