@@ -1,58 +1,12 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/engines.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import { testToken } from '../support/tokens.js';
-import { expectProblem, recordingInject } from './harness.js';
-
-const subscriptionsPath = '/events/api/v1/subscriptions';
-/** The resource `sampleEvent()` carries. */
-const resource = 'urn:altinn:resource:dodsbo.domstoladmin.api';
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** A caller of its own (`/org/<name>`), so a test can count what that caller owns. */
-async function callerNamed(org: string) {
-  return bearer(await testToken({ claims: { org } }));
-}
+import { callerNamed, resource, subscriptionsApi, subscriptionsPath } from './subscriptions-harness.js';
+import { expectProblem } from './harness.js';
 
 describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
-  let t: TestApp;
-  let http: ReturnType<typeof recordingInject>;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    t = await createTestApp(engine);
-    http = recordingInject(t.app);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await receiver?.close();
-  });
-  afterEach(() => {
-    expect(http.takeServerErrors(), 'no request may be answered with a 5xx').toEqual([]);
-  });
-
-  /** An endpoint no other test uses, so each request names a subscription of its own. */
-  const freshEndpoint = () => `${receiver.url}/${crypto.randomUUID()}`;
-
-  function create(body: unknown, auth = t.auth, headers: Record<string, string> = {}) {
-    return http.inject({ method: 'POST', url: subscriptionsPath, headers: { ...auth, ...headers }, payload: body as object });
-  }
-
-  async function created(body: unknown, auth = t.auth): Promise<{ id: number; secret: string } & Record<string, unknown>> {
-    const response = await create(body, auth);
-    expect(response.statusCode, response.body).toBe(201);
-    return response.json();
-  }
-
-  async function listAll(auth: { authorization: string }): Promise<Record<string, unknown>[]> {
-    const response = await http.inject({ method: 'GET', url: `${subscriptionsPath}?size=1000`, headers: auth });
-    expect(response.statusCode, response.body).toBe(200);
-    return response.json().subscriptions;
-  }
+  const api = subscriptionsApi(engine);
+  const { create, created, listAll, freshEndpoint } = api;
 
   describe('GET /subscriptions', () => {
     it("lists only the caller's own subscriptions, oldest first", async () => {
@@ -62,7 +16,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
         await created({ endpoint: freshEndpoint(), sourceFilter: 'https://lister.test/app' }, auth),
       ];
       await created({ endpoint: freshEndpoint(), resourceFilter: resource }, await callerNamed('not-the-lister'));
-      const response = await http.inject({ method: 'GET', url: subscriptionsPath, headers: auth });
+      const response = await api.http.inject({ method: 'GET', url: subscriptionsPath, headers: auth });
       expect(response.statusCode, response.body).toBe(200);
       const body = response.json();
       expect(body.count).toBe(2);
@@ -72,7 +26,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
     });
 
     it('answers an empty list to a caller with no subscriptions', async () => {
-      const response = await http.inject({ method: 'GET', url: subscriptionsPath, headers: await callerNamed('nobody') });
+      const response = await api.http.inject({ method: 'GET', url: subscriptionsPath, headers: await callerNamed('nobody') });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ count: 0, subscriptions: [] });
     });
@@ -86,7 +40,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
       let url: string | undefined = `${subscriptionsPath}?size=2`;
       const pages: number[] = [];
       while (url !== undefined) {
-        const response: LightMyRequestResponse = await http.inject({ method: 'GET', url, headers: auth });
+        const response: LightMyRequestResponse = await api.http.inject({ method: 'GET', url, headers: auth });
         expect(response.statusCode, response.body).toBe(200);
         const body = response.json();
         expect(body.count).toBe(body.subscriptions.length);
@@ -99,7 +53,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
       expect(seen).toEqual(ids);
       expect(pages).toEqual([2, 2, 1]);
 
-      const after = await http.inject({ method: 'GET', url: `${subscriptionsPath}?after=${ids[2]}`, headers: auth });
+      const after = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}?after=${ids[2]}`, headers: auth });
       expect(after.json().subscriptions.map((s: { id: number }) => s.id)).toEqual(ids.slice(3));
     });
 
@@ -111,7 +65,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
       ['after=abc', 'after'],
     ])('refuses the query %s with a 400 naming %s', async (query, field) => {
       const body = expectProblem(
-        await http.inject({ method: 'GET', url: `${subscriptionsPath}?${query}`, headers: t.auth }),
+        await api.http.inject({ method: 'GET', url: `${subscriptionsPath}?${query}`, headers: api.t.auth }),
         400,
         'events:invalidQuery',
       );
@@ -123,7 +77,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
     it('answers GET with the subscription', async () => {
       const endpoint = freshEndpoint();
       const made = await created({ endpoint, resourceFilter: resource, alternativeSubjectFilter: '/person/16069412345' });
-      const response = await http.inject({ method: 'GET', url: `${subscriptionsPath}/${made.id}`, headers: t.auth });
+      const response = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${made.id}`, headers: api.t.auth });
       expect(response.statusCode, response.body).toBe(200);
       const { secret: _secret, ...shown } = made;
       expect(response.json()).toEqual(shown);
@@ -131,11 +85,11 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
 
     it('deletes a subscription: 200, then GET is 404, and a second DELETE is 404', async () => {
       const { id } = await created({ endpoint: freshEndpoint(), resourceFilter: resource });
-      const deleted = await http.inject({ method: 'DELETE', url: `${subscriptionsPath}/${id}`, headers: t.auth });
+      const deleted = await api.http.inject({ method: 'DELETE', url: `${subscriptionsPath}/${id}`, headers: api.t.auth });
       expect(deleted.statusCode, deleted.body).toBe(200);
-      expectProblem(await http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: t.auth }), 404, 'events:notFound');
-      expectProblem(await http.inject({ method: 'DELETE', url: `${subscriptionsPath}/${id}`, headers: t.auth }), 404, 'events:notFound');
-      expect((await listAll(t.auth)).some((s) => s.id === id)).toBe(false);
+      expectProblem(await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: api.t.auth }), 404, 'events:notFound');
+      expectProblem(await api.http.inject({ method: 'DELETE', url: `${subscriptionsPath}/${id}`, headers: api.t.auth }), 404, 'events:notFound');
+      expect((await listAll(api.t.auth)).some((s) => s.id === id)).toBe(false);
     });
 
     it("treats another consumer's subscription as one that does not exist, on every route", async () => {
@@ -149,11 +103,11 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
         ['POST', `${subscriptionsPath}/${id}/deliveries/redrive`],
       ];
       for (const [method, url] of attempts) {
-        const body = expectProblem(await http.inject({ method: method as 'GET', url, headers: intruder }), 404, 'events:notFound');
+        const body = expectProblem(await api.http.inject({ method: method as 'GET', url, headers: intruder }), 404, 'events:notFound');
         expect(body.detail).toBe(`You have no subscription with id '${id}'.`);
       }
       // Still there, untouched (the DELETE and validate did nothing).
-      const mine = await http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: t.auth });
+      const mine = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: api.t.auth });
       expect(mine.statusCode).toBe(200);
       expect(mine.json().status).toBe('pending');
     });
@@ -168,7 +122,7 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
           ['GET', `${subscriptionsPath}/${id}/deliveries`],
           ['POST', `${subscriptionsPath}/${id}/deliveries/redrive`],
         ] as const) {
-          expectProblem(await http.inject({ method, url, headers: t.auth }), 404, 'events:notFound');
+          expectProblem(await api.http.inject({ method, url, headers: api.t.auth }), 404, 'events:notFound');
         }
       },
     );
@@ -178,16 +132,16 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
     const json = { 'content-type': 'application/json' };
 
     it('serves the list with a trailing slash', async () => {
-      const response = await http.inject({ method: 'GET', url: `${subscriptionsPath}/`, headers: t.auth });
+      const response = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/`, headers: api.t.auth });
       expect(response.statusCode, response.body).toBe(200);
       expect(response.json().subscriptions.length).toBeGreaterThan(0);
     });
 
     it('creates with a trailing slash', async () => {
-      const response = await http.inject({
+      const response = await api.http.inject({
         method: 'POST',
         url: `${subscriptionsPath}/`,
-        headers: t.auth,
+        headers: api.t.auth,
         payload: { endpoint: freshEndpoint(), resourceFilter: resource },
       });
       expect(response.statusCode, response.body).toBe(201);
@@ -199,34 +153,34 @@ describeEachEngine('Reading and deleting subscriptions on $name', (engine) => {
       ['doubled slashes everywhere', (id: number) => `/events//api/v1//subscriptions//${id}/`],
     ])('serves GET and DELETE of one subscription with %s', async (_quirk, path) => {
       const { id } = await created({ endpoint: freshEndpoint(), resourceFilter: resource });
-      const read = await http.inject({ method: 'GET', url: path(id), headers: t.auth });
+      const read = await api.http.inject({ method: 'GET', url: path(id), headers: api.t.auth });
       expect(read.statusCode, read.body).toBe(200);
       expect(read.json().id).toBe(id);
-      const deleted = await http.inject({ method: 'DELETE', url: path(id), headers: t.auth });
+      const deleted = await api.http.inject({ method: 'DELETE', url: path(id), headers: api.t.auth });
       expect(deleted.statusCode, deleted.body).toBe(200);
-      expect((await http.inject({ method: 'GET', url: path(id), headers: t.auth })).statusCode).toBe(404);
+      expect((await api.http.inject({ method: 'GET', url: path(id), headers: api.t.auth })).statusCode).toBe(404);
     });
 
     it('accepts Content-Type: application/json on bodyless GET, DELETE and POST requests', async () => {
       const { id } = await created({ endpoint: freshEndpoint(), resourceFilter: resource });
-      const headers = { ...t.auth, ...json };
-      const list = await http.inject({ method: 'GET', url: subscriptionsPath, headers });
+      const headers = { ...api.t.auth, ...json };
+      const list = await api.http.inject({ method: 'GET', url: subscriptionsPath, headers });
       expect(list.statusCode, list.body).toBe(200);
-      const one = await http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers });
+      const one = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers });
       expect(one.statusCode, one.body).toBe(200);
-      const deliveries = await http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}/deliveries`, headers });
+      const deliveries = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}/deliveries`, headers });
       expect(deliveries.statusCode, deliveries.body).toBe(200);
-      const validate = await http.inject({ method: 'POST', url: `${subscriptionsPath}/${id}/validate`, headers });
+      const validate = await api.http.inject({ method: 'POST', url: `${subscriptionsPath}/${id}/validate`, headers });
       expect(validate.statusCode, validate.body).toBe(202);
-      const redrive = await http.inject({ method: 'POST', url: `${subscriptionsPath}/${id}/deliveries/redrive`, headers });
+      const redrive = await api.http.inject({ method: 'POST', url: `${subscriptionsPath}/${id}/deliveries/redrive`, headers });
       expect(redrive.statusCode, redrive.body).toBe(200);
       expect(redrive.json()).toEqual({ redriven: 0 });
-      const deleted = await http.inject({ method: 'DELETE', url: `${subscriptionsPath}/${id}`, headers });
+      const deleted = await api.http.inject({ method: 'DELETE', url: `${subscriptionsPath}/${id}`, headers });
       expect(deleted.statusCode, deleted.body).toBe(200);
     });
 
     it('accepts a charset parameter on the JSON body', async () => {
-      const response = await create({ endpoint: freshEndpoint(), resourceFilter: resource }, t.auth, {
+      const response = await create({ endpoint: freshEndpoint(), resourceFilter: resource }, api.t.auth, {
         'content-type': 'application/json; charset=utf-8',
       });
       expect(response.statusCode, response.body).toBe(201);

@@ -1,63 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { scopes } from '../../src/domain/identity.js';
 import { describeEachEngine } from '../support/engines.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
+import { startReceiver } from '../support/receiver.js';
+import { sampleEvent } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
-import { eventsPath, expectProblem, recordingInject } from './harness.js';
-
-const subscriptionsPath = '/events/api/v1/subscriptions';
-/** The resource `sampleEvent()` carries. */
-const resource = 'urn:altinn:resource:dodsbo.domstoladmin.api';
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** A caller of its own (`/org/<name>`), so a test can count what that caller owns. */
-async function callerNamed(org: string) {
-  return bearer(await testToken({ claims: { org } }));
-}
+import { bearer, callerNamed, resource, subscriptionsApi, subscriptionsPath } from './subscriptions-harness.js';
+import { eventsPath, expectProblem } from './harness.js';
 
 describeEachEngine('The subscriptions API on $name', (engine) => {
-  let t: TestApp;
-  let http: ReturnType<typeof recordingInject>;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    t = await createTestApp(engine);
-    http = recordingInject(t.app);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await receiver?.close();
-  });
-  afterEach(() => {
-    expect(http.takeServerErrors(), 'no request may be answered with a 5xx').toEqual([]);
-  });
-
-  /** An endpoint no other test uses, so each request names a subscription of its own. */
-  const freshEndpoint = () => `${receiver.url}/${crypto.randomUUID()}`;
-
-  function create(body: unknown, auth = t.auth, headers: Record<string, string> = {}) {
-    return http.inject({ method: 'POST', url: subscriptionsPath, headers: { ...auth, ...headers }, payload: body as object });
-  }
-
-  async function created(body: unknown, auth = t.auth): Promise<{ id: number; secret: string } & Record<string, unknown>> {
-    const response = await create(body, auth);
-    expect(response.statusCode, response.body).toBe(201);
-    return response.json();
-  }
-
-  async function listAll(auth: { authorization: string }): Promise<Record<string, unknown>[]> {
-    const response = await http.inject({ method: 'GET', url: `${subscriptionsPath}?size=1000`, headers: auth });
-    expect(response.statusCode, response.body).toBe(200);
-    return response.json().subscriptions;
-  }
+  const api = subscriptionsApi(engine);
+  const { create, created, listAll, freshEndpoint } = api;
 
   describe('POST /subscriptions', () => {
     it('answers 201 with the subscription, its secret and a Location', async () => {
       const endpoint = freshEndpoint();
-      const before = t.clock.now();
+      const before = api.t.clock.now();
       const response = await create({ endPoint: endpoint, resourceFilter: resource, typeFilter: 'no.altinn.events.test' });
       expect(response.statusCode, response.body).toBe(201);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
@@ -75,7 +32,7 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
       expect(response.headers.location).toBe(`${subscriptionsPath}/${body.id}`);
       expect(body.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
       expect(Date.parse(body.created)).toBeGreaterThanOrEqual(before);
-      expect(Date.parse(body.created)).toBeLessThanOrEqual(t.clock.now());
+      expect(Date.parse(body.created)).toBeLessThanOrEqual(api.t.clock.now());
       // Null fields are omitted, as in Altinn's JSON.
       for (const absent of ['sourceFilter', 'subjectFilter', 'alternativeSubjectFilter', 'lastError']) {
         expect(body).not.toHaveProperty(absent);
@@ -84,11 +41,11 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
 
     it('never shows the secret again: not on GET of the subscription, not in the list', async () => {
       const { id } = await created({ endpoint: freshEndpoint(), resourceFilter: resource });
-      const one = await http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: t.auth });
+      const one = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: api.t.auth });
       expect(one.statusCode, one.body).toBe(200);
       expect(one.json()).not.toHaveProperty('secret');
       expect(one.body).not.toContain('whsec_');
-      const listed = await http.inject({ method: 'GET', url: subscriptionsPath, headers: t.auth });
+      const listed = await api.http.inject({ method: 'GET', url: subscriptionsPath, headers: api.t.auth });
       expect(listed.body).not.toContain('whsec_');
     });
 
@@ -98,7 +55,7 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
       try {
         const response = await create(
           `{\n  "sourceFilter": "https://digdir.apps.altinn.no/digdir/demoapp/%", \n  "endpoint":"${exampleReceiver.url}"\n  }`,
-          t.auth,
+          api.t.auth,
           { accept: 'application/xml', 'content-type': 'application/json' },
         );
         expect(response.statusCode, response.body).toBe(201);
@@ -112,17 +69,17 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
           validated: false,
         });
 
-        // And it works: validated, then an event from an instance of the app reaches the receiver.
-        await t.dispatcher.runOnce();
+        // And it works: validated, then an event from an instance of the app reaches the api.receiver.
+        await api.t.dispatcher.runOnce();
         expect(exampleReceiver.received[0]?.json.type).toBe('platform.events.validatesubscription');
-        const published = await http.inject({
+        const published = await api.http.inject({
           method: 'POST',
           url: eventsPath,
-          headers: { ...t.auth, 'content-type': 'application/cloudevents+json' },
+          headers: { ...api.t.auth, 'content-type': 'application/cloudevents+json' },
           payload: sampleEvent({ id: 'demoapp-1', source: 'https://digdir.apps.altinn.no/digdir/demoapp/instances/1' }),
         });
         expect(published.statusCode, published.body).toBe(200);
-        await t.dispatcher.runOnce();
+        await api.t.dispatcher.runOnce();
         expect(exampleReceiver.events().map((r) => r.json.id)).toEqual(['demoapp-1']);
       } finally {
         await exampleReceiver.close();
@@ -166,7 +123,7 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
       expect(second.statusCode, second.body).toBe(201);
       expect(second.json().id).toBe(first.json().id);
       expect(second.headers.location).toBe(first.headers.location);
-      expect((await listAll(t.auth)).filter((s) => s.endPoint === request.endpoint)).toHaveLength(1);
+      expect((await listAll(api.t.auth)).filter((s) => s.endPoint === request.endpoint)).toHaveLength(1);
     });
 
     it('gives another consumer its own subscription for the same request', async () => {
@@ -216,7 +173,7 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
 
     function send(method: string, url: string, headers: Record<string, string>) {
       const body = method === 'POST' && url === subscriptionsPath;
-      return http.inject({
+      return api.http.inject({
         method: method as 'GET',
         url,
         headers,
@@ -238,7 +195,7 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
         const body = expectProblem(await send(method, url, publishOnly), 403, 'events:forbidden');
         expect(body.detail).toContain(`'${scopes.subscribe}'`);
       }
-      expect((await listAll(t.auth)).filter((s) => s.id === someone)).toHaveLength(1);
+      expect((await listAll(api.t.auth)).filter((s) => s.id === someone)).toHaveLength(1);
     });
 
     it(`lets a token with only '${scopes.subscribe}' subscribe`, async () => {
