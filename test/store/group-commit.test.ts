@@ -1,15 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import { GroupCommitAppender, maxEventsPerCommit } from '../../src/store/group-commit.js';
 import type { Store } from '../../src/store/store.js';
 import { engines, type TestDatabase } from '../support/engines.js';
-import { sampleEvent } from '../support/test-app.js';
+import { validEvent } from '../support/test-app.js';
 
-function event(id: string): ValidEvent {
-  const parsed = parseCloudEvent(sampleEvent({ id }));
-  if (!parsed.ok) throw new Error('invalid sample');
-  return parsed.value;
-}
+const event = (id: string) => validEvent({ id });
 
 /** The real store, with each commit's size recorded and chosen commits made to fail. */
 function observed(store: Store, failCommits: ReadonlySet<number> = new Set()) {

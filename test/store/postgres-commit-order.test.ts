@@ -1,14 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import { postgresEngine, type TestDatabase } from '../support/engines.js';
-import { assembleHerald, baseUrl, sampleEvent } from '../support/test-app.js';
+import { assembleHerald, baseUrl, sampleEvent, validEvent } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
 
-function event(id: string): ValidEvent {
-  const parsed = parseCloudEvent(sampleEvent({ id }));
-  if (!parsed.ok) throw new Error('invalid sample');
-  return parsed.value;
-}
+const event = (id: string) => validEvent({ id });
 
 /** A promise with its resolver, to hold a transaction open at a chosen moment. */
 function gate() {

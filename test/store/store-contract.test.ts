@@ -1,16 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import { parseSourceFilter } from '../../src/domain/source-filter.js';
 import { parseTextPattern } from '../../src/domain/text-pattern.js';
 import type { Store } from '../../src/store/store.js';
 import { engines, type TestDatabase } from '../support/engines.js';
-import { sampleEvent } from '../support/test-app.js';
+import { validEvent } from '../support/test-app.js';
 
-function event(overrides: Record<string, unknown> = {}): ValidEvent {
-  const parsed = parseCloudEvent(sampleEvent(overrides));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  return parsed.value;
-}
+const event = validEvent;
 
 const ids = (rows: { payload: string }[]) =>
   rows.map((row) => (JSON.parse(row.payload) as { id: string }).id);

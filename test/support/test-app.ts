@@ -1,3 +1,4 @@
+import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
@@ -128,4 +129,11 @@ export function sampleEvent(overrides: Record<string, unknown> = {}): Record<str
     time: '2020-02-20T08:00:06.4014168Z',
     ...overrides,
   };
+}
+
+/** A sample event validated as publishing would, ready for a store; override any attribute. */
+export function validEvent(overrides: Record<string, unknown> = {}): ValidEvent {
+  const parsed = parseCloudEvent(sampleEvent(overrides));
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.value;
 }
