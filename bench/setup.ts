@@ -20,10 +20,14 @@ export function heraldEnv(database: string): Record<string, string> {
 
 /**
  * Adds active subscriptions straight to the store (no handshakes), before Herald starts. `matching` of them
- * match the benchmark's events; the rest are spread over other resources and sources, half by each, so the
+ * match the benchmark's events (an endpoint of null makes a pull subscription); the rest are spread over other resources and sources, half by each, so the
  * match index is exercised without fanning out.
  */
-export async function seedSubscriptions(database: string, total: number, matching: { endpoint: string; resource: string }[]) {
+export async function seedSubscriptions(
+  database: string,
+  total: number,
+  matching: { endpoint: string | null; resource: string }[],
+): Promise<number[]> {
   const store = await openStore(database);
   const now = Date.now();
   const specs = [
@@ -34,9 +38,10 @@ export async function seedSubscriptions(database: string, total: number, matchin
         : { endpoint: 'http://127.0.0.1:9/none', resourceFilter: null, sourceFilter: `https://other-${i}.example/app` },
     ),
   ];
+  const ids: number[] = [];
   for (const spec of specs) {
     const full = { ...spec, subjectFilter: null, alternativeSubjectFilter: null, typeFilter: null };
-    await store.subscriptions.create({
+    const { subscription } = await store.subscriptions.create({
       ...full,
       identity: subscriptionIdentity('/org/bench', full),
       consumer: '/org/bench',
@@ -47,6 +52,8 @@ export async function seedSubscriptions(database: string, total: number, matchin
       validatedAt: now,
       now,
     });
+    ids.push(subscription.id);
   }
   await store.close();
+  return ids;
 }

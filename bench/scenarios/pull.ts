@@ -1,49 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
-import { subscriptionIdentity } from '../../src/domain/subscription-request.js';
-import { formatWebhookSecret } from '../../src/domain/webhook-signature.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { BenchEngine } from '../engines.js';
 import { benchEvent } from '../load.js';
 import { startHerald } from '../processes.js';
-import { benchToken, heraldEnv } from '../setup.js';
+import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
 const resource = 'urn:altinn:resource:bench-pull';
 const limit = 5_000;
 
 /** Queues `count` events for one pull subscription, written straight to the store before Herald starts. */
 async function seedQueue(database: string, count: number): Promise<number> {
+  const [subscriptionId = 0] = await seedSubscriptions(database, 1, [{ endpoint: null, resource }]);
   const store = await openStore(database);
-  const spec = {
-    endpoint: null,
-    sourceFilter: null,
-    resourceFilter: resource,
-    subjectFilter: null,
-    alternativeSubjectFilter: null,
-    typeFilter: null,
-  };
-  const now = Date.now();
-  const { subscription } = await store.subscriptions.create({
-    ...spec,
-    identity: subscriptionIdentity('/org/bench', spec),
-    consumer: '/org/bench',
-    createdBy: '/org/bench',
-    secret: formatWebhookSecret(randomBytes(32)),
-    status: 'active',
-    nextValidationAt: null,
-    validatedAt: now,
-    now,
-  });
   for (let written = 0; written < count; written += limit) {
     const events: ValidEvent[] = [];
     for (let i = 0; i < Math.min(limit, count - written); i++) {
       const parsed = parseCloudEvent(benchEvent(resource));
       if (parsed.ok) events.push(parsed.value);
     }
-    await store.appendEvents(events, () => [subscription.id]);
+    await store.appendEvents(events, () => [subscriptionId]);
   }
   await store.close();
-  return subscription.id;
+  return subscriptionId;
 }
 
 /** Draining a pull subscription's backlog page by page, acknowledging each page with its checkpoint. */
