@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig } from './config/config.js';
 import { loadOrCreateDevSecret } from './config/dev-secret.js';
+import { PolicyFile } from './config/policy-file.js';
+import { scopesOnly } from './domain/policy.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { PullMaintenance } from './delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
@@ -21,6 +23,9 @@ export interface RunningServer {
 
 /** Opens the store, builds the app and listens. */
 export async function startServer(config: HeraldConfig): Promise<RunningServer> {
+  // Read first: an unreadable or invalid policy stops Herald before it opens anything.
+  const policy = config.policyPath ? new PolicyFile(config.policyPath) : undefined;
+  const authorizer = policy?.authorizer ?? scopesOnly;
   const store = await openStore(config.database);
   const registry = new SubscriptionRegistry(store);
   const sender = new WebhookSender({
@@ -37,6 +42,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       baseUrl: config.baseUrl,
       limits: config.limits,
       logger: { level: config.logLevel },
+      authorizer,
       delivery: {
         registry,
         wake: () => dispatcher?.wake(),
@@ -48,6 +54,15 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
         { secretFile: `${config.dataDir}/dev-jwt-secret` },
         'No JWT key configured: using a development secret from the data folder. Mint tokens with `npx herald token`. ' +
           'Set HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY or HERALD_JWKS_URL in production.',
+      );
+    }
+    if (policy) {
+      policy.start();
+      app.log.info({ policy: config.policyPath }, 'authorization policy in force; the file is re-read when it changes');
+    } else {
+      app.log.warn(
+        'NO AUTHORIZATION POLICY (HERALD_POLICY unset): scopes alone decide. Any token with ' +
+          'altinn:events.publish may publish to any resource, and any with altinn:events.subscribe may read every event.',
       );
     }
     if (config.delivery.allowPrivateEndpoints) {
@@ -62,6 +77,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       timeoutMs: config.delivery.timeoutMs,
       baseUrl: config.baseUrl ?? url,
       onError: (error, context) => app.log.error({ err: error, context }, 'delivery failed'),
+      authorizer,
     });
     dispatcher = running;
     running.start();
@@ -79,6 +95,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       async stop() {
         // Stop taking requests first, then let in-flight attempts record their outcomes.
         await app.close();
+        policy?.stop();
         await maintenance.stop();
         await running.stop();
         await sender.close();
@@ -87,6 +104,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       },
     };
   } catch (error) {
+    policy?.stop();
     registry.stop();
     await sender.close();
     await store.close();

@@ -29,6 +29,8 @@ export interface HeraldConfig {
   readonly jwt: JwtConfig;
   readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
   readonly logLevel: string;
+  /** The authorization policy file; unset, scopes alone decide. */
+  readonly policyPath: string | undefined;
   readonly delivery: {
     /** Delays between attempts: the retry ladder. */
     readonly schedule: readonly number[];
@@ -124,7 +126,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
   const jwt = readJwtConfig(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel, delivery };
+  const policyPath = nonEmpty(env.HERALD_POLICY);
+  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel, policyPath, delivery };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AttemptOutcome, decideAttempt } from '../domain/delivery-attempt.js';
+import type { Authorizer } from '../domain/policy.js';
 import { webhookHeaders } from '../domain/webhook-signature.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,8 @@ export interface DispatcherOptions {
   readonly clock?: () => number;
   readonly random?: () => number;
   readonly onError?: (error: unknown, context: string) => void;
+  /** Who may read what; without one, scopes alone decided when the subscription was made. */
+  readonly authorizer?: Authorizer;
 }
 
 /**
@@ -183,12 +186,32 @@ export class Dispatcher {
     const subscription = this.options.registry.get(task.subscriptionId);
     // Deleted meanwhile (its deliveries went with it), or not yet known here: the lease lapses harmlessly.
     if (!subscription?.endpoint) return;
+    const refusal = this.refusal(subscription.consumer, task.payload);
+    if (refusal) {
+      // Not sent, and not silently dropped: dead with the reason, redrivable once the grant is back.
+      await this.settle(task.id, { kind: 'dead', statusCode: null, error: refusal });
+      return;
+    }
     const response = await this.post(subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
     await this.settle(task.id, decision.outcome);
     if (decision.disableSubscription) {
       await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
     }
+  }
+
+  /** Why the consumer may not read this event now (a revoked grant), or undefined when it may. */
+  private refusal(consumer: string, payload: string): string | undefined {
+    const authorizer = this.options.authorizer;
+    if (!authorizer?.enforced) return undefined;
+    const event = JSON.parse(payload) as { resource: string; subject?: string; alternativesubject?: string };
+    const allowed = authorizer.allows({
+      consumer,
+      action: 'read',
+      resource: event.resource,
+      event: { subject: event.subject ?? null, alternativesubject: event.alternativesubject ?? null },
+    });
+    return allowed ? undefined : `Not authorized: ${consumer} may not read events of resource ${event.resource}.`;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
+import { type Authorizer, scopesOnly } from '../domain/policy.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
     readonly wake: () => void;
     readonly allowPrivateEndpoints: boolean;
   };
+  /** Who may do what beyond the scopes; without one, scopes alone decide. */
+  readonly authorizer?: Authorizer;
   /** Herald's clock; tests move it to walk the retry ladder without sleeping. */
   readonly clock?: () => number;
 }
@@ -49,25 +52,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   readJsonBodiesOnly(app);
 
+  const authorizer = options.authorizer ?? scopesOnly;
   const appender = new GroupCommitAppender(options.store, options.delivery.registry.match);
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
-  await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl });
+  await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl, authorizer });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   await app.register(subscriptionRoutes, {
     store: options.store,
     allowPrivateEndpoints,
     wakeDispatcher,
     refreshMatching: () => registry.reload(),
+    authorizer,
     clock: options.clock,
   });
   // The first process to start makes the key; every process on the database then shares it.
   const checkpointKey = Buffer.from(await options.store.pull.key('checkpoint', randomBytes(32).toString('base64')), 'base64');
-  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock });
+  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock, authorizer });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock });
   await app.register(publishRoute, {
     appender,
+    authorizer,
     maxEventBytes: options.limits.maxEventBytes,
     maxRequestBytes: options.limits.maxRequestBytes,
   });

@@ -10,6 +10,8 @@ export interface QueuePosition {
 /** One queued event: its delivery id (the queue position) and the event as stored. */
 export interface QueuedEvent {
   readonly id: number;
+  /** The event's position in the log. */
+  readonly seq: number;
   readonly payload: string;
 }
 
@@ -48,7 +50,7 @@ export class PullRepository {
    */
   read(subscriptionId: number, afterDeliveryId: number, limit: number): Promise<QueuedEvent[]> {
     return this.sql.all<QueuedEvent>(
-      `SELECT d.id, (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = d.event_seq) AS payload
+      `SELECT d.id, d.event_seq AS seq, (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = d.event_seq) AS payload
        FROM deliveries d
        WHERE d.subscription_id = $1 AND d.id > $2
        ORDER BY d.id LIMIT $3`,

@@ -2,6 +2,7 @@ import type { ValidEvent } from '../domain/cloudevent.js';
 import type { SourceFilter } from '../domain/source-filter.js';
 import type { TextPattern } from '../domain/text-pattern.js';
 import type { DeliveryRepository } from './delivery-repository.js';
+import type { EventRepository } from './event-repository.js';
 import type { PullRepository } from './pull-repository.js';
 import type { SubscriptionRepository } from './subscription-repository.js';
 
@@ -46,6 +47,7 @@ export interface Store {
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly pull: PullRepository;
+  readonly events: EventRepository;
   /**
    * Stores events in one transaction, idempotently on (`source`, `id`), and resolves once it has committed.
    * In the same transaction each new event gets one delivery per subscription `match` names (fan-out on write),

@@ -28,6 +28,7 @@ describe('loadConfig: defaults', () => {
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
       logLevel: 'info',
+      policyPath: undefined,
       delivery: {
         schedule: altinnRetrySchedule,
         timeoutMs: 30_000,

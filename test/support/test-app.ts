@@ -1,4 +1,5 @@
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
+import type { Authorizer } from '../../src/domain/policy.js';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
@@ -39,6 +40,7 @@ export interface AssembleOptions {
   readonly baseUrl?: string | undefined;
   readonly verifier?: TokenVerifier;
   readonly inactivityMs?: number;
+  readonly authorizer?: Authorizer;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -62,6 +64,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     baseUrl: options.baseUrl ?? baseUrl,
     clock: clock.now,
     random: () => 0.5,
+    authorizer: options.authorizer,
   });
   const app = await buildApp({
     store,
@@ -69,6 +72,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     baseUrl: 'baseUrl' in options ? options.baseUrl : baseUrl,
     limits: options.limits ?? defaultLimits,
     delivery: { registry, wake: () => dispatcher.wake(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
+    authorizer: options.authorizer,
     clock: clock.now,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });

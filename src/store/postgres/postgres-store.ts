@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DeliveryRepository } from '../delivery-repository.js';
+import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
@@ -45,6 +46,7 @@ export class PostgresStore implements Store {
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly pull: PullRepository;
+  readonly events: EventRepository;
   private readonly statementNames = new Map<string, string>();
   private readonly notifications: PostgresNotifications;
 
@@ -63,6 +65,7 @@ export class PostgresStore implements Store {
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
     this.pull = new PullRepository(executor, () => this.announce('subscriptions'));
+    this.events = new EventRepository(executor);
   }
 
   /** Connects and brings the schema up to date. */

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DeliveryRepository } from '../delivery-repository.js';
+import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
@@ -43,6 +44,7 @@ export class SqliteStore implements Store {
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly pull: PullRepository;
+  readonly events: EventRepository;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
@@ -83,6 +85,7 @@ export class SqliteStore implements Store {
     this.subscriptions = new SubscriptionRepository(executor, async () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
     this.pull = new PullRepository(executor, async () => this.announce('subscriptions'));
+    this.events = new EventRepository(executor);
   }
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */

@@ -3,13 +3,16 @@ import { Type } from 'typebox';
 import { scopes } from '../../../domain/identity.js';
 import type { PollCursor } from '../../../domain/poll-cursor.js';
 import { type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
+import type { Authorizer } from '../../../domain/policy.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { nextPollUrl } from '../../next-link.js';
+import { readableEvents } from '../../readable-events.js';
 import { HttpProblem, invalid } from '../../problems.js';
 
 export interface PollRouteOptions {
   readonly store: Store;
+  readonly authorizer: Authorizer;
   readonly baseUrl: string | undefined;
 }
 
@@ -49,7 +52,7 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       schema: { querystring: PollQueryString },
     },
     async (request, reply) => {
-      callerOf(request);
+      const caller = callerOf(request);
       const query = request.query as Record<string, unknown>;
       const parsed = parsePollQuery(query, headerText(request, 'altinn-alternativesubject'));
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
@@ -67,11 +70,13 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       // The cursor moves past everything scanned, matching or not: the next poll starts where this one ended.
       const reached = events.length < poll.size ? Math.max(lastRead, head) : lastRead;
       const next = nextPollUrl(options.baseUrl ?? `${request.protocol}://${request.host}`, pollPath, query, reached);
+      // Events the caller may not read are left out; the cursor still moves past them, and names none of them.
+      const shown = await readableEvents(store, options.authorizer, caller.consumer, events);
       return reply
         .header('next', next)
         .header('link', `<${next}>; rel="next"`)
         .type('application/cloudevents-batch+json; charset=utf-8')
-        .send(`[${events.map((e) => e.payload).join(',')}]`);
+        .send(`[${shown.map((e) => e.payload).join(',')}]`);
     },
   );
 }

@@ -1,14 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { hasCeHeaders } from '../../../domain/binary-event.js';
-import { scopes } from '../../../domain/identity.js';
 import { parseMediaType } from '../../../domain/media-type.js';
 import { choosePublishMode } from '../../../domain/publish-mode.js';
 import { readPublishRequest } from '../../../domain/publish-request.js';
 import type { GroupCommitAppender } from '../../../store/group-commit.js';
+import type { ValidEvent } from '../../../domain/cloudevent.js';
+import { hasAnyScope, type Principal, scopes } from '../../../domain/identity.js';
+import type { Authorizer } from '../../../domain/policy.js';
+import { callerOf } from '../../auth/authenticate.js';
 import { HttpProblem, invalid } from '../../problems.js';
 
 export interface PublishRouteOptions {
   readonly appender: GroupCommitAppender;
+  readonly authorizer: Authorizer;
   readonly maxEventBytes: number;
   readonly maxRequestBytes: number;
 }
@@ -67,6 +71,8 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
         }
       });
 
+      authorizePublish(options.authorizer, callerOf(request), parsed.value, mode === 'batch');
+
       try {
         await options.appender.append(parsed.value);
       } catch (error) {
@@ -80,4 +86,18 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
       return reply.code(200).send();
     },
   );
+}
+
+/**
+ * With a policy in force, every event must be one the caller may publish: its resource, and its subjects when
+ * the grant names them. The admin scope publishes to any resource, as in Altinn. A batch is refused whole.
+ */
+function authorizePublish(authorizer: Authorizer, caller: Principal, events: readonly ValidEvent[], batch: boolean): void {
+  if (!authorizer.enforced || hasAnyScope(caller, [scopes.publishAdmin])) return;
+  const refused = events.findIndex(
+    (event) => !authorizer.allows({ consumer: caller.consumer, action: 'publish', resource: event.resource, event }),
+  );
+  if (refused < 0) return;
+  const which = batch ? `Event [${refused}]: not` : 'Not';
+  throw new HttpProblem('forbidden', `${which} authorized to publish events for resource ${events[refused]?.resource}.`);
 }

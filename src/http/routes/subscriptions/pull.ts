@@ -4,13 +4,16 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../../domain/checkpoint.j
 import { scopes } from '../../../domain/identity.js';
 import { parsePullQuery } from '../../../domain/pull-query.js';
 import type { QueuedEvent } from '../../../store/pull-repository.js';
+import type { Authorizer } from '../../../domain/policy.js';
 import type { Store } from '../../../store/store.js';
 import { HttpProblem, invalid } from '../../problems.js';
+import { readableEvents } from '../../readable-events.js';
 import { ownedSubscription } from './owned-subscription.js';
 import { subscriptionsPath } from './subscriptions.js';
 
 export interface PullRouteOptions {
   readonly store: Store;
+  readonly authorizer: Authorizer;
   /** Signs and checks checkpoints; shared by every process on the database. */
   readonly checkpointKey: Uint8Array;
   readonly clock?: () => number;
@@ -70,10 +73,12 @@ export async function pullRoute(app: FastifyInstance, options: PullRouteOptions)
         { subscriptionId: subscription.id, deliveryId: events.at(-1)?.id ?? position.acknowledged, epoch: position.epoch },
         checkpointKey,
       );
+      // Events the subscriber may no longer read (a revoked grant) are left out and acknowledged with the page.
+      const shown = await readableEvents(store, options.authorizer, subscription.consumer, events);
       // Built from the stored JSON texts: no event is parsed or serialized again.
       return reply
         .type('application/json; charset=utf-8')
-        .send(`{"checkPoint":${JSON.stringify(next)},"events":[${events.map((e) => e.payload).join(',')}]}`);
+        .send(`{"checkPoint":${JSON.stringify(next)},"events":[${shown.map((e) => e.payload).join(',')}]}`);
     },
   );
 }

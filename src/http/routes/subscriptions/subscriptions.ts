@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { refuseNonPublicEndpoint } from '../../../delivery/endpoint-guard.js';
 import { scopes } from '../../../domain/identity.js';
+import type { Authorizer } from '../../../domain/policy.js';
 import {
   parseSubscriptionRequest,
   subscriptionIdentity,
@@ -23,6 +24,7 @@ export interface SubscriptionRoutesOptions {
   readonly wakeDispatcher: () => void;
   /** Rebuilds this process's match index, so a subscription active at creation matches the next event. */
   readonly refreshMatching: () => Promise<void>;
+  readonly authorizer: Authorizer;
   readonly clock?: () => number;
 }
 
@@ -49,6 +51,13 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     });
     if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);
     const spec = parsed.value;
+    if (options.authorizer.enforced) {
+      // Grants are per resource, so with a policy in force a subscription must name its resource.
+      const resource = spec.resourceFilter;
+      if (resource === null || !options.authorizer.allows({ consumer: caller.consumer, action: 'subscribe', resource })) {
+        throw new HttpProblem('forbidden', `Not authorized to create a subscription for resource ${resource ?? '(none)'}.`);
+      }
+    }
     if (spec.endpoint !== null && !options.allowPrivateEndpoints) {
       const reason = await refuseNonPublicEndpoint(new URL(spec.endpoint));
       if (reason) {

@@ -1,0 +1,104 @@
+import { accepted, type FieldError, type Parsed } from './validation.js';
+
+/** What a grant allows: publishing events, creating subscriptions, and reading events (poll, pull, push). */
+export type PolicyAction = 'publish' | 'subscribe' | 'read';
+export const policyActions: readonly PolicyAction[] = ['publish', 'subscribe', 'read'];
+
+/**
+ * One grant: a consumer (or `*`, everyone) may take these actions on these resources (an exact URN, or a
+ * prefix ending in `*`), optionally only for events about certain subjects — or, with `"self"`, only events
+ * whose subject or alternative subject is the consumer itself.
+ */
+export interface Grant {
+  readonly consumer: string;
+  readonly actions: readonly PolicyAction[];
+  readonly resources: readonly string[];
+  readonly subjects?: readonly string[] | 'self';
+}
+
+export interface Policy {
+  readonly grants: readonly Grant[];
+}
+
+/** What an action concerns: a resource, and for events their subject and alternative subject. */
+export interface PolicyRequest {
+  readonly consumer: string;
+  readonly action: PolicyAction;
+  readonly resource: string;
+  /** Absent when the action is not about one event (creating a subscription). */
+  readonly event?: { readonly subject: string | null; readonly alternativesubject: string | null };
+}
+
+/**
+ * Whether any grant allows the request. Nothing is allowed unless granted. A subscription is allowed when any
+ * grant for its resource exists (subject limits then apply to each event read through it).
+ * @example isAllowed(policy, { consumer: '/org/ttd', action: 'publish', resource: 'urn:altinn:resource:a' })
+ */
+export function isAllowed(policy: Policy, request: PolicyRequest): boolean {
+  return policy.grants.some(
+    (grant) =>
+      (grant.consumer === '*' || grant.consumer === request.consumer) &&
+      grant.actions.includes(request.action) &&
+      grant.resources.some((pattern) => matchesResource(pattern, request.resource)) &&
+      (request.event === undefined || subjectAllowed(grant, request.consumer, request.event)),
+  );
+}
+
+function matchesResource(pattern: string, resource: string): boolean {
+  return pattern.endsWith('*') ? resource.startsWith(pattern.slice(0, -1)) : pattern === resource;
+}
+
+function subjectAllowed(
+  grant: Grant,
+  consumer: string,
+  event: { readonly subject: string | null; readonly alternativesubject: string | null },
+): boolean {
+  if (grant.subjects === undefined) return true;
+  const allowed = grant.subjects === 'self' ? [consumer] : grant.subjects;
+  return allowed.some((subject) => subject === event.subject || subject === event.alternativesubject);
+}
+
+/** Validates a policy document (the parsed JSON of `HERALD_POLICY`), naming every mistake. */
+export function parsePolicy(document: unknown): Parsed<Policy> {
+  const errors: FieldError[] = [];
+  const grants = (document as { grants?: unknown } | null)?.grants;
+  if (typeof document !== 'object' || document === null || !Array.isArray(grants)) {
+    return { ok: false, errors: [{ field: 'grants', message: 'A policy is an object with a "grants" array.' }] };
+  }
+  grants.forEach((grant: unknown, index: number) => {
+    const at = (field: string) => `grants[${index}].${field}`;
+    const g = (grant ?? {}) as Record<string, unknown>;
+    if (typeof g.consumer !== 'string' || g.consumer === '') {
+      errors.push({ field: at('consumer'), message: 'must be a consumer such as "/org/ttd", or "*".' });
+    }
+    if (!Array.isArray(g.actions) || g.actions.length === 0 || !g.actions.every((a) => policyActions.includes(a))) {
+      errors.push({ field: at('actions'), message: `must list one or more of ${policyActions.join(', ')}.` });
+    }
+    if (!Array.isArray(g.resources) || g.resources.length === 0 || !g.resources.every(isResourcePattern)) {
+      errors.push({ field: at('resources'), message: 'must list resource URNs, each exact or ending in "*".' });
+    }
+    const subjects = g.subjects;
+    if (subjects !== undefined && subjects !== 'self' && !(Array.isArray(subjects) && subjects.every((s) => typeof s === 'string' && s !== ''))) {
+      errors.push({ field: at('subjects'), message: 'must be "self" or a list of subjects.' });
+    }
+  });
+  return errors.length > 0 ? { ok: false, errors } : accepted({ grants: grants as Grant[] });
+}
+
+function isResourcePattern(value: unknown): boolean {
+  return typeof value === 'string' && (value === '*' || /^urn:[^\s*]+\*?$/.test(value));
+}
+
+/** Decides what callers may do: by a policy, or — with no policy configured — by scopes alone. */
+export interface Authorizer {
+  /** False when no policy is configured: every request the scopes allow is allowed. */
+  readonly enforced: boolean;
+  allows(request: PolicyRequest): boolean;
+}
+
+export const scopesOnly: Authorizer = { enforced: false, allows: () => true };
+
+/** An authorizer over the current policy (which may be replaced while Herald runs). */
+export function policyAuthorizer(current: () => Policy): Authorizer {
+  return { enforced: true, allows: (request) => isAllowed(current(), request) };
+}
