@@ -15,7 +15,14 @@ export async function benchToken(): Promise<string> {
 
 /** Herald's environment for a benchmark database: durability stays on (the defaults). */
 export function heraldEnv(database: string): Record<string, string> {
-  return { HERALD_DATABASE: database, HERALD_JWT_SECRET: benchSecret, HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true' };
+  // One consumer drives the whole load, so the per-consumer rate limits are off.
+  return {
+    HERALD_DATABASE: database,
+    HERALD_JWT_SECRET: benchSecret,
+    HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true',
+    HERALD_PUBLISH_RATE_LIMIT: '0',
+    HERALD_READ_RATE_LIMIT: '0',
+  };
 }
 
 /**

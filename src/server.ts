@@ -43,6 +43,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       limits: config.limits,
       logger: { level: config.logLevel },
       authorizer,
+      rateLimits: config.rateLimits,
       delivery: {
         registry,
         wake: () => dispatcher?.wake(),

@@ -31,6 +31,8 @@ export interface HeraldConfig {
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
   readonly policyPath: string | undefined;
+  /** Per consumer and process: events published, and reads, per second (0: no limit). */
+  readonly rateLimits: { readonly publishPerSecond: number; readonly readPerSecond: number };
   readonly delivery: {
     /** Delays between attempts: the retry ladder. */
     readonly schedule: readonly number[];
@@ -54,6 +56,8 @@ export const defaults = {
   HERALD_DELIVERY_TIMEOUT: '30s',
   HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
   HERALD_SUBSCRIPTION_INACTIVITY: '30d',
+  HERALD_PUBLISH_RATE_LIMIT: '2000',
+  HERALD_READ_RATE_LIMIT: '50',
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -125,9 +129,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
 
   const jwt = readJwtConfig(env, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
   const policyPath = nonEmpty(env.HERALD_POLICY);
-  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel, policyPath, delivery };
+  const rate = (name: 'HERALD_PUBLISH_RATE_LIMIT' | 'HERALD_READ_RATE_LIMIT') => {
+    const text = read(name);
+    if (!/^\d{1,9}$/.test(text)) problems.push(`${name} must be a whole number per second (0 turns the limit off).`);
+    return Number(text) || 0;
+  };
+  const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

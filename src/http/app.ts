@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
@@ -8,6 +9,7 @@ import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { installErrorHandler } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
+import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { pollRoute } from './routes/events/poll.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
@@ -30,6 +32,10 @@ export interface AppOptions {
   };
   /** Who may do what beyond the scopes; without one, scopes alone decide. */
   readonly authorizer?: Authorizer;
+  /** How long a client may take to send a whole request (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** Per-consumer rate limits; unset, none. */
+  readonly rateLimits?: RateLimits;
   /** Herald's clock; tests move it to walk the retry ladder without sleeping. */
   readonly clock?: () => number;
 }
@@ -45,10 +51,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Altinn's clients send trailing and doubled slashes (`/events/`, `/subscriptions//12`).
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,
+    // A client that trickles its request (slowloris) is cut off: the whole request must arrive within 30 s,
+    // checked every second. Long polls are unaffected (this bounds receiving the request, not answering it).
+    serverFactory: (handler) => {
+      const requestTimeout = options.requestTimeoutMs ?? 30_000;
+      return createServer(
+        { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+        handler,
+      );
+    },
     requestIdHeader: 'x-request-id',
   });
   installErrorHandler(app);
   installAuthentication(app, options.verifier);
+  const publishLimiter = installRateLimits(app, options.rateLimits);
 
   readJsonBodiesOnly(app);
 
@@ -74,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(publishRoute, {
     appender,
     authorizer,
+    publishLimiter,
     maxEventBytes: options.limits.maxEventBytes,
     maxRequestBytes: options.limits.maxRequestBytes,
   });

@@ -28,6 +28,7 @@ export const problemCatalog = {
   notFound: { status: 404, code: 'events:notFound', title: 'Not found.' },
   methodNotAllowed: { status: 405, code: 'events:methodNotAllowed', title: 'Method not allowed.' },
   payloadTooLarge: { status: 413, code: 'events:payloadTooLarge', title: 'The request is too large.' },
+  tooManyRequests: { status: 429, code: 'events:tooManyRequests', title: 'Too many requests.' },
   unsupportedMediaType: {
     status: 415,
     code: 'events:unsupportedMediaType',

@@ -29,6 +29,7 @@ describe('loadConfig: defaults', () => {
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
       logLevel: 'info',
       policyPath: undefined,
+      rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
       delivery: {
         schedule: altinnRetrySchedule,
         timeoutMs: 30_000,

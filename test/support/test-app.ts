@@ -1,5 +1,6 @@
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import type { Authorizer } from '../../src/domain/policy.js';
+import type { RateLimits } from '../../src/http/rate-limits.js';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
@@ -41,6 +42,7 @@ export interface AssembleOptions {
   readonly verifier?: TokenVerifier;
   readonly inactivityMs?: number;
   readonly authorizer?: Authorizer;
+  readonly rateLimits?: RateLimits;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -73,6 +75,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     limits: options.limits ?? defaultLimits,
     delivery: { registry, wake: () => dispatcher.wake(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
     authorizer: options.authorizer,
+    rateLimits: options.rateLimits,
     clock: clock.now,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });

@@ -7,12 +7,16 @@ import type { GroupCommitAppender } from '../../../store/group-commit.js';
 import type { ValidEvent } from '../../../domain/cloudevent.js';
 import { hasAnyScope, type Principal, scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
+import type { ConsumerRateLimiter } from '../../../domain/rate-limit.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { HttpProblem, invalid } from '../../problems.js';
+import { tooManyRequests } from '../../rate-limits.js';
 
 export interface PublishRouteOptions {
   readonly appender: GroupCommitAppender;
   readonly authorizer: Authorizer;
+  /** Events per second per consumer; undefined when publishing is not limited. */
+  readonly publishLimiter?: ConsumerRateLimiter | undefined;
   readonly maxEventBytes: number;
   readonly maxRequestBytes: number;
 }
@@ -71,7 +75,10 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
         }
       });
 
-      authorizePublish(options.authorizer, callerOf(request), parsed.value, mode === 'batch');
+      const caller = callerOf(request);
+      authorizePublish(options.authorizer, caller, parsed.value, mode === 'batch');
+      const wait = options.publishLimiter?.take(caller.consumer, parsed.value.length, Date.now()) ?? 0;
+      if (wait > 0) throw tooManyRequests(wait, 'events');
 
       try {
         await options.appender.append(parsed.value);
