@@ -27,7 +27,11 @@ export interface HeraldConfig {
   /** The public address of this Herald, for `next` links; derived from each request when unset. */
   readonly baseUrl: string | undefined;
   readonly jwt: JwtConfig;
-  readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
+  readonly limits: {
+    readonly maxEventBytes: number;
+    readonly maxRequestBytes: number;
+    readonly maxSubscriptionsPerConsumer: number;
+  };
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
   readonly policyPath: string | undefined;
@@ -56,6 +60,7 @@ export const defaults = {
   HERALD_DELIVERY_TIMEOUT: '30s',
   HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
   HERALD_SUBSCRIPTION_INACTIVITY: '30d',
+  HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
 } as const;
@@ -103,9 +108,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const limits = {
     maxEventBytes: parseByteSize(read('HERALD_MAX_EVENT_SIZE')) ?? Number.NaN,
     maxRequestBytes: parseByteSize(read('HERALD_MAX_REQUEST_SIZE')) ?? Number.NaN,
+    maxSubscriptionsPerConsumer: /^\d{1,9}$/.test(read('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER'))
+      ? Number(read('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER'))
+      : Number.NaN,
   };
   if (!(limits.maxEventBytes > 0)) problems.push('HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.');
   if (!(limits.maxRequestBytes > 0)) problems.push('HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.');
+  if (!(limits.maxSubscriptionsPerConsumer > 0)) {
+    problems.push('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER must be a whole number above 0.');
+  }
 
   const logLevel = read('HERALD_LOG_LEVEL');
   if (!logLevels.includes(logLevel))

@@ -21,7 +21,11 @@ export interface AppOptions {
   readonly store: Store;
   readonly verifier: TokenVerifier;
   readonly baseUrl?: string | undefined;
-  readonly limits: { readonly maxEventBytes: number; readonly maxRequestBytes: number };
+  readonly limits: {
+    readonly maxEventBytes: number;
+    readonly maxRequestBytes: number;
+    readonly maxSubscriptionsPerConsumer?: number;
+  };
   readonly logger?: FastifyServerOptions['logger'];
   readonly delivery: {
     /** The subscriptions publishing fans out to. */
@@ -81,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     wakeDispatcher,
     refreshMatching: () => registry.reload(),
     authorizer,
+    maxPerConsumer: options.limits.maxSubscriptionsPerConsumer,
     clock: options.clock,
   });
   // The first process to start makes the key; every process on the database then shares it.

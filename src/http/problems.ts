@@ -25,6 +25,7 @@ export const problemCatalog = {
   unknownCursor: { status: 400, code: 'events:unknownCursor', title: "The 'after' cursor is not known." },
   unauthenticated: { status: 401, code: 'events:unauthenticated', title: 'Authentication is required.' },
   forbidden: { status: 403, code: 'events:forbidden', title: 'Not allowed.' },
+  subscriptionLimit: { status: 403, code: 'events:subscriptionLimit', title: 'Too many subscriptions.' },
   notFound: { status: 404, code: 'events:notFound', title: 'Not found.' },
   methodNotAllowed: { status: 405, code: 'events:methodNotAllowed', title: 'Method not allowed.' },
   payloadTooLarge: { status: 413, code: 'events:payloadTooLarge', title: 'The request is too large.' },

@@ -50,6 +50,17 @@ export class SubscriptionRepository {
     return { subscription: existing, created: false };
   }
 
+  /** How many subscriptions a consumer has, for the per-consumer cap. */
+  async countByConsumer(consumer: string): Promise<number> {
+    const [row] = await this.sql.all<{ n: number }>('SELECT count(*) AS n FROM subscriptions WHERE consumer = $1', [consumer]);
+    return Number(row?.n ?? 0);
+  }
+
+  async findByIdentity(identity: string): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions WHERE identity = $1`, [identity]);
+    return row;
+  }
+
   async get(id: number): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions WHERE id = $1`, [id]);
     return row;

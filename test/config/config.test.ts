@@ -26,7 +26,7 @@ describe('loadConfig: defaults', () => {
       dataDir: resolve('data'),
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
-      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 },
+      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000 },
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
@@ -96,7 +96,7 @@ describe('loadConfig: reading each variable', () => {
   });
 
   it('reads the size limits in bytes, KiB or MiB', () => {
-    expect(loadConfig({ HERALD_MAX_EVENT_SIZE: '1000', HERALD_MAX_REQUEST_SIZE: '2MiB' }).limits).toEqual({
+    expect(loadConfig({ HERALD_MAX_EVENT_SIZE: '1000', HERALD_MAX_REQUEST_SIZE: '2MiB' }).limits).toMatchObject({
       maxEventBytes: 1000,
       maxRequestBytes: 2 * 1024 * 1024,
     });

@@ -44,3 +44,26 @@ describeEachEngine('Per-consumer rate limits on $name', (engine) => {
     expect(statuses).toContain(429);
   });
 });
+
+describeEachEngine('The subscription cap on $name', (engine) => {
+  it('refuses a consumer a subscription over the cap with 403, yet still answers an identical request', async () => {
+    const t = await createTestApp(engine, { ...defaultLimits, maxSubscriptionsPerConsumer: 2 });
+    try {
+      const create = (n: number) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/events/api/v1/subscriptions',
+          headers: t.auth,
+          payload: { resourceFilter: `urn:altinn:resource:cap-${n}` },
+        });
+      expect((await create(1)).statusCode).toBe(201);
+      expect((await create(2)).statusCode).toBe(201);
+      const over = await create(3);
+      expect(over.statusCode).toBe(403);
+      expect(over.json()).toMatchObject({ code: 'events:subscriptionLimit' });
+      expect((await create(2)).statusCode).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+});

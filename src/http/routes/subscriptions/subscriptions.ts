@@ -25,10 +25,13 @@ export interface SubscriptionRoutesOptions {
   /** Rebuilds this process's match index, so a subscription active at creation matches the next event. */
   readonly refreshMatching: () => Promise<void>;
   readonly authorizer: Authorizer;
+  /** Subscriptions one consumer may have (a bound on what one caller can make every process index). */
+  readonly maxPerConsumer?: number;
   readonly clock?: () => number;
 }
 
 export const subscriptionsPath = '/events/api/v1/subscriptions';
+export const defaultMaxSubscriptionsPerConsumer = 1_000;
 const pageSize = { default: 100, max: 1000 } as const;
 
 const ListQuery = Type.Object({
@@ -67,11 +70,20 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
         ]);
       }
     }
+    const identity = subscriptionIdentity(caller.consumer, spec);
+    const cap = options.maxPerConsumer ?? defaultMaxSubscriptionsPerConsumer;
+    if ((await store.subscriptions.countByConsumer(caller.consumer)) >= cap) {
+      // At the cap, asking again for one it already has still answers with it.
+      const existing = await store.subscriptions.findByIdentity(identity);
+      if (!existing) {
+        throw new HttpProblem('subscriptionLimit', `A consumer may have at most ${cap} subscriptions; delete some first.`);
+      }
+    }
     const now = clock();
     const push = spec.endpoint !== null;
     const { subscription } = await store.subscriptions.create({
       ...spec,
-      identity: subscriptionIdentity(caller.consumer, spec),
+      identity,
       consumer: caller.consumer,
       createdBy: caller.consumer,
       secret: formatWebhookSecret(randomBytes(32)),
