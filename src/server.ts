@@ -24,7 +24,11 @@ export interface RunningServer {
 /** Opens the store, builds the app and listens. */
 export async function startServer(config: HeraldConfig): Promise<RunningServer> {
   // Read first: an unreadable or invalid policy stops Herald before it opens anything.
-  const policy = config.policyPath ? new PolicyFile(config.policyPath) : undefined;
+  // Until the app's logger exists, a bad change to the policy file is reported on stderr.
+  let reportPolicyProblem = (error: Error): void => {
+    process.stderr.write(`${error.message}\n`);
+  };
+  const policy = config.policyPath ? new PolicyFile(config.policyPath, (error) => reportPolicyProblem(error)) : undefined;
   const authorizer = policy?.authorizer ?? scopesOnly;
   const store = await openStore(config.database);
   const registry = new SubscriptionRegistry(store);
@@ -58,6 +62,9 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       );
     }
     if (policy) {
+      reportPolicyProblem = (error) => {
+        app.log.error({ err: error }, 'the changed policy file is not valid: the last valid policy stays in force');
+      };
       policy.start();
       app.log.info({ policy: config.policyPath }, 'authorization policy in force; the file is re-read when it changes');
     } else {

@@ -211,7 +211,9 @@ export class Dispatcher {
       resource: event.resource,
       event: { subject: event.subject ?? null, alternativesubject: event.alternativesubject ?? null },
     });
-    return allowed ? undefined : `Not authorized: ${consumer} may not read events of resource ${event.resource}.`;
+    // The reason shows in the subscriber's delivery listing: it names nothing of the event (not even its
+    // resource, which a subscription by source alone never named), only that the policy refuses it.
+    return allowed ? undefined : `Not authorized: ${consumer} may not read this event under the policy in force.`;
   }
 
   /**

@@ -78,8 +78,12 @@ export function parsePolicy(document: unknown): Parsed<Policy> {
       errors.push({ field: at('resources'), message: 'must list resource URNs, each exact or ending in "*".' });
     }
     const subjects = g.subjects;
-    if (subjects !== undefined && subjects !== 'self' && !(Array.isArray(subjects) && subjects.every((s) => typeof s === 'string' && s !== ''))) {
-      errors.push({ field: at('subjects'), message: 'must be "self" or a list of subjects.' });
+if (
+      subjects !== undefined &&
+      subjects !== 'self' &&
+      !(Array.isArray(subjects) && subjects.length > 0 && subjects.every((s) => typeof s === 'string' && s !== ''))
+    ) {
+      errors.push({ field: at('subjects'), message: 'must be "self" or a non-empty list of subjects.' });
     }
   });
   return errors.length > 0 ? { ok: false, errors } : accepted({ grants: grants as Grant[] });

@@ -91,7 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The first process to start makes the key; every process on the database then shares it.
   const checkpointKey = Buffer.from(await options.store.pull.key('checkpoint', randomBytes(32).toString('base64')), 'base64');
   await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock, authorizer });
-  await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock });
+  await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
   await app.register(publishRoute, {
     appender,
     authorizer,

@@ -113,7 +113,7 @@ export class DeliveryRepository {
   /** A subscription's deliveries, oldest first, optionally of one status. */
   list(subscriptionId: number, status: DeliveryStatus | undefined, afterId: number, limit: number): Promise<DeliveryRecord[]> {
     return this.sql.all<DeliveryRecord>(
-      `SELECT d.id, e.id AS "eventId", d.status, d.attempts, d.last_status_code AS "lastStatusCode",
+      `SELECT d.id, e.id AS "eventId", d.event_seq AS "eventSeq", d.status, d.attempts, d.last_status_code AS "lastStatusCode",
          d.last_error AS "lastError", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt",
          d.created_at AS "createdAt"
        FROM deliveries d JOIN events e ON e.seq = d.event_seq

@@ -69,6 +69,8 @@ export interface ValidationTask {
 export interface DeliveryRecord {
   readonly id: number;
   readonly eventId: string;
+  /** The event's position in the log (for authorization; not shown). */
+  readonly eventSeq: number;
   readonly status: DeliveryStatus;
   readonly attempts: number;
   readonly lastStatusCode: number | null;

@@ -6,7 +6,7 @@ import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
 import { WebhookSender } from '../../src/delivery/webhook-sender.js';
-import { buildApp } from '../../src/http/app.js';
+import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTokenVerifier, type TokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { Store } from '../../src/store/store.js';
 import type { Engine, TestDatabase } from './engines.js';
@@ -34,7 +34,7 @@ export interface HeraldUnderTest {
 }
 
 export interface AssembleOptions {
-  readonly limits?: { maxEventBytes: number; maxRequestBytes: number };
+  readonly limits?: AppOptions['limits'];
   readonly schedule?: readonly number[];
   readonly timeoutMs?: number;
   readonly allowPrivateEndpoints?: boolean;
@@ -108,7 +108,11 @@ export interface TestApp extends HeraldUnderTest {
 export const baseUrl = 'https://herald.test';
 
 /** Herald on a fresh database of the given engine, exercised through `app.inject()`. */
-export async function createTestApp(engine: Engine, limits = defaultLimits, options: AssembleOptions = {}): Promise<TestApp> {
+export async function createTestApp(
+  engine: Engine,
+  limits: AppOptions['limits'] = defaultLimits,
+  options: AssembleOptions = {},
+): Promise<TestApp> {
   const db = await engine.create();
   const store = await db.open();
   const herald = await assembleHerald(store, { limits, ...options });

@@ -58,7 +58,7 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const poll = parsed.value;
 
-      const afterSeq = await resolveCursor(store, poll.cursor, poll);
+      const afterSeq = await resolveCursor(store, poll.cursor, poll, options.authorizer, caller.consumer);
       // Read before the page: positions are handed out in commit order, so every event up to `head` has
       // committed and a page that is not full holds every match up to it.
       const head = await store.headPosition();
@@ -82,7 +82,13 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
 }
 
 /** Turns `after` into a log position. An event id is looked up within the poll's source, if it names one. */
-async function resolveCursor(store: Store, cursor: PollCursor, poll: PollQuery): Promise<number> {
+async function resolveCursor(
+  store: Store,
+  cursor: PollCursor,
+  poll: PollQuery,
+  authorizer: Authorizer,
+  consumer: string,
+): Promise<number> {
   if (cursor.kind === 'start') return 0;
   if (cursor.kind === 'position') return cursor.seq;
   // Ids are unique per source: prefer the event from the source the poll names, if it names one.
@@ -90,7 +96,9 @@ async function resolveCursor(store: Store, cursor: PollCursor, poll: PollQuery):
   const seq =
     (source === undefined ? undefined : await store.findEventPosition(cursor.id, source)) ??
     (await store.findEventPosition(cursor.id));
-  if (seq === undefined) {
+  // An event the caller may not read is answered as unknown: `after` must not tell whether it exists.
+  const readable = seq !== undefined && (await readableEvents(store, authorizer, consumer, [{ seq }])).length > 0;
+  if (seq === undefined || !readable) {
     throw new HttpProblem(
       'unknownCursor',
       "No event with the id given in 'after' is known. Pass 0 to read from the start, or follow the 'next' link of your last poll.",

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { scopes } from '../../../domain/identity.js';
+import type { Authorizer } from '../../../domain/policy.js';
 import { type DeliveryStatus, deliveryStatuses } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
+import { readableEvents } from '../../readable-events.js';
 import { ownedSubscription } from './owned-subscription.js';
 import { presentDelivery } from './present.js';
 import { subscriptionsPath } from './subscriptions.js';
@@ -16,7 +18,12 @@ const DeliveriesQuery = Type.Object({
 /** A subscription's delivery log and dead letters: `/subscriptions/{id}/deliveries[/redrive]`. */
 export async function deliveryRoutes(
   app: FastifyInstance,
-  options: { readonly store: Store; readonly wakeDispatcher: () => void; readonly clock?: () => number },
+  options: {
+    readonly store: Store;
+    readonly wakeDispatcher: () => void;
+    readonly authorizer: Authorizer;
+    readonly clock?: () => number;
+  },
 ): Promise<void> {
   const { store } = options;
   const clock = options.clock ?? Date.now;
@@ -27,10 +34,18 @@ export async function deliveryRoutes(
     const { status, after = 0, size = 50 } = request.query as { status?: DeliveryStatus; after?: number; size?: number };
     const page = await store.deliveries.list(subscription.id, status, after, size);
     const last = page.at(-1);
+    // A delivery of an event the subscriber may not read (a revoked grant) is still listed, so it is not lost
+    // from view, but without the event's id: nothing of the event itself is shown.
+    const readable = new Set(
+      (await readableEvents(store, options.authorizer, subscription.consumer, page.map((d) => ({ seq: d.eventSeq, id: d.id })))).map(
+        (d) => d.id,
+      ),
+    );
+    const shown = page.map((d) => (readable.has(d.id) ? presentDelivery(d) : { ...presentDelivery(d), eventId: undefined }));
     const next = new URLSearchParams({ after: String(last?.id ?? after), size: String(size), ...(status ? { status } : {}) });
     return {
-      count: page.length,
-      deliveries: page.map(presentDelivery),
+      count: shown.length,
+      deliveries: shown,
       ...(page.length === size ? { next: `${subscriptionsPath}/${subscription.id}/deliveries?${next}` } : {}),
     };
   });

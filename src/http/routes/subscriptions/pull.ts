@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../domain/checkpoint.js';
 import { scopes } from '../../../domain/identity.js';
-import { parsePullQuery } from '../../../domain/pull-query.js';
+import { parsePullQuery, pullLimits } from '../../../domain/pull-query.js';
 import type { QueuedEvent } from '../../../store/pull-repository.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { Store } from '../../../store/store.js';
@@ -68,13 +68,20 @@ export async function pullRoute(app: FastifyInstance, options: PullRouteOptions)
 
       const position = await store.pull.acknowledge(subscription.id, acknowledgeUpTo, clock());
       if (!position) throw new HttpProblem('notFound', `You have no subscription with id '${subscription.id}'.`);
-      const events = await readWaiting(store, subscription.id, position.acknowledged, limit, waitSeconds * 1000, reply);
-      const next = encodeCheckpoint(
-        { subscriptionId: subscription.id, deliveryId: events.at(-1)?.id ?? position.acknowledged, epoch: position.epoch },
-        checkpointKey,
-      );
       // Events the subscriber may no longer read (a revoked grant) are left out and acknowledged with the page.
-      const shown = await readableEvents(store, options.authorizer, subscription.consumer, events);
+      // An empty page means drained, so a page left with nothing to show is passed over and the read goes on
+      // (waiting, if asked to, for events it may read), within the time one call may take.
+      const waitUntil = Date.now() + waitSeconds * 1000;
+      const giveUpAt = Date.now() + pullLimits.maxWaitSeconds * 1000;
+      let reached = position.acknowledged;
+      let shown: readonly QueuedEvent[];
+      for (;;) {
+        const events = await readWaiting(store, subscription.id, reached, limit, Math.max(0, waitUntil - Date.now()), reply);
+        shown = await readableEvents(store, options.authorizer, subscription.consumer, events);
+        reached = events.at(-1)?.id ?? reached;
+        if (shown.length > 0 || events.length === 0 || reply.raw.destroyed || Date.now() >= giveUpAt) break;
+      }
+      const next = encodeCheckpoint({ subscriptionId: subscription.id, deliveryId: reached, epoch: position.epoch }, checkpointKey);
       // Built from the stored JSON texts: no event is parsed or serialized again.
       return reply
         .type('application/json; charset=utf-8')
