@@ -85,8 +85,11 @@ export class PostgresStore implements Store {
       // bigint columns (positions, ids, epoch milliseconds) stay far below 2^53: read them as numbers.
       types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
     });
-    // An idle connection dropped by a database restart must not crash the process; the pool replaces it.
+    // A connection dropped by a database restart or a network failure must not crash the process. The pool
+    // handles idle connections, but a checked-out one emits 'error' with nobody listening; the query itself
+    // still fails, and the pool replaces the connection.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     try {
       await migratePostgres(pool);
     } catch (error) {
