@@ -90,8 +90,13 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */
   static open(path: string): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    let db: Database.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+    } catch (error) {
+      throw new Error(`Cannot open the SQLite database at ${path}: ${(error as Error).message}`, { cause: error });
+    }
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -101,6 +106,13 @@ export class SqliteStore implements Store {
       return new SqliteStore(db);
     } catch (error) {
       db.close();
+      const code = (error as { code?: string }).code ?? '';
+      if (/^SQLITE_(READONLY|CANTOPEN|FULL|IOERR)/.test(code)) {
+        throw new Error(
+          `Cannot write the SQLite database at ${path} (${code}): is its folder read-only or its disk full?`,
+          { cause: error },
+        );
+      }
       throw error;
     }
   }
