@@ -53,6 +53,14 @@ describeEachEngine('A crash under load, on $name', (engine) => {
     const first = await startHerald(db.database);
     children.push(first.child);
     const authorization = `Bearer ${await testToken()}`;
+    // A pull subscription matching every event: its queue shows whether each acknowledged event kept its delivery.
+    const created = await fetch(`${first.base}/events/api/v1/subscriptions`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ sourceFilter: 'https://crash.example/' }),
+    });
+    expect(created.status).toBe(201);
+    const { id: subscriptionId } = (await created.json()) as { id: number };
     const acknowledged: string[] = [];
     let stop = false;
     let sent = 0;
@@ -90,5 +98,21 @@ describeEachEngine('A crash under load, on $name', (engine) => {
     expect(new Set(seen).size).toBe(seen.length); // exactly once
     const stored = new Set(seen);
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]); // every acknowledged event survived
+
+    // And every stored event is still queued for the matching subscription: its delivery was committed with it.
+    const queued: string[] = [];
+    let checkPoint: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ limit: '5000', ...(checkPoint ? { checkPoint } : {}) });
+      const response = await fetch(`${second.base}/events/api/v1/subscriptions/${subscriptionId}/events?${query}`, {
+        headers: { authorization },
+      });
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { checkPoint: string; events: { id: string }[] };
+      if (page.events.length === 0) break;
+      queued.push(...page.events.map((e) => e.id));
+      checkPoint = page.checkPoint;
+    }
+    expect([...queued].sort()).toEqual([...seen].sort());
   }, 60_000);
 });
