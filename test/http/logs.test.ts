@@ -51,7 +51,7 @@ describeEachEngine('Logs on $name', (engine) => {
     await db?.destroy();
   });
 
-  it('logs no token,, no signing secret, no alternative subject sent in the header, and no event data', async () => {
+  it('logs no token, no signing secret, no alternative subject sent in the header, and no event data', async () => {
     const token = await testToken();
     const authorization = `Bearer ${token}`;
     const created = await app.inject({
