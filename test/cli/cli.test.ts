@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/herald-process.js';
 
 const run = promisify(execFile);
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -12,14 +12,6 @@ const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 /** The `herald` command as a user runs it, in a fresh data folder. */
 function herald(args: string[], env: Record<string, string>) {
   return run(process.execPath, [...cli, ...args], { env: { ...process.env, ...env }, cwd: process.cwd() });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the herald command', () => {

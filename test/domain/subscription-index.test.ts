@@ -5,6 +5,7 @@ import {
   type MatchableEvent,
   type SubscriptionFilters,
 } from '../../src/domain/subscription-index.js';
+import { seededRandom } from '../support/random.js';
 
 const resource = 'urn:altinn:resource:ttd-app';
 
@@ -248,24 +249,7 @@ describe('SubscriptionIndex: several filters and several subscriptions', () => {
   });
 });
 
-/**
- * A small, seeded pseudo-random generator (mulberry32), so that a failing case can be replayed from the seed
- * printed in the assertion message.
- */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  return { next, pick, chance: (p: number) => next() < p };
-}
-
-type Random = ReturnType<typeof generator>;
+type Random = ReturnType<typeof seededRandom>;
 
 // Few distinct values, so that random filters and random events often meet.
 const hosts = ['https://x', 'https://y', 'http://x', 'https://x.y', 'urn:altinn'];
@@ -340,7 +324,7 @@ describe('SubscriptionIndex: agrees with a scan of every subscription', () => {
     let compared = 0;
     let nonEmpty = 0;
     for (let seed = 1; seed <= 200; seed++) {
-      const random = generator(seed);
+      const random = seededRandom(seed);
       const count = 1 + Math.floor(random.next() * 60);
       const subscriptions = Array.from({ length: count }, (_, i) => randomSubscription(random, i + 1));
       const index = new SubscriptionIndex(subscriptions);

@@ -1,42 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
+import { startHeraldProcess } from '../support/herald-process.js';
 import { sampleEvent } from '../support/test-app.js';
-import { testSecret, testToken } from '../support/tokens.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** `herald serve` as its own process, as in production. */
-async function startHerald(database: string): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: {
-      ...process.env,
-      HERALD_DATABASE: database,
-      HERALD_JWT_SECRET: testSecret,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HERALD_LOG_LEVEL: 'silent',
-      HERALD_PUBLISH_RATE_LIMIT: '0',
-      HERALD_READ_RATE_LIMIT: '0',
-    },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if ((await fetch(`${base}/ready`).catch(() => undefined))?.ok) return { child, base };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('herald serve did not become ready');
-}
+import { testToken } from '../support/tokens.js';
 
 describeEachEngine('A crash under load, on $name', (engine) => {
   let db: TestDatabase;
@@ -50,7 +17,7 @@ describeEachEngine('A crash under load, on $name', (engine) => {
   });
 
   it('loses nothing it acknowledged: after SIGKILL and a restart every 200 is stored, exactly once', async () => {
-    const first = await startHerald(db.database);
+    const first = await startHeraldProcess(db.database, { HERALD_PUBLISH_RATE_LIMIT: '0', HERALD_READ_RATE_LIMIT: '0' });
     children.push(first.child);
     const authorization = `Bearer ${await testToken()}`;
     // A pull subscription matching every event: its queue shows whether each acknowledged event kept its delivery.
@@ -83,7 +50,7 @@ describeEachEngine('A crash under load, on $name', (engine) => {
     stop = true;
     await publishing;
 
-    const second = await startHerald(db.database);
+    const second = await startHeraldProcess(db.database, { HERALD_PUBLISH_RATE_LIMIT: '0', HERALD_READ_RATE_LIMIT: '0' });
     children.push(second.child);
     const seen: string[] = [];
     let url = `${second.base}/events/api/v1/events?after=0&source=${encodeURIComponent('https://crash.example/')}&size=1000`;

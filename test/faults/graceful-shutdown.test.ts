@@ -1,41 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
+import { startHeraldProcess } from '../support/herald-process.js';
 import { sampleEvent } from '../support/test-app.js';
-import { testSecret, testToken } from '../support/tokens.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startHerald(database: string): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: {
-      ...process.env,
-      HERALD_DATABASE: database,
-      HERALD_JWT_SECRET: testSecret,
-      HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HERALD_LOG_LEVEL: 'silent',
-    },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if ((await fetch(`${base}/ready`).catch(() => undefined))?.ok) return { child, base };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('herald serve did not become ready');
-}
+import { testToken } from '../support/tokens.js';
 
 describeEachEngine('SIGTERM with a delivery in flight, on $name', (engine) => {
   let db: TestDatabase;
@@ -70,7 +39,7 @@ describeEachEngine('SIGTERM with a delivery in flight, on $name', (engine) => {
   });
 
   it('finishes the attempt in flight and records it before exiting 0; a restart does not send it again', async () => {
-    const first = await startHerald(db.database);
+    const first = await startHeraldProcess(db.database, { HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true' });
     children.push(first.child);
     const headers = { authorization: `Bearer ${await testToken()}`, 'content-type': 'application/json' };
     const created = await fetch(`${first.base}/events/api/v1/subscriptions`, {
@@ -98,7 +67,7 @@ describeEachEngine('SIGTERM with a delivery in flight, on $name', (engine) => {
     first.child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const second = await startHerald(db.database);
+    const second = await startHeraldProcess(db.database, { HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true' });
     children.push(second.child);
     const listing = (await (await fetch(`${second.base}/events/api/v1/subscriptions/${id}/deliveries`, { headers })).json()) as {
       deliveries: { eventId: string; status: string }[];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/engines.js';
 import { createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
+import { seededRandom } from '../support/random.js';
 
 /** Percent-encodes, sending a lone surrogate as the invalid UTF-8 it would be on the wire. */
 const encode = (value: string) => {
@@ -12,19 +13,6 @@ const encode = (value: string) => {
   }
 };
 
-/** A small seeded generator, so a failure can be replayed exactly. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  return { next, pick };
-}
 
 const strangeStrings = [
   '', ' ', '0', '-1', '1e309', 'null', 'true', '[]', '{}', '%', '%%', '%00', '\u0000', '\uffff', '\ud800',
@@ -52,7 +40,7 @@ describeEachEngine('Fuzzing every route on $name', (engine) => {
   });
 
   it('answers 2,000 generated malformed requests without a single 5xx, and keeps serving', async () => {
-    const { next, pick } = random(20261122);
+    const { next, pick } = seededRandom(20261122);
     const paths = [
       '/events/api/v1/events',
       '/events/api/v1/subscriptions',
