@@ -10,6 +10,7 @@ import pg from 'pg';
 import { type BenchEngine, sqliteEngine, postgresEngine } from './engines.js';
 import { deliveryScenarios } from './scenarios/delivery.js';
 import { publishScenarios } from './scenarios/publish.js';
+import { pollScenarios } from './scenarios/poll.js';
 import { pullScenarios } from './scenarios/pull.js';
 
 const { values } = parseArgs({
@@ -47,8 +48,9 @@ for (const engine of engines) {
   const none = { results: undefined, table: [] as [string, string, string][] };
   const publish = wanted('publish') ? await publishScenarios(engine, quick) : none;
   const delivery = wanted('delivery') ? await deliveryScenarios(engine, quick) : none;
+  const poll = wanted('poll') ? await pollScenarios(engine, quick) : none;
   const pull = wanted('pull') ? await pullScenarios(engine, quick) : none;
-  const table = [...publish.table, ...delivery.table, ...pull.table];
+  const table = [...publish.table, ...delivery.table, ...poll.table, ...pull.table];
   const results = {
     engine: engine.name,
     quick,
@@ -56,6 +58,7 @@ for (const engine of engines) {
     takenAt: new Date().toISOString(),
     publish: publish.results,
     delivery: delivery.results,
+    poll: poll.results,
     pull: pull.results,
     table,
   };
