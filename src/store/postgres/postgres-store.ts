@@ -193,31 +193,20 @@ export class PostgresStore implements Store {
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
     const { sql, parameters } = buildLogQuery(query, postgresDialect);
-    const { rows } = await this.pool.query<{ seq: string; payload: string }>({
+    const { rows } = await this.pool.query<LoggedEvent>({
       name: this.statementName(sql),
       text: sql,
       values: parameters,
     });
-    return rows.map((row) => ({ seq: Number(row.seq), payload: row.payload }));
+    return rows;
   }
 
-  async findEventPosition(id: string, source?: string): Promise<number | undefined> {
-    const { rows } =
-      source === undefined
-        ? await this.pool.query<{ seq: string | null }>('SELECT min(seq) AS seq FROM events WHERE id = $1', [
-            id,
-          ])
-        : await this.pool.query<{ seq: string | null }>(
-            'SELECT seq FROM events WHERE source = $1 AND id = $2',
-            [source, id],
-          );
-    const seq = rows[0]?.seq;
-    return seq === null || seq === undefined ? undefined : Number(seq);
+  findEventPosition(id: string, source?: string): Promise<number | undefined> {
+    return this.events.position(id, source);
   }
 
-  async headPosition(): Promise<number> {
-    const { rows } = await this.pool.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM events');
-    return Number(rows[0]?.seq ?? 0);
+  headPosition(): Promise<number> {
+    return this.events.head();
   }
 
   async ping(): Promise<void> {

@@ -156,18 +156,12 @@ export class SqliteStore implements Store {
     return this.statement(sql).all(...parameters) as LoggedEvent[];
   }
 
-  async findEventPosition(id: string, source?: string): Promise<number | undefined> {
-    const row = (
-      source === undefined
-        ? this.statement('SELECT min(seq) AS seq FROM events WHERE id = ?').get(id)
-        : this.statement('SELECT seq FROM events WHERE source = ? AND id = ?').get(source, id)
-    ) as { seq: number | null } | undefined;
-    return row?.seq ?? undefined;
+  findEventPosition(id: string, source?: string): Promise<number | undefined> {
+    return this.events.position(id, source);
   }
 
-  async headPosition(): Promise<number> {
-    const row = this.statement('SELECT max(seq) AS seq FROM events').get() as { seq: number | null };
-    return row.seq ?? 0;
+  headPosition(): Promise<number> {
+    return this.events.head();
   }
 
   async ping(): Promise<void> {
