@@ -30,7 +30,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
   };
   const policy = config.policyPath ? new PolicyFile(config.policyPath, (error) => reportPolicyProblem(error)) : undefined;
   const authorizer = policy?.authorizer ?? scopesOnly;
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { poolSize: config.databasePoolSize });
   const registry = new SubscriptionRegistry(store);
   const sender = new WebhookSender({
     timeoutMs: config.delivery.timeoutMs,
@@ -83,6 +83,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       sender,
       schedule: config.delivery.schedule,
       timeoutMs: config.delivery.timeoutMs,
+      leaseMarginMs: config.delivery.leaseMarginMs,
       baseUrl: config.baseUrl ?? url,
       onError: (error, context) => app.log.error({ err: error, context }, 'delivery failed'),
       authorizer,

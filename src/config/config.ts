@@ -24,6 +24,8 @@ export interface HeraldConfig {
   readonly database: string;
   /** Where the embedded store and the development secret live. */
   readonly dataDir: string;
+  /** PostgreSQL connections each process's pool may open (the notification listener takes one more). */
+  readonly databasePoolSize: number;
   /** The public address of this Herald, for `next` links; derived from each request when unset. */
   readonly baseUrl: string | undefined;
   readonly jwt: JwtConfig;
@@ -41,6 +43,8 @@ export interface HeraldConfig {
     /** Delays between attempts: the retry ladder. */
     readonly schedule: readonly number[];
     readonly timeoutMs: number;
+    /** Added to the timeout to size a lease: how long a crashed process's deliveries wait before another takes them. */
+    readonly leaseMarginMs: number;
     /** Plain http and private, loopback or link-local endpoints are allowed (development and tests). */
     readonly allowPrivateEndpoints: boolean;
     /** A pull subscription unread for this long becomes inactive. */
@@ -53,11 +57,13 @@ export const defaults = {
   PORT: '8080',
   HOST: '0.0.0.0',
   HERALD_DATABASE: './data/herald.db',
+  HERALD_DATABASE_POOL_SIZE: '10',
   HERALD_MAX_EVENT_SIZE: '256KiB',
   HERALD_MAX_REQUEST_SIZE: '1MiB',
   HERALD_LOG_LEVEL: 'info',
   HERALD_RETRY_SCHEDULE: '10s,30s,1m,5m,10m,30m,1h,3h,6h,12h,12h',
   HERALD_DELIVERY_TIMEOUT: '30s',
+  HERALD_DELIVERY_LEASE_MARGIN: '30s',
   HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
   HERALD_SUBSCRIPTION_INACTIVITY: '30d',
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
@@ -98,6 +104,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     }
   }
 
+  const databasePoolSize = /^\d{1,4}$/.test(read('HERALD_DATABASE_POOL_SIZE'))
+    ? Number(read('HERALD_DATABASE_POOL_SIZE'))
+    : Number.NaN;
+  if (!(databasePoolSize >= 1)) problems.push('HERALD_DATABASE_POOL_SIZE must be a whole number of connections, at least 1.');
+
   const baseUrl = nonEmpty(env.HERALD_BASE_URL)?.replace(/\/+$/, '');
   if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(baseUrl)) {
     problems.push(
@@ -126,6 +137,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (!schedule) problems.push('HERALD_RETRY_SCHEDULE must be a comma-separated list of durations such as 10s,30s,1m.');
   const timeoutMs = parseDuration(read('HERALD_DELIVERY_TIMEOUT'));
   if (timeoutMs === undefined || timeoutMs <= 0) problems.push('HERALD_DELIVERY_TIMEOUT must be a duration such as 30s.');
+  const leaseMarginMs = parseDuration(read('HERALD_DELIVERY_LEASE_MARGIN'));
+  if (leaseMarginMs === undefined || leaseMarginMs <= 0) {
+    problems.push('HERALD_DELIVERY_LEASE_MARGIN must be a duration such as 30s.');
+  }
   const allowPrivate = read('HERALD_ALLOW_PRIVATE_ENDPOINTS').toLowerCase();
   if (!['true', 'false'].includes(allowPrivate)) problems.push('HERALD_ALLOW_PRIVATE_ENDPOINTS must be true or false.');
   const inactivityMs = parseDuration(read('HERALD_SUBSCRIPTION_INACTIVITY'));
@@ -135,6 +150,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const delivery = {
     schedule: schedule ?? [],
     timeoutMs: timeoutMs ?? 0,
+    leaseMarginMs: leaseMarginMs ?? 0,
     allowPrivateEndpoints: allowPrivate === 'true',
     subscriptionInactivityMs: inactivityMs ?? 0,
   };
@@ -148,7 +164,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

@@ -17,6 +17,8 @@ export interface DispatcherOptions {
   readonly timeoutMs: number;
   /** Herald's public base URL, for the validation event's `source`. */
   readonly baseUrl: string;
+  /** Headroom on top of the attempt timeout before another process may take a lease over (default 30 s). */
+  readonly leaseMarginMs?: number;
   /** Names this process on its leases. */
   readonly owner?: string;
   /** Attempts in flight at once in this process. */
@@ -38,8 +40,8 @@ export interface DispatcherOptions {
  */
 export const dispatchLimits = { maxInFlight: 128, maxPerSubscription: 32 } as const;
 
-/** Headroom on top of the attempt timeout before another process may take a lease over. */
-const leaseMarginMs = 30_000;
+/** Headroom on top of the attempt timeout, for recording the outcome, before another process may take over. */
+const defaultLeaseMarginMs = 30_000;
 
 /**
  * Pushes due deliveries and validation handshakes to webhooks. Each round leases work from the store (so
@@ -130,7 +132,7 @@ export class Dispatcher {
     const free = this.maxInFlight - this.inFlight.size;
     if (free <= 0) return [];
     const now = this.clock();
-    const leaseUntil = now + this.options.timeoutMs + leaseMarginMs;
+    const leaseUntil = now + this.options.timeoutMs + (this.options.leaseMarginMs ?? defaultLeaseMarginMs);
     const { store } = this.options;
     const validations = await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(free, 16));
     const cap = this.maxPerSubscription;

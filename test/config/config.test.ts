@@ -24,6 +24,7 @@ describe('loadConfig: defaults', () => {
       host: '0.0.0.0',
       database: './data/herald.db',
       dataDir: resolve('data'),
+      databasePoolSize: 10,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000 },
@@ -33,6 +34,7 @@ describe('loadConfig: defaults', () => {
       delivery: {
         schedule: altinnRetrySchedule,
         timeoutMs: 30_000,
+        leaseMarginMs: 30_000,
         allowPrivateEndpoints: false,
         subscriptionInactivityMs: 30 * 86_400_000,
       },
@@ -231,5 +233,15 @@ describe('loadConfig: delivery', () => {
   it('refuses a schedule, timeout or flag it cannot read, naming each variable', () => {
     const problems = problemsOf({ HERALD_RETRY_SCHEDULE: '1s,soon', HERALD_DELIVERY_TIMEOUT: '0s', HERALD_ALLOW_PRIVATE_ENDPOINTS: 'yes' });
     expect(problems.join('\n')).toMatch(/HERALD_RETRY_SCHEDULE[\s\S]*HERALD_DELIVERY_TIMEOUT[\s\S]*HERALD_ALLOW_PRIVATE_ENDPOINTS/);
+  });
+  it('reads the lease margin and the PostgreSQL pool size, and refuses values it cannot use', () => {
+    const config = loadConfig({ HERALD_DELIVERY_LEASE_MARGIN: '2s', HERALD_DATABASE_POOL_SIZE: '25' });
+    expect(config.delivery.leaseMarginMs).toBe(2_000);
+    expect(config.databasePoolSize).toBe(25);
+    expect(problemsOf({ HERALD_DELIVERY_LEASE_MARGIN: 'soon', HERALD_DATABASE_POOL_SIZE: '0' })).toEqual([
+      'HERALD_DATABASE_POOL_SIZE must be a whole number of connections, at least 1.',
+      'HERALD_DELIVERY_LEASE_MARGIN must be a duration such as 30s.',
+    ]);
+    expect(problemsOf({ HERALD_DATABASE_POOL_SIZE: 'ten' })).toHaveLength(1);
   });
 });
