@@ -8,6 +8,7 @@ const usage = `Usage: herald <command> [options]
 
 Commands:
   serve                 Serve the API (PORT, default 8080); migrates the database first.
+      --workers <N|auto>  Fork N processes sharing the port (auto or 0: one per core; above 1 needs PostgreSQL)
   migrate               Bring the database schema up to date, then exit.
   token [options]       Print a JWT signed with the configured or development secret.
       --scope <scopes>  Space-separated scopes (default: "${defaultTokenScope}")
@@ -25,9 +26,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig();
   switch (command) {
-    case 'serve':
-      parseArgs({ args: rest, options: {} });
-      return serve(config);
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { workers: { type: 'string' } } });
+      return serve(config, { workers: values.workers });
+    }
     case 'migrate':
       parseArgs({ args: rest, options: {} });
       process.stdout.write(`${await migrate(config)}\n`);

@@ -1,16 +1,40 @@
+import cluster from 'node:cluster';
 import type { HeraldConfig } from '../config/config.js';
 import { startServer } from '../server.js';
+import { isPostgresUrl } from '../store/database-url.js';
+import { holdServeLock, type ServeLock } from '../store/sqlite/process-lock.js';
+import { superviseWorkers, workerCount } from './workers.js';
 
-/** `herald serve`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
-export async function serve(config: HeraldConfig): Promise<void> {
-  const server = await startServer(config);
+export interface ServeOptions {
+  /** `--workers`: a number of processes, or `0` / `auto` for one per core; unset, this process serves. */
+  readonly workers?: string | undefined;
+}
+
+/**
+ * `herald serve`: runs until SIGTERM or SIGINT, then shuts down gracefully. With `--workers` this process
+ * supervises that many workers instead (see workers.ts), and each of them comes back here to serve.
+ */
+export async function serve(config: HeraldConfig, options: ServeOptions = {}): Promise<void> {
+  if (options.workers !== undefined && cluster.isPrimary) return superviseWorkers(config, workerCount(options.workers));
+  // SQLite serves one process: a second one on the same file stops here, naming the first.
+  const lock: ServeLock | undefined = isPostgresUrl(config.database) ? undefined : holdServeLock(config.database);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        lock?.release();
+        process.exit(0);
+      },
       (error: unknown) => {
         server.app.log.error({ err: error }, 'shutdown failed');
         process.exit(1);

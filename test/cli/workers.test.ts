@@ -1,0 +1,153 @@
+import { execFile, spawn } from 'node:child_process';
+import { get } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresEngine, type TestDatabase } from '../support/engines.js';
+import { freePort } from '../support/herald-process.js';
+import { testSecret } from '../support/tokens.js';
+
+const run = promisify(execFile);
+const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+
+interface LogLine {
+  readonly pid: number;
+  readonly msg: string;
+  readonly role?: string;
+  readonly workerPid?: number;
+  readonly [field: string]: unknown;
+}
+
+/** `herald serve --workers N` with its JSON log lines collected as they come. */
+function serveWorkers(workers: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [...cli, 'serve', '--workers', workers], {
+    env: { ...process.env, HERALD_JWT_SECRET: testSecret, HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: LogLine[] = [];
+  const waiters: { test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      return;
+    }
+    lines.push(line);
+    for (const waiter of waiters.filter((w) => w.test(line))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  });
+  /** The first line, from now or already logged, that passes `test`. */
+  const logged = (test: (line: LogLine) => boolean, after = 0): Promise<LogLine> => {
+    const seen = lines.slice(after).find(test);
+    return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ test, resolve }));
+  };
+  return { child, lines, logged };
+}
+
+/** A request on a connection of its own: the cluster hands each new connection to the next worker. */
+function healthOnNewConnection(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/health', agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('herald serve --workers on PostgreSQL', () => {
+  if (!postgresEngine.available) {
+    it.skip('SKIPPED: PostgreSQL is not reachable (set HERALD_TEST_POSTGRES_URL)', () => {});
+    return;
+  }
+  let db: TestDatabase;
+  let herald: ReturnType<typeof serveWorkers>;
+  let port: number;
+  beforeAll(async () => {
+    db = await postgresEngine.create();
+    port = await freePort();
+    herald = serveWorkers('2', { HERALD_DATABASE: db.database, PORT: String(port) });
+  });
+  afterAll(async () => {
+    if (herald.child.exitCode === null) herald.child.kill('SIGKILL');
+    for (const line of herald.lines) if (line.workerPid && alive(line.workerPid)) process.kill(line.workerPid, 'SIGKILL');
+    await db.destroy();
+  });
+
+  it('forks two workers that both serve requests on the one port, and a worker killed is replaced while the port keeps answering', async () => {
+    const serving = (line: LogLine) => line.role === 'primary' && line.msg === 'worker serving';
+    const first = await herald.logged(serving);
+    const second = await herald.logged((line) => serving(line) && line.workerPid !== first.workerPid);
+    const workers = [first.workerPid, second.workerPid] as number[];
+    expect(workers).not.toContain(herald.child.pid); // the primary serves nothing itself
+
+    // Both workers answer: each logs the requests it served under its own pid.
+    for (let i = 0; i < 10; i++) expect(await healthOnNewConnection(port)).toBe(200);
+    const answeredBy = new Set(herald.lines.filter((l) => l.msg === 'request completed').map((l) => l.pid));
+    expect([...answeredBy].sort()).toEqual([...workers].sort());
+
+    const mark = herald.lines.length;
+    process.kill(workers[0]!, 'SIGKILL');
+    const died = await herald.logged((l) => l.msg === 'worker died unexpectedly: starting another', mark);
+    expect(died).toMatchObject({ workerPid: workers[0], signal: 'SIGKILL' });
+    // Meanwhile the surviving worker has the port to itself.
+    for (let i = 0; i < 5; i++) expect(await healthOnNewConnection(port)).toBe(200);
+    const replacement = await herald.logged((l) => serving(l) && !workers.includes(l.workerPid as number), mark);
+    expect(alive(replacement.workerPid as number)).toBe(true);
+  });
+
+  it('SIGTERM to the primary stops every worker gracefully and exits 0', async () => {
+    const workers = herald.lines.filter((l) => l.role === 'primary' && l.msg === 'worker serving').map((l) => l.workerPid as number);
+    const running = workers.filter(alive);
+    expect(running).toHaveLength(2);
+    const exited = new Promise<number | null>((resolve) => herald.child.once('exit', (code) => resolve(code)));
+    herald.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(running.filter(alive)).toEqual([]);
+    const shutdowns = herald.lines.filter((l) => l.msg === 'shutting down: finishing in-flight requests').map((l) => l.pid);
+    expect(shutdowns.sort()).toEqual([...running].sort());
+    expect(herald.lines.at(-1)).toMatchObject({ role: 'primary', msg: 'all workers stopped' });
+  });
+});
+
+describe('herald serve --workers on SQLite', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'herald-workers-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('refuses more than one worker with a clear message and a non-zero exit, before starting anything', async () => {
+    const database = join(folder, 'herald.db');
+    const refused = await run(process.execPath, [...cli, 'serve', '--workers', '2'], {
+      env: { ...process.env, HERALD_DATABASE: database, HERALD_JWT_SECRET: testSecret, PORT: String(await freePort()) },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toMatch(/--workers 2 needs PostgreSQL: SQLite serves one process/);
+  });
+
+  it('refuses a worker count that is not a number', async () => {
+    const refused = await run(process.execPath, [...cli, 'serve', '--workers', 'many'], {
+      env: { ...process.env, HERALD_DATABASE: join(folder, 'herald.db'), HERALD_JWT_SECRET: testSecret },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toMatch(/--workers takes a number of processes, or 0 or auto/);
+  });
+});
