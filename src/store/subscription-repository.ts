@@ -79,6 +79,52 @@ export class SubscriptionRepository {
     return this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions ORDER BY id`, []);
   }
 
+  /** Every subscription, optionally only one consumer's and of one status, oldest first (operators' listing). */
+  listBy(filter: { readonly consumer?: string | undefined; readonly status?: SubscriptionStatus | undefined }): Promise<SubscriptionRecord[]> {
+    return this.sql.all<SubscriptionRecord>(
+      `SELECT ${subscriptionColumns} FROM subscriptions
+       WHERE ($1 = '' OR consumer = $1) AND ($2 = '' OR status = $2) ORDER BY id`,
+      [filter.consumer ?? '', filter.status ?? ''],
+    );
+  }
+
+  /**
+   * Stops a subscription receiving, whoever owns it (an operator's act). Publishing and the dispatcher both
+   * check the status in the database, so nothing more is queued or sent from the moment this commits, even
+   * by a process whose match index has not heard of the change yet.
+   */
+  async disable(id: number, reason: string): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.sql.all<SubscriptionRecord>(
+      `UPDATE subscriptions SET status = 'disabled', last_error = $2, next_validation_at = NULL, validation_lease_until = NULL
+       WHERE id = $1 RETURNING ${subscriptionColumns}`,
+      [id, reason],
+    );
+    if (row) await this.changed();
+    return row;
+  }
+
+  /**
+   * Lets a subscription receive again (an operator's act). A push subscription runs the handshake first, as
+   * `requestValidation` does: its endpoint may have changed hands while it was off. A pull subscription has no
+   * endpoint to check: it is active at once, and counts as read now so it does not go inactive straight away.
+   */
+  async enable(id: number, now: number): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.sql.all<SubscriptionRecord>(
+      // Typed by CAST: PostgreSQL cannot infer a parameter's type from a CASE whose other branch is NULL.
+      `UPDATE subscriptions SET
+         status = CASE WHEN endpoint IS NULL OR status = 'active' THEN 'active' ELSE 'pending' END,
+         validation_attempts = CASE WHEN endpoint IS NULL THEN validation_attempts ELSE 0 END,
+         next_validation_at = CASE WHEN endpoint IS NULL THEN NULL ELSE CAST($2 AS bigint) END,
+         validation_lease_until = NULL,
+         last_error = CASE WHEN endpoint IS NULL THEN NULL ELSE last_error END,
+         last_read_at = CASE WHEN endpoint IS NULL THEN CAST($2 AS bigint) ELSE last_read_at END
+       WHERE id = $1 RETURNING ${subscriptionColumns}`,
+      [id, now],
+    );
+    if (row) await this.changed();
+    return row;
+  }
+
   /** Deletes a subscription and its deliveries. */
   async delete(id: number): Promise<boolean> {
     const rows = await this.sql.all<{ id: number }>('DELETE FROM subscriptions WHERE id = $1 RETURNING id', [id]);

@@ -1,0 +1,200 @@
+import type { HeraldConfig } from '../config/config.js';
+import type { SubscriptionRecord, SubscriptionStatus } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { notFound, parseCommandArgs, parseSubscriptionId, usageError } from './command-error.js';
+import { withOperatorStore } from './operator-store.js';
+
+const statuses: readonly SubscriptionStatus[] = ['pending', 'active', 'disabled', 'inactive'];
+
+/** Recorded as the subscription's last error, so whoever looks at it later knows who turned it off. */
+const defaultDisableReason = 'Disabled by an operator.';
+
+/** What an operator sees of a subscription: everything but its signing secret, with its delivery counts. */
+export interface OperatorSubscription {
+  readonly id: number;
+  readonly consumer: string;
+  readonly createdBy: string;
+  readonly status: SubscriptionStatus;
+  readonly kind: 'push' | 'pull';
+  readonly endPoint: string | null;
+  readonly filters: {
+    readonly source: string | null;
+    readonly resource: string | null;
+    readonly subject: string | null;
+    readonly alternativeSubject: string | null;
+    readonly type: string | null;
+  };
+  readonly created: string;
+  readonly validated: string | null;
+  readonly lastError: string | null;
+  /** Deliveries waiting (pending or retrying; for pull, queued and unacknowledged) and dead ones. */
+  readonly deliveries: { readonly due: number; readonly dead: number };
+}
+
+/**
+ * `herald subscriptions list|disable|enable|redrive`: an operator acts on any consumer's subscriptions,
+ * straight on the database (whoever reaches the database is an operator). Each change is announced the way
+ * the API announces it, so running Herald processes act on it.
+ * @returns what to print on stdout
+ */
+export async function subscriptionsCommand(config: HeraldConfig, argv: string[]): Promise<string> {
+  const [verb, ...args] = argv;
+  switch (verb) {
+    case 'list':
+      return listCommand(config, args);
+    case 'disable':
+      return disableCommand(config, args);
+    case 'enable':
+      return enableCommand(config, args);
+    case 'redrive':
+      return redriveCommand(config, args);
+    case undefined:
+      throw usageError('subscriptions: say list, disable, enable or redrive.');
+    default:
+      throw usageError(`subscriptions: unknown command '${verb}' (list, disable, enable or redrive).`);
+  }
+}
+
+async function listCommand(config: HeraldConfig, args: string[]): Promise<string> {
+  const { values } = parseCommandArgs('subscriptions list', args, {
+    consumer: { type: 'string' },
+    status: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const status = values.status;
+  if (status !== undefined && !(statuses as readonly string[]).includes(status)) {
+    throw usageError(`subscriptions list: --status must be one of ${statuses.join(', ')}, not '${status}'.`);
+  }
+  const listed = await withOperatorStore(config, (store) =>
+    listSubscriptions(store, { consumer: values.consumer, status: status as SubscriptionStatus | undefined }),
+  );
+  if (values.json) return JSON.stringify({ count: listed.length, subscriptions: listed }, null, 2);
+  return listed.length === 0 ? 'No subscriptions.' : subscriptionTable(listed);
+}
+
+/** The subscriptions an operator asked for, with their delivery counts. */
+export async function listSubscriptions(
+  store: Store,
+  filter: { consumer?: string | undefined; status?: SubscriptionStatus | undefined },
+): Promise<OperatorSubscription[]> {
+  const found = await store.subscriptions.listBy(filter);
+  const counts = await store.deliveries.countBySubscription(found.map((s) => s.id));
+  return found.map((s) => presentForOperator(s, counts.get(s.id) ?? { due: 0, dead: 0 }));
+}
+
+function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; dead: number }): OperatorSubscription {
+  return {
+    id: s.id,
+    consumer: s.consumer,
+    createdBy: s.createdBy,
+    status: s.status,
+    kind: s.endpoint === null ? 'pull' : 'push',
+    endPoint: s.endpoint,
+    filters: {
+      source: s.sourceFilter,
+      resource: s.resourceFilter,
+      subject: s.subjectFilter,
+      alternativeSubject: s.alternativeSubjectFilter,
+      type: s.typeFilter,
+    },
+    created: new Date(s.createdAt).toISOString(),
+    validated: s.validatedAt === null ? null : new Date(s.validatedAt).toISOString(),
+    lastError: s.lastError,
+    deliveries,
+  };
+}
+
+/** A plain table, columns padded to their widest cell, for a terminal or `grep`. */
+function subscriptionTable(rows: readonly OperatorSubscription[]): string {
+  const header = ['ID', 'CONSUMER', 'STATUS', 'ENDPOINT', 'FILTERS', 'CREATED', 'DUE', 'DEAD'];
+  const cells = rows.map((s) => [
+    String(s.id),
+    s.consumer,
+    s.status,
+    s.endPoint ?? 'pull',
+    describeFilters(s.filters),
+    `${s.created.slice(0, 19)}Z`,
+    String(s.deliveries.due),
+    String(s.deliveries.dead),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)));
+  const numeric = new Set([0, 6, 7]);
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        return numeric.has(column) ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...cells.map(line)].join('\n');
+}
+
+/**
+ * The filters in one cell. An alternative subject is usually a personal number: the table, which ends up in
+ * screenshots and tickets, says only that one is set (`--json` has it).
+ */
+function describeFilters(filters: OperatorSubscription['filters']): string {
+  const parts = [
+    filters.resource && `resource=${filters.resource}`,
+    filters.source && `source=${filters.source}`,
+    filters.type && `type=${filters.type}`,
+    filters.subject && `subject=${filters.subject}`,
+    filters.alternativeSubject && 'alternativesubject=(set)',
+  ].filter((part): part is string => Boolean(part));
+  return parts.length === 0 ? '-' : parts.join(' ');
+}
+
+async function disableCommand(config: HeraldConfig, args: string[]): Promise<string> {
+  const command = 'subscriptions disable';
+  const { values, positionals } = parseCommandArgs(command, args, { reason: { type: 'string' } }, true);
+  const id = singleId(command, positionals);
+  if (values.reason === '') throw usageError(`${command}: --reason must not be empty.`);
+  return withOperatorStore(config, async (store) => {
+    const before = await existing(store, id);
+    // Left as it is: its last error may say why it was disabled (410 Gone, another operator's reason).
+    if (before.status === 'disabled') return `Subscription ${id} was already disabled.`;
+    await store.subscriptions.disable(id, values.reason ?? defaultDisableReason);
+    return `Subscription ${id} disabled (was ${before.status}): nothing more is queued or sent to it.`;
+  });
+}
+
+async function enableCommand(config: HeraldConfig, args: string[]): Promise<string> {
+  const command = 'subscriptions enable';
+  const { positionals } = parseCommandArgs(command, args, {}, true);
+  const id = singleId(command, positionals);
+  return withOperatorStore(config, async (store) => {
+    await existing(store, id);
+    const enabled = await store.subscriptions.enable(id, Date.now());
+    if (!enabled) throw notFound(`No subscription with id ${id}.`);
+    if (enabled.endpoint === null) return `Subscription ${id} is active (pull): its queue fills again.`;
+    return enabled.status === 'active'
+      ? `Subscription ${id} stays active while ${enabled.endpoint} is validated again.`
+      : `Subscription ${id} is pending: it becomes active once ${enabled.endpoint} answers the validation handshake.`;
+  });
+}
+
+async function redriveCommand(config: HeraldConfig, args: string[]): Promise<string> {
+  const command = 'subscriptions redrive';
+  const { positionals } = parseCommandArgs(command, args, {}, true);
+  const id = singleId(command, positionals);
+  return withOperatorStore(config, async (store) => {
+    const subscription = await existing(store, id);
+    const redriven = await store.deliveries.redrive(id, Date.now());
+    const noun = redriven === 1 ? 'delivery' : 'deliveries';
+    const waiting =
+      redriven > 0 && subscription.status !== 'active' ? ` They are sent once it is active (it is ${subscription.status}).` : '';
+    return `${redriven} dead ${noun} of subscription ${id} queued again.${waiting}`;
+  });
+}
+
+function singleId(command: string, positionals: readonly string[]): number {
+  if (positionals.length > 1) throw usageError(`${command}: one subscription id, not ${positionals.length}.`);
+  return parseSubscriptionId(command, positionals[0]);
+}
+
+async function existing(store: Store, id: number): Promise<SubscriptionRecord> {
+  const subscription = await store.subscriptions.get(id);
+  if (!subscription) throw notFound(`No subscription with id ${id}.`);
+  return subscription;
+}
