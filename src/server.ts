@@ -8,6 +8,8 @@ import { PullMaintenance } from './delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
+import { HeraldMetrics } from './observability/herald-metrics.js';
+import { loggerOptions } from './observability/log-options.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -40,12 +42,16 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
   try {
     await registry.start();
     const key = verificationKey(config);
+    // One set of metrics for the app and the dispatcher, so /metrics shows deliveries too.
+    const metrics = new HeraldMetrics();
     const app = await buildApp({
       store,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
       baseUrl: config.baseUrl,
       limits: config.limits,
-      logger: { level: config.logLevel },
+      logger: loggerOptions(config.logLevel),
+      metrics,
+      metricsToken: config.metricsToken,
       authorizer,
       rateLimits: config.rateLimits,
       delivery: {
@@ -85,15 +91,22 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       timeoutMs: config.delivery.timeoutMs,
       leaseMarginMs: config.delivery.leaseMarginMs,
       baseUrl: config.baseUrl ?? url,
-      onError: (error, context) => app.log.error({ err: error, context }, 'delivery failed'),
+      onError: (error, context) => {
+        metrics.storeFailed(error, 'delivery');
+        app.log.error({ err: error, context }, 'delivery failed');
+      },
       authorizer,
+      metrics,
     });
     dispatcher = running;
     running.start();
     const maintenance = new PullMaintenance({
       store,
       inactivityMs: config.delivery.subscriptionInactivityMs,
-      onError: (error) => app.log.error({ err: error }, 'pull subscription maintenance failed'),
+      onError: (error) => {
+        metrics.storeFailed(error, 'maintenance');
+        app.log.error({ err: error }, 'pull subscription maintenance failed');
+      },
     });
     maintenance.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');

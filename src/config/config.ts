@@ -37,6 +37,8 @@ export interface HeraldConfig {
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
   readonly policyPath: string | undefined;
+  /** The bearer token `GET /metrics` requires; unset, the metrics are open to anyone who can reach the port. */
+  readonly metricsToken?: string | undefined;
   /** Per consumer and process: events published, and reads, per second (0: no limit). */
   readonly rateLimits: { readonly publishPerSecond: number; readonly readPerSecond: number };
   readonly delivery: {
@@ -157,6 +159,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
   const jwt = readJwtConfig(env, problems);
   const policyPath = nonEmpty(env.HERALD_POLICY);
+  const metricsToken = nonEmpty(env.HERALD_METRICS_TOKEN);
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    problems.push('HERALD_METRICS_TOKEN must be at least 16 visible ASCII characters, without spaces.');
+  }
   const rate = (name: 'HERALD_PUBLISH_RATE_LIMIT' | 'HERALD_READ_RATE_LIMIT') => {
     const text = read(name);
     if (!/^\d{1,9}$/.test(text)) problems.push(`${name} must be a whole number per second (0 turns the limit off).`);
@@ -164,7 +170,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, metricsToken };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AttemptOutcome, decideAttempt } from '../domain/delivery-attempt.js';
+import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
 import type { Authorizer } from '../domain/policy.js';
 import { webhookHeaders } from '../domain/webhook-signature.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
@@ -32,6 +32,13 @@ export interface DispatcherOptions {
   readonly onError?: (error: unknown, context: string) => void;
   /** Who may read what; without one, scopes alone decided when the subscription was made. */
   readonly authorizer?: Authorizer;
+  /** Told of each delivery's outcome once it is recorded. */
+  readonly metrics?: DeliveryMetrics;
+}
+
+/** Observes deliveries for metrics; `response` is absent when nothing was sent. */
+export interface DeliveryMetrics {
+  attempted(deliveryId: number, outcome: AttemptOutcome, response?: AttemptResponse): void;
 }
 
 /**
@@ -191,12 +198,15 @@ export class Dispatcher {
     const refusal = this.refusal(subscription.consumer, task.payload);
     if (refusal) {
       // Not sent, and not silently dropped: dead with the reason, redrivable once the grant is back.
-      await this.settle(task.id, { kind: 'dead', statusCode: null, error: refusal });
+      const dead = { kind: 'dead', statusCode: null, error: refusal } as const;
+      await this.settle(task.id, dead);
+      this.options.metrics?.attempted(task.id, dead);
       return;
     }
     const response = await this.post(subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
     await this.settle(task.id, decision.outcome);
+    this.options.metrics?.attempted(task.id, decision.outcome, response);
     if (decision.disableSubscription) {
       await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
     }

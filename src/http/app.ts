@@ -16,6 +16,9 @@ import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
 import { pullRoute } from './routes/subscriptions/pull.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { HeraldMetrics } from '../observability/herald-metrics.js';
+import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -42,6 +45,10 @@ export interface AppOptions {
   readonly rateLimits?: RateLimits;
   /** Herald's clock; tests move it to walk the retry ladder without sleeping. */
   readonly clock?: () => number;
+  /** Where this app counts what it does; made here when not given (`server.ts` shares one with the dispatcher). */
+  readonly metrics?: HeraldMetrics;
+  /** The bearer token `GET /metrics` requires; unset, it is open. */
+  readonly metricsToken?: string | undefined;
 }
 
 /**
@@ -64,19 +71,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         handler,
       );
     },
-    requestIdHeader: 'x-request-id',
+    // A caller's X-Request-Id is kept only when it is short and safe to log; otherwise Herald makes one.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
   });
-  installErrorHandler(app);
+  const metrics = options.metrics ?? new HeraldMetrics();
+  installRequestIdEcho(app);
+  installErrorHandler(app, metrics);
   installAuthentication(app, options.verifier);
   const publishLimiter = installRateLimits(app, options.rateLimits);
 
   readJsonBodiesOnly(app);
 
   const authorizer = options.authorizer ?? scopesOnly;
-  const appender = new GroupCommitAppender(options.store, options.delivery.registry.match);
+  const appender = new GroupCommitAppender(options.store, options.delivery.registry.match, {
+    committed: (events) => metrics.committed(events),
+    failed: (error) => metrics.storeFailed(error, 'publish'),
+  });
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
+  await app.register(metricsRoute, { store: options.store, metrics, token: options.metricsToken, clock: options.clock });
   await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl, authorizer });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   await app.register(subscriptionRoutes, {
@@ -90,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // The first process to start makes the key; every process on the database then shares it.
   const checkpointKey = Buffer.from(await options.store.pull.key('checkpoint', randomBytes(32).toString('base64')), 'base64');
-  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock, authorizer });
+  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock, authorizer, metrics });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
   await app.register(publishRoute, {
     appender,
@@ -98,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publishLimiter,
     maxEventBytes: options.limits.maxEventBytes,
     maxRequestBytes: options.limits.maxRequestBytes,
+    metrics,
   });
   return app;
 }

@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HeraldMetrics } from '../observability/herald-metrics.js';
+import { requestIdHeader } from '../observability/request-id.js';
 import { isStoreUnavailable } from '../store/store-errors.js';
 import { HttpProblem, type ProblemKind, problemBody } from './problems.js';
 
@@ -22,7 +24,7 @@ const kindsByStatus: Record<number, ProblemKind> = {
  * Every error leaves Herald as problem details (`application/problem+json`). Client errors explain themselves;
  * anything unexpected is logged and answered 500 without internals.
  */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, metrics?: HeraldMetrics): void {
   app.setErrorHandler((error: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpProblem) {
       for (const [name, value] of Object.entries(error.extras.headers ?? {})) reply.header(name, value);
@@ -47,6 +49,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     const kind = fastifyErrorKinds[error.code] ?? kindsByStatus[status];
     if (kind) return sendProblem(reply, kind, error.message, request.id);
     if (status >= 400 && status < 500) return sendProblem(reply, 'invalidRequest', error.message, request.id);
+    metrics?.storeFailed(error, 'request');
     if (isStoreUnavailable(error)) {
       request.log.warn({ err: error }, 'store unavailable');
       reply.header('retry-after', '1');
@@ -80,6 +83,7 @@ export function sendProblem(
 ) {
   const body = problemBody(kind, detail, traceId, errors);
   return reply
+    .header(requestIdHeader, traceId)
     .code(body.status as number)
     .type('application/problem+json; charset=utf-8')
     .send(body);

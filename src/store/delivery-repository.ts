@@ -142,6 +142,31 @@ export class DeliveryRepository {
     return new Map(rows.map((row) => [Number(row.subscriptionId), { due: Number(row.due), dead: Number(row.dead) }]));
   }
 
+  /**
+   * When the oldest delivery that is due to an active push subscription was due, or null when none is: the
+   * queue lag metric. Read the way leases read (the due index, oldest first), so it stops at the first row.
+   */
+  async oldestDueAt(now: number): Promise<number | null> {
+    const [row] = await this.sql.all<{ dueAt: number }>(
+      `SELECT d.next_attempt_at AS "dueAt" FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+       WHERE d.next_attempt_at <= $1 AND s.status = 'active' AND s.endpoint IS NOT NULL
+       ORDER BY d.next_attempt_at LIMIT 1`,
+      [now],
+    );
+    return row === undefined ? null : Number(row.dueAt);
+  }
+
+  /** For each of these deliveries that was delivered, milliseconds from its event's commit to its delivery. */
+  async deliveryDurations(ids: readonly number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql.all<{ ms: number }>(
+      `SELECT delivered_at - created_at AS ms FROM deliveries
+       WHERE ${this.sql.inList('id', 1)} AND delivered_at IS NOT NULL`,
+      [ids],
+    );
+    return rows.map((row) => Number(row.ms));
+  }
+
   /** Puts every dead delivery of a subscription back in the queue, with a fresh ladder. */
   async redrive(subscriptionId: number, now: number): Promise<number> {
     const rows = await this.sql.all(

@@ -7,6 +7,14 @@ export const maxEventsPerCommit = 2_000;
 /** Retrying requests one by one stops after this many consecutive failures: the store is down, not one event. */
 const maxFailuresInARow = 3;
 
+/** Told of every commit the appender makes, for metrics. */
+export interface CommitObserver {
+  /** A transaction holding `events` events committed. */
+  committed(events: number): void;
+  /** A commit failed with `error`. */
+  failed(error: unknown): void;
+}
+
 interface PendingAppend {
   readonly events: readonly ValidEvent[];
   resolve(stored: boolean[]): void;
@@ -27,6 +35,7 @@ export class GroupCommitAppender {
   constructor(
     private readonly store: Store,
     private readonly match?: SubscriptionMatcher,
+    private readonly observer?: CommitObserver,
   ) {}
 
   /** Resolves, once the events are durably stored, with whether each was new. */
@@ -47,9 +56,12 @@ export class GroupCommitAppender {
   private async commitAll(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
+      const events = batch.flatMap((p) => p.events);
       try {
-        this.settle(batch, await this.store.appendEvents(batch.flatMap((p) => p.events), this.match));
-      } catch {
+        this.settle(batch, await this.store.appendEvents(events, this.match));
+        this.observer?.committed(events.length);
+      } catch (error) {
+        this.observer?.failed(error);
         // Alone, each request gets one more try: a conflict the shared commit met (a subscription deleted at
         // that moment, say) is gone on the retry, and a request the database refuses fails by itself.
         await this.commitOneByOne(batch);
@@ -71,8 +83,10 @@ export class GroupCommitAppender {
       }
       try {
         pending.resolve(await this.store.appendEvents(pending.events, this.match));
+        this.observer?.committed(pending.events.length);
         failuresInARow = 0;
       } catch (error) {
+        this.observer?.failed(error);
         pending.reject(error);
         failuresInARow++;
       }

@@ -125,6 +125,16 @@ export class SubscriptionRepository {
     return row;
   }
 
+  /** How many subscriptions there are by status and kind (push has an endpoint, pull has none): a metric. */
+  async countByStatus(): Promise<{ status: SubscriptionStatus; kind: 'push' | 'pull'; count: number }[]> {
+    const rows = await this.sql.all<{ status: SubscriptionStatus; kind: 'push' | 'pull'; count: number }>(
+      `SELECT status, CASE WHEN endpoint IS NULL THEN 'pull' ELSE 'push' END AS kind, count(*) AS count
+       FROM subscriptions GROUP BY 1, 2`,
+      [],
+    );
+    return rows.map((row) => ({ ...row, count: Number(row.count) }));
+  }
+
   /** Deletes a subscription and its deliveries. */
   async delete(id: number): Promise<boolean> {
     const rows = await this.sql.all<{ id: number }>('DELETE FROM subscriptions WHERE id = $1 RETURNING id', [id]);

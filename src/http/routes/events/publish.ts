@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasCeHeaders } from '../../../domain/binary-event.js';
 import { parseMediaType } from '../../../domain/media-type.js';
 import { choosePublishMode } from '../../../domain/publish-mode.js';
@@ -8,6 +8,7 @@ import type { ValidEvent } from '../../../domain/cloudevent.js';
 import { hasAnyScope, type Principal, scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { ConsumerRateLimiter } from '../../../domain/rate-limit.js';
+import type { HeraldMetrics } from '../../../observability/herald-metrics.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { tooManyRequests } from '../../rate-limits.js';
@@ -19,6 +20,7 @@ export interface PublishRouteOptions {
   readonly publishLimiter?: ConsumerRateLimiter | undefined;
   readonly maxEventBytes: number;
   readonly maxRequestBytes: number;
+  readonly metrics?: HeraldMetrics | undefined;
 }
 
 /**
@@ -33,6 +35,13 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
     { parseAs: 'buffer', bodyLimit: options.maxRequestBytes },
     (_request, body, done) => done(null, body),
   );
+
+  // Every answer but a 200 counts its events as refused (4xx) or failed (5xx): those it could read, else one.
+  const eventsIn = new WeakMap<FastifyRequest, number>();
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode < 400) return;
+    options.metrics?.publishNotStored(reply.statusCode < 500 ? 'refused' : 'failed', eventsIn.get(request) ?? 1);
+  });
 
   app.post(
     '/events/api/v1/events',
@@ -63,6 +72,7 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
         const unreadable = parsed.errors.every((error) => error.field === 'body');
         throw invalid(unreadable ? 'invalidRequest' : 'invalidEvent', parsed.errors);
       }
+      eventsIn.set(request, parsed.value.length);
 
       parsed.value.forEach((event, index) => {
         const size = Buffer.byteLength(event.payload);
@@ -81,7 +91,8 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
       if (wait > 0) throw tooManyRequests(wait, 'events');
 
       try {
-        await options.appender.append(parsed.value);
+        const stored = await options.appender.append(parsed.value);
+        options.metrics?.published(stored, reply.elapsedTime / 1000);
       } catch (error) {
         request.log.error({ err: error }, 'publish commit failed');
         throw new HttpProblem(

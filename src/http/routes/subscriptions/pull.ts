@@ -5,6 +5,7 @@ import { scopes } from '../../../domain/identity.js';
 import { parsePullQuery, pullLimits } from '../../../domain/pull-query.js';
 import type { QueuedEvent } from '../../../store/pull-repository.js';
 import type { Authorizer } from '../../../domain/policy.js';
+import type { HeraldMetrics } from '../../../observability/herald-metrics.js';
 import type { Store } from '../../../store/store.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { readableEvents } from '../../readable-events.js';
@@ -17,6 +18,7 @@ export interface PullRouteOptions {
   /** Signs and checks checkpoints; shared by every process on the database. */
   readonly checkpointKey: Uint8Array;
   readonly clock?: () => number;
+  readonly metrics?: HeraldMetrics | undefined;
 }
 
 const PullQueryString = Type.Object({
@@ -81,6 +83,7 @@ export async function pullRoute(app: FastifyInstance, options: PullRouteOptions)
         reached = events.at(-1)?.id ?? reached;
         if (shown.length > 0 || events.length === 0 || reply.raw.destroyed || Date.now() >= giveUpAt) break;
       }
+      options.metrics?.pulled(shown.length);
       const next = encodeCheckpoint({ subscriptionId: subscription.id, deliveryId: reached, epoch: position.epoch }, checkpointKey);
       // Built from the stored JSON texts: no event is parsed or serialized again.
       return reply

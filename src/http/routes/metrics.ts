@@ -1,0 +1,46 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HeraldMetrics } from '../../observability/herald-metrics.js';
+import { processMetrics } from '../../observability/process-metrics.js';
+import type { Store } from '../../store/store.js';
+import { HttpProblem } from '../problems.js';
+
+export interface MetricsRouteOptions {
+  readonly store: Store;
+  readonly metrics: HeraldMetrics;
+  /** The bearer token a scrape must carry; unset, `/metrics` is open. */
+  readonly token?: string | undefined;
+  readonly clock?: () => number;
+}
+
+/**
+ * `GET /metrics`: Prometheus' text format. Outside the API's scopes and rate limits: scrapers hold no JWT,
+ * and a scrape must not be refused because a consumer is busy. The labels name no consumer, resource or
+ * subject, so an open endpoint leaks no one's data; `HERALD_METRICS_TOKEN` closes it when it is reachable
+ * from outside.
+ */
+export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
+  const clock = options.clock ?? Date.now;
+  const expected = options.token === undefined ? undefined : digest(options.token);
+
+  app.get('/metrics', async (request, reply) => {
+    if (expected && !carriesToken(request, expected)) {
+      throw new HttpProblem('unauthenticated', 'Send the metrics token in an Authorization: Bearer header.', {
+        headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+      });
+    }
+    const herald = await options.metrics.scrape(options.store, clock());
+    const process = await processMetrics().metrics();
+    return reply.type(options.metrics.registry.contentType).send(`${herald}\n${process}`);
+  });
+}
+
+/** Compares digests, not the tokens: equal lengths for `timingSafeEqual`, and no timing hint of the length. */
+function carriesToken(request: FastifyRequest, expected: Buffer): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
