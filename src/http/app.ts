@@ -9,6 +9,7 @@ import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { installErrorHandler } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
+import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { pollRoute } from './routes/events/poll.js';
 import { publishRoute } from './routes/events/publish.js';
@@ -79,6 +80,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installRequestIdEcho(app);
   installErrorHandler(app, metrics);
   installAuthentication(app, options.verifier);
+  // Before any route: the OpenAPI document collects routes as they are registered.
+  await installOpenApi(app, { baseUrl: options.baseUrl });
   const publishLimiter = installRateLimits(app, options.rateLimits);
 
   readJsonBodiesOnly(app);

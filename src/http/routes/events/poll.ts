@@ -6,6 +6,7 @@ import { type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
+import { componentRef } from '../../openapi-components.js';
 import { nextPollUrl } from '../../next-link.js';
 import { readableEvents } from '../../readable-events.js';
 import { HttpProblem, invalid } from '../../problems.js';
@@ -23,21 +24,55 @@ const PollQueryString = Type.Object({
   after: Type.Optional(
     Type.String({
       description: "The id of the last event processed, '0' for the start, or a next-link position.",
+      examples: ['0'],
     }),
   ),
-  resource: Type.Optional(Type.String({ description: 'Resource URN the events concern.' })),
-  source: Type.Optional(Type.String({ description: "Event source; '%' matches any run of characters." })),
+  resource: Type.Optional(
+    Type.String({ description: 'Resource URN the events concern.', examples: ['urn:altinn:resource:dodsbo.domstoladmin.api'] }),
+  ),
+  source: Type.Optional(
+    Type.String({
+      description: "Event source; '%' matches any run of characters.",
+      examples: ['https://api.domstol.no/dodsbo-api/v1/dodsbo/%'],
+    }),
+  ),
   type: Type.Optional(
     Type.Array(Type.String(), {
       description: "Event types (repeatable, at most 100); '%' is a wildcard.",
       // Each type is one condition in the log query; thousands of them overflow SQLite's expression depth.
       maxItems: maxPollTypes,
+      examples: [['no.altinn.events.digitalt-dodsbo.opprettet']],
     }),
   ),
-  subject: Type.Optional(Type.String()),
-  alternativesubject: Type.Optional(Type.String()),
-  size: Type.Optional(Type.String({ description: 'Page size, 1 to 1000; default 50.' })),
+  subject: Type.Optional(Type.String({ description: 'Exact subject.', examples: ['/party/50015641'] })),
+  alternativesubject: Type.Optional(
+    Type.String({
+      description: "Exact alternative subject; not with 'subject'. Send it as the Altinn-AlternativeSubject header instead, to keep personal numbers out of URLs.",
+    }),
+  ),
+  size: Type.Optional(Type.String({ description: 'Page size, 1 to 1000; default 50.', examples: ['50'] })),
 });
+
+const pollDocs = {
+  summary: 'Read the event log',
+  description:
+    "One page of events in commit order, from after the event named in 'after'. The `next` header (and " +
+    '`Link: rel="next"`) holds the URL of the next call, also on an empty page. An unknown `after` is a 400, ' +
+    'never a replay from the start.',
+  tags: ['Events'],
+  operationId: 'getEvents',
+  documentedResponses: {
+    200: {
+      description: 'Events the caller may read, in commit order; an empty array when there are no more yet.',
+      headers: {
+        next: { type: 'string', description: 'The full URL to call next.' },
+        link: { type: 'string', description: 'The same URL as `<…>; rel="next"`.' },
+      },
+      content: { 'application/cloudevents-batch+json': { schema: { type: 'array', items: componentRef('CloudEvent') } } },
+    },
+  },
+  problems: [429],
+} as const;
 
 /**
  * `GET /events`: one page of the log in commit order, with a `next` link that always advances past what
@@ -49,7 +84,7 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
     pollPath,
     {
       config: { scopes: [scopes.subscribe] },
-      schema: { querystring: PollQueryString },
+      schema: { querystring: PollQueryString, ...pollDocs },
     },
     async (request, reply) => {
       const caller = callerOf(request);

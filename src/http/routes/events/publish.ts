@@ -10,6 +10,7 @@ import type { Authorizer } from '../../../domain/policy.js';
 import type { ConsumerRateLimiter } from '../../../domain/rate-limit.js';
 import type { HeraldMetrics } from '../../../observability/herald-metrics.js';
 import { callerOf } from '../../auth/authenticate.js';
+import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { tooManyRequests } from '../../rate-limits.js';
 
@@ -47,6 +48,7 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
     '/events/api/v1/events',
     {
       config: { scopes: [scopes.publish, scopes.publishAdmin] },
+      schema: publishSchema,
     },
     async (request, reply) => {
       const contentType = request.headers['content-type'];
@@ -105,6 +107,69 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
     },
   );
 }
+
+const exampleEvent = {
+  specversion: '1.0',
+  id: '91f2388f-bd8c-4647-8684-fd9f68af5b14',
+  source: 'https://api.domstol.no/dodsbo-api/v1/dodsbo/91f2388f-bd8c-4647-8684-fd9f68af5b14',
+  type: 'no.altinn.events.digitalt-dodsbo.opprettet',
+  resource: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+  subject: '/party/50015641',
+  time: '2020-02-20T08:00:06.4014168Z',
+  datacontenttype: 'application/json',
+  data: { dodsbo: 'opprettet' },
+};
+
+/** Documents the body: it is read raw, since the content mode decides how (see the route). */
+const publishSchema = {
+  summary: 'Publish an event or a batch',
+  description:
+    'Structured mode (`application/cloudevents+json`, or `application/json` as Altinn clients send), batch mode ' +
+    '(`application/cloudevents-batch+json`, all or nothing) or binary mode (the data as the body in any media ' +
+    'type, the attributes in `ce-` headers). Answers 200 once the events are durably stored; publishing is ' +
+    'idempotent on (source, id).',
+  tags: ['Events'],
+  operationId: 'publishEvents',
+  documentedBody: {
+    'application/cloudevents+json': {
+      schema: componentRef('CloudEvent'),
+      examples: { structured: { summary: 'One event', value: exampleEvent } },
+    },
+    'application/cloudevents-batch+json': {
+      schema: { type: 'array', items: componentRef('CloudEvent') },
+      examples: {
+        batch: {
+          summary: 'Two events, stored together or not at all',
+          value: [
+            { ...exampleEvent, id: 'b3e7f0f2-9c4e-4a44-b8f5-0f6a1f6f2a01' },
+            { ...exampleEvent, id: 'b3e7f0f2-9c4e-4a44-b8f5-0f6a1f6f2a02', type: 'no.altinn.events.digitalt-dodsbo.oppdatert' },
+          ],
+        },
+      },
+    },
+    'application/json': {
+      schema: componentRef('CloudEvent'),
+      examples: {
+        altinnApp: {
+          summary: 'An app event, as Altinn clients send it',
+          value: {
+            specversion: '1.0',
+            id: 'e9a3c1d0-5b7f-4d8e-9a0b-1c2d3e4f5a6b',
+            source: 'https://ttd.apps.altinn.no/ttd/apps-test/instances/50015641/a72223a3-926b-4095-a2a6-bacc10815f2d',
+            type: 'app.instance.created',
+            resource: 'urn:altinn:resource:app_ttd_apps-test',
+            resourceinstance: '50015641/a72223a3-926b-4095-a2a6-bacc10815f2d',
+            subject: '/party/50015641',
+            alternativesubject: '/person/16069412345',
+            time: '2023-01-02T10:00:00Z',
+          },
+        },
+      },
+    },
+  },
+  documentedResponses: { 200: { description: 'Stored (or stored before): committed before this answer. Empty body.' } },
+  problems: [413, 415, 429],
+};
 
 /**
  * With a policy in force, every event must be one the caller may publish: its resource, and its subjects when

@@ -4,16 +4,65 @@ import { scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import { type DeliveryStatus, deliveryStatuses } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
+import { componentRef } from '../../openapi-components.js';
 import { readableEvents } from '../../readable-events.js';
 import { ownedSubscription } from './owned-subscription.js';
 import { presentDelivery } from './present.js';
 import { subscriptionsPath } from './subscriptions.js';
 
 const DeliveriesQuery = Type.Object({
-  status: Type.Optional(Type.Union(deliveryStatuses.map((s) => Type.Literal(s)))),
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last delivery id of the previous page.' })),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  status: Type.Optional(
+    Type.Union(
+      deliveryStatuses.map((s) => Type.Literal(s)),
+      { description: "Only deliveries in this state; 'dead' lists the dead letters.", examples: ['dead'] },
+    ),
+  ),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last delivery id of the previous page.', examples: [0] })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 50.', examples: [50] })),
 });
+
+const docs = {
+  list: {
+    summary: "List a subscription's deliveries",
+    description: 'Each delivery with its state, attempts and last status or error; dead letters included.',
+    tags: ['Deliveries'],
+    operationId: 'listDeliveries',
+    documentedResponses: {
+      200: {
+        description: 'A page of deliveries, by id; `next` is there while more may follow.',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['count', 'deliveries'],
+              properties: {
+                count: { type: 'integer' },
+                deliveries: { type: 'array', items: componentRef('Delivery') },
+                next: { type: 'string', description: 'The path of the next page.' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  redrive: {
+    summary: 'Redrive the dead letters',
+    description: "Queues every dead delivery of the subscription again, with a fresh retry ladder.",
+    tags: ['Deliveries'],
+    operationId: 'redriveDeliveries',
+    documentedResponses: {
+      200: {
+        description: 'How many deliveries were queued again.',
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['redriven'], properties: { redriven: { type: 'integer' } } },
+          },
+        },
+      },
+    },
+  },
+};
 
 /** A subscription's delivery log and dead letters: `/subscriptions/{id}/deliveries[/redrive]`. */
 export async function deliveryRoutes(
@@ -29,7 +78,7 @@ export async function deliveryRoutes(
   const clock = options.clock ?? Date.now;
   const guarded = { config: { scopes: [scopes.subscribe] } };
 
-  app.get(`${subscriptionsPath}/:id/deliveries`, { ...guarded, schema: { querystring: DeliveriesQuery } }, async (request) => {
+  app.get(`${subscriptionsPath}/:id/deliveries`, { ...guarded, schema: { querystring: DeliveriesQuery, ...docs.list } }, async (request) => {
     const subscription = await ownedSubscription(store, request);
     const { status, after = 0, size = 50 } = request.query as { status?: DeliveryStatus; after?: number; size?: number };
     const page = await store.deliveries.list(subscription.id, status, after, size);
@@ -50,7 +99,7 @@ export async function deliveryRoutes(
     };
   });
 
-  app.post(`${subscriptionsPath}/:id/deliveries/redrive`, guarded, async (request) => {
+  app.post(`${subscriptionsPath}/:id/deliveries/redrive`, { ...guarded, schema: docs.redrive }, async (request) => {
     const subscription = await ownedSubscription(store, request);
     const redriven = await store.deliveries.redrive(subscription.id, clock());
     options.wakeDispatcher();

@@ -7,6 +7,7 @@ import type { QueuedEvent } from '../../../store/pull-repository.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { HeraldMetrics } from '../../../observability/herald-metrics.js';
 import type { Store } from '../../../store/store.js';
+import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { readableEvents } from '../../readable-events.js';
 import { ownedSubscription } from './owned-subscription.js';
@@ -22,10 +23,42 @@ export interface PullRouteOptions {
 }
 
 const PullQueryString = Type.Object({
-  limit: Type.Optional(Type.String({ description: 'Events per page, 1 to 5000; default 2000.' })),
-  checkPoint: Type.Optional(Type.String({ description: 'The checkPoint of the previous page: acknowledges it.' })),
-  wait: Type.Optional(Type.String({ description: 'Seconds (0 to 30) to wait for events when the queue is empty.' })),
+  limit: Type.Optional(Type.String({ description: 'Events per page, 1 to 5000; default 2000.', examples: ['100'] })),
+  checkPoint: Type.Optional(
+    Type.String({ description: 'The checkPoint of the previous page: acknowledges it. Leave out on the first call.' }),
+  ),
+  wait: Type.Optional(
+    Type.String({ description: 'Seconds (0 to 30) to wait for events when the queue is empty.', examples: ['5'] }),
+  ),
 });
+
+const pullDocs = {
+  summary: "Read a pull subscription's queue",
+  description:
+    'The earliest queued events and a checkPoint. Passing that checkPoint on the next call acknowledges the ' +
+    'page (its events leave the queue) and returns the next one; a page never acknowledged is served again. ' +
+    'An empty `events` array means the queue is drained.',
+  tags: ['Pull'],
+  operationId: 'getSubscriptionEvents',
+  documentedResponses: {
+    200: {
+      description: 'A page of the queue.',
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['checkPoint', 'events'],
+            properties: {
+              checkPoint: { type: 'string', description: 'Pass it on the next call to acknowledge this page.' },
+              events: { type: 'array', items: componentRef('CloudEvent') },
+            },
+          },
+        },
+      },
+    },
+  },
+  problems: [429],
+};
 
 /**
  * `GET /subscriptions/{id}/events`: a pull subscription's queue, page by page. The checkPoint a page comes
@@ -37,7 +70,7 @@ export async function pullRoute(app: FastifyInstance, options: PullRouteOptions)
 
   app.get(
     `${subscriptionsPath}/:id/events`,
-    { config: { scopes: [scopes.subscribe] }, schema: { querystring: PullQueryString } },
+    { config: { scopes: [scopes.subscribe] }, schema: { querystring: PullQueryString, ...pullDocs } },
     async (request, reply) => {
       const subscription = await ownedSubscription(store, request);
       if (subscription.endpoint !== null) {

@@ -12,6 +12,7 @@ import {
 import { formatWebhookSecret } from '../../../domain/webhook-signature.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
+import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { ownedSubscription } from './owned-subscription.js';
 import { presentSubscription } from './present.js';
@@ -35,9 +36,98 @@ export const defaultMaxSubscriptionsPerConsumer = 1_000;
 const pageSize = { default: 100, max: 1000 } as const;
 
 const ListQuery = Type.Object({
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last subscription id of the previous page.' })),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last subscription id of the previous page.', examples: [0] })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max, description: `Default ${pageSize.default}.`, examples: [100] })),
 });
+
+const subscriptionAnswer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: componentRef('Subscription') } },
+});
+
+/** What the document says about each route; the request body is read and checked by the domain. */
+const docs = {
+  create: {
+    summary: 'Create a subscription',
+    description:
+      'With an `endPoint`, a push subscription: Herald checks the endpoint with a validation event, then POSTs ' +
+      'each matching event to it, signed (Standard Webhooks). Without one, a pull subscription read from ' +
+      '`/subscriptions/{id}/events`. Asking again for an identical subscription answers with the existing one.',
+    tags: ['Subscriptions'],
+    operationId: 'createSubscription',
+    documentedBody: {
+      'application/json': {
+        schema: componentRef('SubscriptionRequest'),
+        examples: {
+          push: {
+            summary: 'Push new estate events to a webhook',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              typeFilter: 'no.altinn.events.digitalt-dodsbo.opprettet',
+            },
+          },
+          pull: {
+            summary: 'Queue the events of one source tree for pulling',
+            value: {
+              sourceFilter: 'https://api.domstol.no/dodsbo-api/v1/dodsbo',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+            },
+          },
+        },
+      },
+    },
+    documentedResponses: {
+      201: {
+        ...subscriptionAnswer('The subscription, with its signing `secret` (shown only now).'),
+        headers: { location: { type: 'string', description: 'The URL of the subscription.' } },
+      },
+    },
+  },
+  list: {
+    summary: 'List your subscriptions',
+    tags: ['Subscriptions'],
+    operationId: 'listSubscriptions',
+    documentedResponses: {
+      200: {
+        description: 'A page of the caller\'s subscriptions, by id; `next` is there while more may follow.',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['count', 'subscriptions'],
+              properties: {
+                count: { type: 'integer' },
+                subscriptions: { type: 'array', items: componentRef('Subscription') },
+                next: { type: 'string', description: 'The path of the next page.' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  read: {
+    summary: 'Get a subscription',
+    tags: ['Subscriptions'],
+    operationId: 'getSubscription',
+    documentedResponses: { 200: subscriptionAnswer('The subscription.') },
+  },
+  remove: {
+    summary: 'Delete a subscription',
+    tags: ['Subscriptions'],
+    operationId: 'deleteSubscription',
+    documentedResponses: { 200: { description: 'Deleted: nothing more is delivered or queued for it.' } },
+  },
+  validate: {
+    summary: 'Validate the endpoint again',
+    description: 'Sends a push subscription a new validation event; a 2xx answer from the endpoint activates it.',
+    tags: ['Subscriptions'],
+    operationId: 'validateSubscription',
+    documentedResponses: { 202: subscriptionAnswer('The handshake is queued.') },
+    problems: [400],
+  },
+};
 
 /** `/subscriptions`: create, list, read, delete and re-validate a caller's own subscriptions. */
 export async function subscriptionRoutes(app: FastifyInstance, options: SubscriptionRoutesOptions): Promise<void> {
@@ -45,7 +135,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
   const clock = options.clock ?? Date.now;
   const guarded = { config: { scopes: [scopes.subscribe] } };
 
-  app.post(subscriptionsPath, guarded, async (request, reply) => {
+  app.post(subscriptionsPath, { ...guarded, schema: docs.create }, async (request, reply) => {
     const caller = callerOf(request);
     const parsed = parseSubscriptionRequest(request.body, {
       allowHttp: options.allowPrivateEndpoints,
@@ -101,7 +191,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
       .send(presentSubscription(subscription, { withSecret: true }));
   });
 
-  app.get(subscriptionsPath, { ...guarded, schema: { querystring: ListQuery } }, async (request) => {
+  app.get(subscriptionsPath, { ...guarded, schema: { querystring: ListQuery, ...docs.list } }, async (request) => {
     const { after = 0, size = pageSize.default } = request.query as { after?: number; size?: number };
     const page = await store.subscriptions.listByConsumer(callerOf(request).consumer, after, size);
     const last = page.at(-1);
@@ -112,17 +202,17 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     };
   });
 
-  app.get(`${subscriptionsPath}/:id`, guarded, async (request) =>
+  app.get(`${subscriptionsPath}/:id`, { ...guarded, schema: docs.read }, async (request) =>
     presentSubscription(await ownedSubscription(store, request)),
   );
 
-  app.delete(`${subscriptionsPath}/:id`, guarded, async (request, reply) => {
+  app.delete(`${subscriptionsPath}/:id`, { ...guarded, schema: docs.remove }, async (request, reply) => {
     const subscription = await ownedSubscription(store, request);
     await store.subscriptions.delete(subscription.id);
     return reply.code(200).send();
   });
 
-  app.post(`${subscriptionsPath}/:id/validate`, guarded, async (request, reply) => {
+  app.post(`${subscriptionsPath}/:id/validate`, { ...guarded, schema: docs.validate }, async (request, reply) => {
     const subscription = await ownedSubscription(store, request);
     if (!subscription.endpoint) {
       throw new HttpProblem('invalidRequest', 'A pull subscription has no endpoint to validate.');

@@ -1,0 +1,107 @@
+import { Type } from 'typebox';
+import { deliveryStatuses } from '../store/records.js';
+import { problemCatalog } from './problems.js';
+
+/**
+ * The shapes Herald's answers and documented bodies share, named once so the OpenAPI document (and the
+ * clients generated from it) have one type for each. They document; the domain validates.
+ */
+
+const text = (description: string) => Type.Optional(Type.String({ description }));
+/** One of a few strings, as a plain `enum`: clients generate a string union from it. */
+const oneOf = (values: readonly string[], description?: string) =>
+  Type.Unsafe<string>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+
+/** A CloudEvent as Herald stores and serves it (CloudEvents 1.0 plus Altinn's extensions). */
+const CloudEvent = Type.Object(
+  {
+    specversion: oneOf(['1.0']),
+    id: Type.String({ description: 'Unique per source: publishing the same (source, id) again stores nothing new.' }),
+    source: Type.String({ description: 'URI-reference naming where the event happened.' }),
+    type: Type.String(),
+    resource: Type.String({
+      description: "Altinn's resource URN the event concerns; authorization is per resource.",
+      pattern: '^urn:[a-z0-9-]{1,30}(:[a-z0-9()+,.\\-;$_!\\/]{1,100}){1,10}$',
+    }),
+    subject: text('What the event is about, e.g. a party: /party/50015641.'),
+    time: Type.Optional(Type.String({ format: 'date-time', description: 'RFC 3339.' })),
+    datacontenttype: text('Media type of data.'),
+    dataschema: text('URI of the schema data follows.'),
+    data: Type.Optional(Type.Unknown({ description: 'JSON data, or text for text media types.' })),
+    data_base64: text('Binary data, base64; never together with data.'),
+    resourceinstance: text('Altinn extension: the instance of the resource.'),
+    alternativesubject: text('Altinn extension: another subject, e.g. /person/16069412345.'),
+  },
+  {
+    description:
+      'Other extension attributes (names of lower-case a-z and 0-9) are kept verbatim as string, number or boolean.',
+    additionalProperties: Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
+  },
+);
+
+const codes = [...new Set(Object.values(problemCatalog).map((p) => p.code))];
+
+/** RFC 9457 problem details, Herald's one error format (catalog: docs/problems.md). */
+const Problem = Type.Object({
+  type: Type.String({ examples: ['urn:herald:problem:invalidEvent'] }),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String({ description: "What went wrong; Altinn's wording where Altinn has one." }),
+  code: oneOf(codes, 'Stable: match on this, not on detail.'),
+  traceId: Type.String({ description: 'The request id, also in the logs.' }),
+  errors: Type.Optional(
+    Type.Record(Type.String(), Type.Array(Type.String()), { description: 'Messages by the field they concern.' }),
+  ),
+});
+
+const SubscriptionFilters = {
+  sourceFilter: text("Absolute https URL; '%' matches any run of characters, without '%' the URL and every path below it."),
+  resourceFilter: text('Resource URN (needed when an authorization policy is in force).'),
+  subjectFilter: text('Exact subject.'),
+  alternativeSubjectFilter: text('Exact alternative subject.'),
+  typeFilter: text('Exact event type.'),
+};
+
+/** What `POST /subscriptions` reads; field names match case-insensitively and unknown fields are ignored. */
+const SubscriptionRequest = Type.Object({
+  endPoint: Type.Optional(
+    Type.String({ format: 'uri', description: 'https webhook to push to. Leave out for a pull subscription.' }),
+  ),
+  ...SubscriptionFilters,
+});
+
+const Subscription = Type.Object({
+  id: Type.Integer(),
+  endPoint: Type.Optional(Type.String({ format: 'uri' })),
+  ...SubscriptionFilters,
+  consumer: Type.String({ description: 'From the token: /org/{org}, /user/{id}, /organisation/{orgno} or sub.' }),
+  createdBy: Type.String(),
+  created: Type.String({ format: 'date-time' }),
+  validated: Type.Boolean({ description: 'A push subscription receives events once its endpoint answered the handshake.' }),
+  status: oneOf(['pending', 'active', 'disabled', 'inactive']),
+  lastError: text('Why the last handshake failed or the subscription was disabled.'),
+  nextValidationAt: Type.Optional(Type.String({ format: 'date-time' })),
+  secret: text('whsec_ signing secret for webhook-signature; shown only in the answer to creation.'),
+});
+
+const Delivery = Type.Object({
+  id: Type.Integer(),
+  eventId: text("The event's id (left out when the subscriber may no longer read the event)."),
+  status: oneOf(deliveryStatuses),
+  attempts: Type.Integer(),
+  lastStatusCode: Type.Optional(Type.Integer()),
+  lastError: Type.Optional(Type.String()),
+  nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
+  deliveredAt: Type.Optional(Type.String({ format: 'date-time' })),
+  created: Type.String({ format: 'date-time' }),
+});
+
+/** The named schemas of the document's `components.schemas`. */
+export const componentSchemas = { CloudEvent, Problem, SubscriptionRequest, Subscription, Delivery };
+
+export type ComponentName = keyof typeof componentSchemas;
+
+/** A reference to a named schema, e.g. `componentRef('CloudEvent')`. */
+export function componentRef(name: ComponentName): { $ref: string } {
+  return { $ref: `#/components/schemas/${name}` };
+}

@@ -1,0 +1,174 @@
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { scopes } from '../domain/identity.js';
+import { componentRef, componentSchemas } from './openapi-components.js';
+import { problemCatalog } from './problems.js';
+
+export const openapiPath = '/events/api/v1/openapi.json';
+export const docsPath = '/docs';
+
+/** Examples of a body, by name; each value is a request Herald accepts (test/http/openapi.test.ts sends them). */
+export type DocumentedExamples = Record<string, { readonly summary: string; readonly value: unknown }>;
+
+export interface DocumentedMedia {
+  readonly schema: object;
+  readonly examples?: DocumentedExamples;
+}
+
+export interface DocumentedResponse {
+  readonly description: string;
+  readonly headers?: Record<string, { readonly description: string; readonly type: string }>;
+  /** Left out for an empty answer. */
+  readonly content?: Record<string, DocumentedMedia>;
+}
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /**
+     * A body the route reads and checks itself (with Altinn's messages), by media type. It is only documented:
+     * as `body`, Fastify would validate and coerce it before the domain sees it.
+     */
+    documentedBody?: Record<string, DocumentedMedia>;
+    /** Success answers by status. Only documented: Herald's replies are not serialized through them. */
+    documentedResponses?: Record<number, DocumentedResponse>;
+    /** Problem statuses this route answers besides those its shape implies (see `impliedProblems`). */
+    problems?: readonly number[];
+  }
+}
+
+const securityScheme = 'bearerAuth';
+
+const pathParameters: Record<string, object> = {
+  id: { type: 'integer', minimum: 1, description: 'The subscription id, as its creation answered.' },
+};
+
+const tags = [
+  { name: 'Events', description: 'Publish events, and read the log with a cursor.' },
+  { name: 'Subscriptions', description: 'Push (webhook) and pull subscriptions of the caller.' },
+  { name: 'Pull', description: "A pull subscription's own queue, acknowledged by checkPoint." },
+  { name: 'Deliveries', description: "A subscription's delivery log, dead letters and redrive." },
+  { name: 'Operations', description: 'Health, readiness and this document; no token needed.' },
+];
+
+/**
+ * Serves the OpenAPI document built from the routes' schemas at `/events/api/v1/openapi.json` and an
+ * interactive page at `/docs`. Call it before any route is registered: the document collects routes as they
+ * are added. Neither needs a token: only routes with `config.scopes` are authenticated.
+ */
+export async function installOpenApi(app: FastifyInstance, options: { readonly baseUrl?: string | undefined }): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      // 3.1, so an operation can name the scopes it needs on a bearer token (3.0 allows that only for OAuth).
+      openapi: '3.1.0',
+      info: {
+        title: 'Herald Events API',
+        version: '1.0.0',
+        description:
+          'A CloudEvents broker speaking the Altinn Events API. Every error is RFC 9457 problem details ' +
+          '(application/problem+json) with a stable `code`.',
+      },
+      ...(options.baseUrl ? { servers: [{ url: options.baseUrl }] } : {}),
+      tags,
+      components: {
+        securitySchemes: {
+          [securityScheme]: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              `A JWT whose space-separated \`scope\` claim holds \`${scopes.publish}\` (publish), ` +
+              `\`${scopes.publishAdmin}\` (publish to any resource) or \`${scopes.subscribe}\` (subscribe and read). ` +
+              'The caller (consumer) comes from the org, userId, orgNumber or sub claim.',
+          },
+        },
+        // TypeBox schemas are JSON Schema 2020-12, which OpenAPI 3.1 takes as they are.
+        schemas: componentSchemas as unknown as Record<string, OpenAPIV3_1.SchemaObject>,
+      },
+    },
+    transform: documentRoute,
+  });
+  await app.register(swaggerUi, { routePrefix: docsPath, uiConfig: { persistAuthorization: true } });
+
+  app.get(
+    openapiPath,
+    {
+      schema: {
+        summary: 'This OpenAPI document',
+        description: 'Generated from the route schemas; feed it to a client generator (docs/api.md).',
+        tags: ['Operations'],
+        operationId: 'getOpenApiDocument',
+      },
+    },
+    async () => app.swagger(),
+  );
+}
+
+/** Turns a route's schema into what the document shows: security, documented bodies and answers, problems. */
+const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
+  if (schema.hide) return { schema, url };
+  const { documentedBody, documentedResponses, problems: extraProblems, ...shown } = schema;
+  const required = route.config?.scopes;
+  const result: FastifySchema & Record<string, unknown> = { ...shown };
+  if (documentedBody) result.body = { content: mapValues(documentedBody, withExamples) };
+  const names = [...url.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
+  if (names.length > 0 && !shown.params) {
+    // Documented only: the routes check their ids themselves (a malformed id is a 404, like an unknown one).
+    result.params = {
+      type: 'object',
+      required: names,
+      properties: Object.fromEntries(names.map((name) => [name, pathParameters[name] ?? { type: 'string' }])),
+    };
+  }
+  if (required) {
+    // Any one of the scopes will do: each is its own security requirement.
+    result.security = required.map((scope) => ({ [securityScheme]: [scope] }));
+    const needs = `Needs a token with the scope ${required.map((s) => `\`${s}\``).join(' or ')}.`;
+    result.description = shown.description ? `${shown.description}\n\n${needs}` : needs;
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, answer] of Object.entries(documentedResponses ?? {})) {
+    responses[status] = answer.content
+      ? { ...answer, content: mapValues(answer.content, withExamples) }
+      : { ...answer, type: 'null' };
+  }
+  for (const status of impliedProblems(schema, url, required, extraProblems)) responses[status] = problemResponse(status);
+  if (Object.keys(responses).length > 0) result.response = responses;
+  return { schema: result, url };
+};
+
+/** The problems a route can answer, read from its shape, plus those it declares. */
+function impliedProblems(
+  schema: FastifySchema,
+  url: string,
+  required: readonly string[] | undefined,
+  extra: readonly number[] = [],
+): number[] {
+  const statuses = new Set(extra);
+  if (schema.querystring || schema.body || schema.documentedBody) statuses.add(400);
+  if (required) [401, 403, 503].forEach((s) => statuses.add(s));
+  if (url.includes(':')) statuses.add(404);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function problemResponse(status: number) {
+  const titles = Object.values(problemCatalog)
+    .filter((p) => p.status === status)
+    .map((p) => `\`${p.code}\`: ${p.title}`);
+  return {
+    description: titles.length > 0 ? titles.join(' ') : 'Problem details.',
+    content: { 'application/problem+json': { schema: componentRef('Problem') } },
+  };
+}
+
+/** Swagger reads a media type's examples from its schema (`x-examples`); a `$ref` cannot carry them beside it. */
+function withExamples(media: DocumentedMedia): { schema: object } {
+  if (!media.examples) return { schema: media.schema };
+  const schema = '$ref' in media.schema ? { allOf: [media.schema] } : { ...media.schema };
+  return { schema: { ...schema, 'x-examples': media.examples } };
+}
+
+function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+}
