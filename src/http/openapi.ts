@@ -49,7 +49,7 @@ const tags = [
   { name: 'Subscriptions', description: 'Push (webhook) and pull subscriptions of the caller.' },
   { name: 'Pull', description: "A pull subscription's own queue, acknowledged by checkPoint." },
   { name: 'Deliveries', description: "A subscription's delivery log, dead letters and redrive." },
-  { name: 'Operations', description: 'Health, readiness and this document; no token needed.' },
+  { name: 'Operations', description: 'Health, readiness, metrics and this document: no API token needed.' },
 ];
 
 /**

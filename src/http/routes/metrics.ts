@@ -23,7 +23,7 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
   const clock = options.clock ?? Date.now;
   const expected = options.token === undefined ? undefined : digest(options.token);
 
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', { schema: metricsDocs }, async (request, reply) => {
     if (expected && !carriesToken(request, expected)) {
       throw new HttpProblem('unauthenticated', 'Send the metrics token in an Authorization: Bearer header.', {
         headers: { 'www-authenticate': 'Bearer realm="metrics"' },
@@ -34,6 +34,17 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
     return reply.type(options.metrics.registry.contentType).send(`${herald}\n${process}`);
   });
 }
+
+const metricsDocs = {
+  summary: 'Prometheus metrics',
+  description:
+    "Prometheus' text format. Open, unless HERALD_METRICS_TOKEN is set: then a scrape sends that token " +
+    '(not a JWT) as `Authorization: Bearer`.',
+  tags: ['Operations'],
+  operationId: 'getMetrics',
+  documentedResponses: { 200: { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  problems: [401],
+};
 
 /** Compares digests, not the tokens: equal lengths for `timingSafeEqual`, and no timing hint of the length. */
 function carriesToken(request: FastifyRequest, expected: Buffer): boolean {
