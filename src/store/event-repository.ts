@@ -9,14 +9,25 @@ export interface EventAttributes {
 
 /** Reads of the event log that both engines share. */
 export class EventRepository {
-  constructor(private readonly sql: SqlExecutor) {}
+  /**
+   * @param keyTable where (source, id) is unique: `events` itself, or on PostgreSQL, whose log is partitioned,
+   * `event_keys`, whose rows outlive removed events (so only keys of events still stored count here)
+   */
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly keyTable: 'events' | 'event_keys' = 'events',
+  ) {}
 
   /** See `Store.findEventPosition`. */
   async position(id: string, source?: string): Promise<number | undefined> {
+    const stored = this.keyTable === 'events' ? '' : ' AND EXISTS (SELECT 1 FROM events e WHERE e.seq = k.seq)';
     const [row] =
       source === undefined
-        ? await this.sql.all<{ seq: number | null }>('SELECT min(seq) AS seq FROM events WHERE id = $1', [id])
-        : await this.sql.all<{ seq: number | null }>('SELECT seq FROM events WHERE source = $1 AND id = $2', [source, id]);
+        ? await this.sql.all<{ seq: number | null }>(`SELECT min(k.seq) AS seq FROM ${this.keyTable} k WHERE k.id = $1${stored}`, [id])
+        : await this.sql.all<{ seq: number | null }>(
+            `SELECT k.seq FROM ${this.keyTable} k WHERE k.source = $1 AND k.id = $2${stored}`,
+            [source, id],
+          );
     return row?.seq ?? undefined;
   }
 

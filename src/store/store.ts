@@ -3,6 +3,7 @@ import type { SourceFilter } from '../domain/source-filter.js';
 import type { TextPattern } from '../domain/text-pattern.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import type { EventRepository } from './event-repository.js';
+import type { RetentionRepository } from './retention-repository.js';
 import type { PullRepository } from './pull-repository.js';
 import type { SubscriptionRepository } from './subscription-repository.js';
 
@@ -48,6 +49,8 @@ export interface Store {
   readonly deliveries: DeliveryRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  /** Removal of old events and deliveries (docs/retention.md). */
+  readonly retention: RetentionRepository;
   /**
    * Stores events in one transaction, idempotently on (`source`, `id`), and resolves once it has committed.
    * In the same transaction each new event gets one delivery per subscription `match` names (fan-out on write),

@@ -3,6 +3,7 @@ import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
+import { RetentionRepository } from '../retention-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
@@ -16,6 +17,7 @@ import {
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
 import { channels, PostgresNotifications } from './notifications.js';
+import { PostgresPartitions } from './partitions.js';
 
 /** Advisory lock keys: one serializes appends (so seq order is commit order), one serializes migrations. */
 const appendLockKey = 4_841_001;
@@ -47,6 +49,7 @@ export class PostgresStore implements Store {
   readonly deliveries: DeliveryRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  readonly retention: RetentionRepository;
   private readonly statementNames = new Map<string, string>();
   private readonly notifications: PostgresNotifications;
 
@@ -65,7 +68,8 @@ export class PostgresStore implements Store {
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
     this.pull = new PullRepository(executor, () => this.announce('subscriptions'));
-    this.events = new EventRepository(executor);
+    this.events = new EventRepository(executor, 'event_keys');
+    this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));
   }
 
   /** Connects and brings the schema up to date. */
@@ -105,12 +109,20 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
       const { rows } = await client.query<{ seq: number; source: string; id: string }>(
-        `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, payload)
-         SELECT id, source, type, resource, subject, alternativesubject, time, payload::json
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-           WITH ORDINALITY AS e(id, source, type, resource, subject, alternativesubject, time, payload, n)
-         ORDER BY n
-         ON CONFLICT (source, id) DO NOTHING
+        // The log is partitioned (004_retention.sql), so (source, id) is unique in `event_keys`, which also
+        // draws the positions, in batch order; only the first of equal (source, id) events in a batch is new.
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+             WITH ORDINALITY AS e(id, source, type, resource, subject, alternativesubject, time, payload, n)
+         ), keys AS (
+           INSERT INTO event_keys (source, id) SELECT source, id FROM input ORDER BY n
+           ON CONFLICT (source, id) DO NOTHING
+           RETURNING seq, source, id
+         )
+         INSERT INTO events (seq, id, source, type, resource, subject, alternativesubject, time, payload)
+         SELECT keys.seq, e.id, e.source, e.type, e.resource, e.subject, e.alternativesubject, e.time, e.payload::json
+         FROM keys JOIN (SELECT DISTINCT ON (source, id) * FROM input ORDER BY source, id, n) e
+           ON e.source = keys.source AND e.id = keys.id
          RETURNING seq, source, id`,
         [
           events.map((e) => e.id),

@@ -6,6 +6,8 @@ import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
+import { RetentionRepository } from '../retention-repository.js';
+import { sqliteRetention } from '../retention-sqlite.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
   readonly deliveries: DeliveryRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  readonly retention: RetentionRepository;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
@@ -86,6 +89,7 @@ export class SqliteStore implements Store {
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
     this.pull = new PullRepository(executor, async () => this.announce('subscriptions'));
     this.events = new EventRepository(executor);
+    this.retention = new RetentionRepository(executor, sqliteRetention(executor));
   }
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */

@@ -1,0 +1,182 @@
+import type pg from 'pg';
+import type { LogPositions, RetentionEngine, RetentionMark } from '../retention-repository.js';
+
+/** Positions of day D (days since 1970-01-01) start at D * positionsPerDay (004_retention.sql). */
+export const positionsPerDay = 10_000_000_000;
+const dayMs = 86_400_000;
+
+/** Partitions ahead of today the loop keeps, in days, so publishing never waits for one to be made. */
+const aheadDays = 2;
+
+/** Held while partitions are made or dropped: one process does it at a time, the others skip the round. */
+const partitionLockKey = 4_841_003;
+
+export interface PartitionOptions {
+  /** Serializes appends; the sequences move only while it is held, so commit order holds. */
+  readonly appendLockKey: number;
+}
+
+interface PartitionRow {
+  readonly fromDay: number;
+  readonly toDay: number;
+}
+
+/**
+ * PostgreSQL's retention: `events` and `deliveries` are partitioned by position in ranges that stand for
+ * days (see 004_retention.sql). This keeps partitions made ahead, moves both sequences into the current
+ * day's range, and removes old data by detaching and dropping partitions once wholly older than retention.
+ */
+export class PostgresPartitions implements RetentionEngine {
+  readonly removedKeys = 'event_keys';
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PartitionOptions,
+  ) {}
+
+  /** The partitions Herald made, oldest first. */
+  async list(): Promise<PartitionRow[]> {
+    const { rows } = await this.pool.query<PartitionRow>(
+      'SELECT from_day AS "fromDay", to_day AS "toDay" FROM herald_partitions ORDER BY from_day',
+    );
+    return rows;
+  }
+
+  async positions(now: number, spanDays: number): Promise<LogPositions> {
+    const today = Math.floor(now / dayMs);
+    await this.withPartitionLock(() => this.makeAhead(today, spanDays));
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // No append holds numbers it has not committed while this lock is held: every smaller position has
+      // committed, and a sequence moved now cannot put a later commit before an earlier one.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [this.options.appendLockKey]);
+      const { rows } = await client.query<{ fromDay: number }>(
+        'SELECT from_day AS "fromDay" FROM herald_partitions WHERE from_day > 0 AND from_day <= $1 AND to_day > $1',
+        [today],
+      );
+      const current = rows[0];
+      if (current) {
+        const start = current.fromDay * positionsPerDay;
+        for (const sequence of ['events_seq_seq', 'deliveries_id_seq']) {
+          await client.query(`SELECT setval('${sequence}', $1, false) FROM ${sequence} WHERE ${nextValue} < $1`, [start]);
+        }
+      }
+      const { rows: positions } = await client.query<LogPositions>(
+        `SELECT (SELECT ${nextValue} FROM events_seq_seq) AS "eventsBefore",
+                (SELECT ${nextValue} FROM deliveries_id_seq) AS "deliveriesBefore"`,
+      );
+      await client.query('COMMIT');
+      return positions[0] as LogPositions;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Only the legacy partition (the tables from before partitioning) loses rows one by one. */
+  async rowRemovalBounds(): Promise<LogPositions> {
+    const { rows } = await this.pool.query<{ toDay: number }>('SELECT to_day AS "toDay" FROM herald_partitions WHERE from_day = 0');
+    const bound = (rows[0]?.toDay ?? 0) * positionsPerDay;
+    return { eventsBefore: bound, deliveriesBefore: bound };
+  }
+
+  async dropPartitionsBefore(mark: RetentionMark, raiseRemovedThrough: (seq: number) => Promise<void>): Promise<string[]> {
+    const dropped: string[] = [];
+    await this.withPartitionLock(async () => {
+      for (const partition of await this.list()) {
+        const end = partition.toDay * positionsPerDay;
+        if (end > mark.eventsBefore || end > mark.deliveriesBefore) break;
+        const suffix = partitionSuffix(partition.fromDay);
+        const { rows } = await this.pool.query<{ last: number | null }>(`SELECT max(seq) AS last FROM events_${suffix}`);
+        // Raised before the rows go, so a poll never passes over them without being told.
+        if (rows[0]?.last != null) await raiseRemovedThrough(rows[0].last);
+        // Deliveries first: none may outlive its event.
+        await this.detachAndDrop('deliveries', suffix);
+        await this.detachAndDrop('events', suffix);
+        await this.pool.query('DELETE FROM herald_partitions WHERE from_day = $1', [partition.fromDay]);
+        dropped.push(`events_${suffix}`, `deliveries_${suffix}`);
+      }
+    });
+    return dropped;
+  }
+
+  /** Makes partitions until the one holding `today + aheadDays` exists. */
+  private async makeAhead(today: number, spanDays: number): Promise<void> {
+    const partitions = await this.list();
+    let from = Math.max(partitions.at(-1)?.toDay ?? today, today);
+    while (from <= today + aheadDays) {
+      const to = from + Math.max(1, Math.round(spanDays));
+      await this.make(from, to);
+      from = to;
+    }
+  }
+
+  /**
+   * Made standalone, then attached: ATTACH PARTITION takes a lock that lets publishing and reading go on,
+   * where CREATE TABLE … PARTITION OF would block them for a moment.
+   */
+  private async make(fromDay: number, toDay: number): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const table of ['events', 'deliveries']) {
+        const name = `${table}_${partitionSuffix(fromDay)}`;
+        await client.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+        await client.query(
+          `ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (${fromDay * positionsPerDay}) TO (${toDay * positionsPerDay})`,
+        );
+      }
+      await client.query('INSERT INTO herald_partitions (from_day, to_day) VALUES ($1, $2)', [fromDay, toDay]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * DETACH … CONCURRENTLY waits for queries using the partition instead of locking the whole table. If it
+   * was interrupted (a crash, a timeout) the partition is left pending, and the next round finalizes it.
+   */
+  private async detachAndDrop(table: 'events' | 'deliveries', suffix: string): Promise<void> {
+    const name = `${table}_${suffix}`;
+    const { rows } = await this.pool.query<{ pending: boolean }>(
+      'SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1)',
+      [name],
+    );
+    const attached = rows[0];
+    if (attached) {
+      await this.pool.query(`ALTER TABLE ${table} DETACH PARTITION ${name} ${attached.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
+    }
+    await this.pool.query(`DROP TABLE IF EXISTS ${name}`);
+  }
+
+  /** Runs `work` unless another process is making or dropping partitions; then this round skips it. */
+  private async withPartitionLock(work: () => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [partitionLockKey]);
+      if (!rows[0]?.locked) return;
+      try {
+        await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [partitionLockKey]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** The next value a sequence hands out, read from the sequence relation itself. */
+const nextValue = 'CASE WHEN is_called THEN last_value + 1 ELSE last_value END';
+
+/** `legacy` for the tables from before partitioning, else `p<first day>`. */
+function partitionSuffix(fromDay: number): string {
+  return fromDay === 0 ? 'legacy' : `p${fromDay}`;
+}
