@@ -45,9 +45,10 @@ export class WaitingLine {
   private draw(): void {
     const seconds = Math.floor((Date.now() - this.since) / 1000);
     this.frame = (this.frame + 1) % frames.length;
-    const columns = this.stream.columns ?? 80;
-    // Cut to the terminal's width: a wrapped line could not be erased with one carriage return.
-    const line = `${frames[this.frame]} ${this.text} (${seconds}s)`.slice(0, Math.max(columns - 1, 1));
+    // Cut to the terminal's width (some report 0: unknown): a wrapped line could not be erased with one
+    // carriage return.
+    const columns = this.stream.columns > 0 ? this.stream.columns : 80;
+    const line = `${frames[this.frame]} ${this.text} (${seconds}s)`.slice(0, columns - 1);
     this.stream.write(`${eraseLine}${line}`);
   }
 }
