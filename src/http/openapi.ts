@@ -99,6 +99,9 @@ export async function installOpenApi(app: FastifyInstance, options: { readonly b
         description: 'Generated from the route schemas; feed it to a client generator (docs/api.md).',
         tags: ['Operations'],
         operationId: 'getOpenApiDocument',
+        documentedResponses: {
+          200: { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } },
+        },
       },
     },
     async () => app.swagger(),
