@@ -3,6 +3,7 @@ import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,21 @@ describe('herald serve --workers on SQLite', () => {
     );
     expect(refused?.code).toBe(1);
     expect(refused?.stderr).toMatch(/--workers 2 needs PostgreSQL: SQLite serves one process/);
+  });
+
+  it('stops with exit 1, instead of restarting forever, when no worker ever manages to serve (the port is taken)', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as { port: number };
+    try {
+      const herald = serveWorkers('1', { HERALD_DATABASE: join(folder, 'taken.db'), PORT: String(port) });
+      const code = await new Promise<number | null>((resolve) => herald.child.once('exit', (exitCode) => resolve(exitCode)));
+      expect(code).toBe(1);
+      expect(herald.lines.map((l) => l.msg)).toContain('a worker failed before Herald served: stopping');
+      expect(herald.lines.at(-1)).toMatchObject({ role: 'primary', msg: 'all workers stopped after a failure' });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it('refuses a worker count that is not a number', async () => {
