@@ -5,6 +5,7 @@ import { PolicyFile } from './config/policy-file.js';
 import { scopesOnly } from './domain/policy.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { PullMaintenance } from './delivery/pull-maintenance.js';
+import { Retention } from './delivery/retention.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
@@ -109,6 +110,13 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       },
     });
     maintenance.start();
+    const retention = new Retention({
+      store,
+      eventsMs: config.retention.eventsMs,
+      deliveriesMs: config.retention.deliveriesMs,
+      onError: (error) => app.log.error({ err: error }, 'retention failed; the next round tries again'),
+    });
+    retention.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
     return {
       app,
@@ -119,6 +127,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
         await app.close();
         policy?.stop();
         await maintenance.stop();
+        await retention.stop();
         await running.stop();
         await sender.close();
         registry.stop();

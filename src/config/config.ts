@@ -52,6 +52,13 @@ export interface HeraldConfig {
     /** A pull subscription unread for this long becomes inactive. */
     readonly subscriptionInactivityMs: number;
   };
+  /** How long data is kept (docs/retention.md). */
+  readonly retention: {
+    /** Events, with every delivery of theirs and pull subscriptions' unacknowledged rows. */
+    readonly eventsMs: number;
+    /** Delivered and dead deliveries. */
+    readonly deliveriesMs: number;
+  };
 }
 
 /** Every variable Herald reads, with its default; `.env.example` documents the same list. */
@@ -68,6 +75,8 @@ export const defaults = {
   HERALD_DELIVERY_LEASE_MARGIN: '30s',
   HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
   HERALD_SUBSCRIPTION_INACTIVITY: '30d',
+  HERALD_RETENTION: '90d',
+  HERALD_DELIVERY_RETENTION: '30d',
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
@@ -157,6 +166,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     subscriptionInactivityMs: inactivityMs ?? 0,
   };
 
+  const retention = {
+    eventsMs: parseDuration(read('HERALD_RETENTION')) ?? 0,
+    deliveriesMs: parseDuration(read('HERALD_DELIVERY_RETENTION')) ?? 0,
+  };
+  // At least a day: retention works at day granularity on PostgreSQL, and shorter would be a mistake.
+  if (!(retention.eventsMs >= 86_400_000)) problems.push('HERALD_RETENTION must be a duration of at least 1d, such as 90d.');
+  if (!(retention.deliveriesMs >= 86_400_000)) {
+    problems.push('HERALD_DELIVERY_RETENTION must be a duration of at least 1d, such as 30d.');
+  }
+
   const jwt = readJwtConfig(env, problems);
   const policyPath = nonEmpty(env.HERALD_POLICY);
   const metricsToken = nonEmpty(env.HERALD_METRICS_TOKEN);
@@ -170,7 +189,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, metricsToken };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

@@ -23,6 +23,11 @@ export const problemCatalog = {
     title: 'The checkPoint is out of range.',
   },
   unknownCursor: { status: 400, code: 'events:unknownCursor', title: "The 'after' cursor is not known." },
+  cursorExpired: {
+    status: 410,
+    code: 'events:cursorExpired',
+    title: "The 'after' cursor is older than the retention period.",
+  },
   unauthenticated: { status: 401, code: 'events:unauthenticated', title: 'Authentication is required.' },
   forbidden: { status: 403, code: 'events:forbidden', title: 'Not allowed.' },
   subscriptionLimit: { status: 403, code: 'events:subscriptionLimit', title: 'Too many subscriptions.' },

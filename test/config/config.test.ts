@@ -38,6 +38,7 @@ describe('loadConfig: defaults', () => {
         allowPrivateEndpoints: false,
         subscriptionInactivityMs: 30 * 86_400_000,
       },
+      retention: { eventsMs: 90 * 86_400_000, deliveriesMs: 30 * 86_400_000 },
     });
   });
 

@@ -44,7 +44,8 @@ export class PostgresPartitions implements RetentionEngine {
 
   async positions(now: number, spanDays: number): Promise<LogPositions> {
     const today = Math.floor(now / dayMs);
-    await this.withPartitionLock(() => this.makeAhead(today, spanDays));
+    // Waits for another process making them, so the sequences below move into a partition that exists.
+    await this.withPartitionLock(() => this.makeAhead(today, spanDays), 'wait');
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -92,7 +93,8 @@ export class PostgresPartitions implements RetentionEngine {
         const suffix = partitionSuffix(partition.fromDay);
         const { rows } = await this.pool.query<{ last: number | null }>(`SELECT max(seq) AS last FROM events_${suffix}`);
         // Raised before the rows go, so a poll never passes over them without being told.
-        if (rows[0]?.last != null) await raiseRemovedThrough(rows[0].last);
+        const last = rows[0]?.last;
+        if (last !== null && last !== undefined) await raiseRemovedThrough(last);
         // Deliveries first: none may outlive its event.
         await this.detachAndDrop('deliveries', suffix);
         await this.detachAndDrop('events', suffix);
@@ -156,11 +158,17 @@ export class PostgresPartitions implements RetentionEngine {
     await this.pool.query(`DROP TABLE IF EXISTS ${name}`);
   }
 
-  /** Runs `work` unless another process is making or dropping partitions; then this round skips it. */
-  private async withPartitionLock(work: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `work` while no other process makes or drops partitions: after waiting for them, or (`skip`) not at
+   * all this round if one is at it.
+   */
+  private async withPartitionLock(work: () => Promise<void>, busy: 'wait' | 'skip' = 'skip'): Promise<void> {
     const client = await this.pool.connect();
     try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [partitionLockKey]);
+      const { rows } = await client.query<{ locked: boolean }>(
+        busy === 'wait' ? 'SELECT pg_advisory_lock($1), true AS locked' : 'SELECT pg_try_advisory_lock($1) AS locked',
+        [partitionLockKey],
+      );
       if (!rows[0]?.locked) return;
       try {
         await work();

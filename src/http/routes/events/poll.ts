@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { scopes } from '../../../domain/identity.js';
-import type { PollCursor } from '../../../domain/poll-cursor.js';
+import { formatPollPosition, type PollCursor } from '../../../domain/poll-cursor.js';
 import { type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { Store } from '../../../store/store.js';
@@ -94,6 +94,9 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       const poll = parsed.value;
 
       const afterSeq = await resolveCursor(store, poll.cursor, poll, options.authorizer, caller.consumer);
+      // Retention removed events after this cursor: say so, rather than skip them silently.
+      const removedThrough = await store.retention.removedThrough();
+      if (poll.cursor.kind !== 'start' && afterSeq < removedThrough) throw cursorExpired(removedThrough);
       // Read before the page: positions are handed out in commit order, so every event up to `head` has
       // committed and a page that is not full holds every match up to it.
       const head = await store.headPosition();
@@ -132,6 +135,12 @@ async function resolveCursor(
     (source === undefined ? undefined : await store.findEventPosition(cursor.id, source)) ??
     (await store.findEventPosition(cursor.id));
   // An event the caller may not read is answered as unknown: `after` must not tell whether it exists.
+  if (seq === undefined) {
+    const removed =
+      (source === undefined ? undefined : await store.retention.removedEventPosition(cursor.id, source)) ??
+      (await store.retention.removedEventPosition(cursor.id));
+    if (removed !== undefined) throw cursorExpired(await store.retention.removedThrough());
+  }
   const readable = seq !== undefined && (await readableEvents(store, authorizer, consumer, [{ seq }])).length > 0;
   if (seq === undefined || !readable) {
     throw new HttpProblem(
@@ -140,6 +149,15 @@ async function resolveCursor(
     );
   }
   return seq;
+}
+
+/** A cursor older than retention: events after it may be gone, so the reader is told where the log now starts. */
+function cursorExpired(removedThrough: number): HttpProblem {
+  return new HttpProblem(
+    'cursorExpired',
+    "Events after the 'after' cursor are older than the retention period and have been removed. " +
+      `Continue from the oldest event still kept with after=${formatPollPosition(removedThrough)}, or pass 0 to read from the start of what is kept.`,
+  );
 }
 
 function headerText(request: FastifyRequest, name: string): string | undefined {
