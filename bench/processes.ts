@@ -49,7 +49,9 @@ export async function startHelper(script: string): Promise<Child> {
 /** Starts `herald serve` from the compiled build, as users run it, and waits until it is ready. */
 export async function startHerald(env: Record<string, string>): Promise<Child> {
   const port = 18_000 + Math.floor(Math.random() * 2_000);
+  const profileDir = process.env.HERALD_BENCH_PROFILE_DIR;
   const child = fork(`${root}bin/herald.js`, ['serve'], {
+    execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
     env: { ...process.env, HERALD_LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: 'inherit',
   });

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Herald's throughput and latency next to the ceilings measured in the same run on the
  * same machine. `--quick` for a short run; `--engine sqlite|postgres` for one engine. Writes
- * bench/results/<engine>.json and prints a table. See BENCHMARKS.md.
+ * bench/results/<engine>.json and prints a table; `--profile <dir>` keeps a CPU profile of each Herald process.
+ * See BENCHMARKS.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,8 +15,15 @@ import { pollScenarios } from './scenarios/poll.js';
 import { pullScenarios } from './scenarios/pull.js';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, engine: { type: 'string' }, only: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    engine: { type: 'string' },
+    only: { type: 'string' },
+    profile: { type: 'string' },
+  },
 });
+// `--profile <dir>`: every Herald process writes a V8 CPU profile there (read them with bench/profile-summary.ts).
+if (values.profile) process.env.HERALD_BENCH_PROFILE_DIR = values.profile;
 const quick = values.quick ?? false;
 /** `--only publish,pull` runs some groups of scenarios; results of a partial run are not written. */
 const only = values.only?.split(',');

@@ -58,6 +58,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       delivery: {
         registry,
         wake: () => dispatcher?.wake(),
+        claim: () => dispatcher?.claim(),
         allowPrivateEndpoints: config.delivery.allowPrivateEndpoints,
       },
     });

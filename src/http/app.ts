@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
-import type { Store } from '../store/store.js';
+import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { installErrorHandler } from './error-handler.js';
@@ -36,6 +36,8 @@ export interface AppOptions {
     readonly registry: SubscriptionRegistry;
     /** Tells the dispatcher that work is due. */
     readonly wake: () => void;
+    /** This process's dispatcher offering to take new deliveries on at commit (see DeliveryClaim). */
+    readonly claim?: () => DeliveryClaim | undefined;
     readonly allowPrivateEndpoints: boolean;
   };
   /** Who may do what beyond the scopes; without one, scopes alone decide. */
@@ -90,7 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const appender = new GroupCommitAppender(options.store, options.delivery.registry.match, {
     committed: (events) => metrics.committed(events),
     failed: (error) => metrics.storeFailed(error, 'publish'),
-  });
+  }, options.delivery.claim);
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });

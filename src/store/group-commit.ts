@@ -1,5 +1,5 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
-import type { Store, SubscriptionMatcher } from './store.js';
+import type { DeliveryClaim, Store, SubscriptionMatcher } from './store.js';
 
 /** How many events one commit may carry; a single larger request still commits whole. */
 export const maxEventsPerCommit = 2_000;
@@ -36,6 +36,8 @@ export class GroupCommitAppender {
     private readonly store: Store,
     private readonly match?: SubscriptionMatcher,
     private readonly observer?: CommitObserver,
+    /** This process's dispatcher, offering to take new deliveries on at commit (see DeliveryClaim). */
+    private readonly claim?: () => DeliveryClaim | undefined,
   ) {}
 
   /** Resolves, once the events are durably stored, with whether each was new. */
@@ -58,7 +60,7 @@ export class GroupCommitAppender {
       const batch = this.takeBatch();
       const events = batch.flatMap((p) => p.events);
       try {
-        this.settle(batch, await this.store.appendEvents(events, this.match));
+        this.settle(batch, await this.store.appendEvents(events, this.match, this.claim?.()));
         this.observer?.committed(events.length);
       } catch (error) {
         this.observer?.failed(error);
@@ -82,7 +84,7 @@ export class GroupCommitAppender {
         continue;
       }
       try {
-        pending.resolve(await this.store.appendEvents(pending.events, this.match));
+        pending.resolve(await this.store.appendEvents(pending.events, this.match, this.claim?.()));
         this.observer?.committed(pending.events.length);
         failuresInARow = 0;
       } catch (error) {

@@ -73,7 +73,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     verifier: options.verifier ?? createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
     baseUrl: 'baseUrl' in options ? options.baseUrl : baseUrl,
     limits: options.limits ?? defaultLimits,
-    delivery: { registry, wake: () => dispatcher.wake(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
+    delivery: { registry, wake: () => dispatcher.wake(), claim: () => dispatcher.claim(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
     clock: clock.now,

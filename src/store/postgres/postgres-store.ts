@@ -6,8 +6,10 @@ import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
+import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
+  type DeliveryClaim,
   type LoggedEvent,
   type LogQuery,
   SchemaTooNewError,
@@ -103,7 +105,7 @@ export class PostgresStore implements Store {
     return new PostgresStore(pool, options);
   }
 
-  async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher): Promise<boolean[]> {
+  async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -138,28 +140,43 @@ export class PostgresStore implements Store {
       const inserted = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
       // Within one batch only the first of two equal (source, id) events is new.
       const stored = events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
-      const fanOut = this.fanOut(events, stored, rows, match);
+      const fanOut = this.fanOut(events, stored, rows, match, claim);
+      let claimed: DeliveryTask[] = [];
+      let unclaimed = false;
       if (fanOut.subscriptionIds.length > 0) {
         const now = Date.now();
         // Ids in event order: a pull subscription's queue is read in id order, and must be in commit order.
         // Pull rows are never due for the dispatcher. Only for subscriptions still receiving in the database (an
         // inactive pull subscription's queue keeps filling): an index a moment stale (a DELETE another
         // process has not announced yet) must not fail a publish.
-        await client.query(
-          `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-           SELECT d.s, d.e, 'pending', CASE WHEN subscriptions.endpoint IS NULL THEN NULL ELSE $3::bigint END, $3
-           FROM unnest($1::bigint[], $2::bigint[]) AS d(s, e)
+        // A claimed row (see DeliveryClaim) is written leased to this process, if it is a push delivery the
+        // dispatcher may send now: the subscription is active with an endpoint.
+        const { rows: created } = await client.query<{ id: number; subscriptionId: number; eventSeq: number; claimed: boolean }>(
+          `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
+           SELECT d.s, d.e, 'pending', CASE WHEN subscriptions.endpoint IS NULL THEN NULL ELSE $3::bigint END, $3,
+             CASE WHEN d.c AND subscriptions.endpoint IS NOT NULL AND subscriptions.status = 'active' THEN $5::text END,
+             CASE WHEN d.c AND subscriptions.endpoint IS NOT NULL AND subscriptions.status = 'active' THEN $6::bigint END
+           FROM unnest($1::bigint[], $2::bigint[], $4::boolean[]) AS d(s, e, c)
            JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status IN ('active', 'inactive')
-           ORDER BY d.e, d.s`,
-          [fanOut.subscriptionIds, fanOut.eventSeqs, now],
+           ORDER BY d.e, d.s
+           RETURNING id, subscription_id AS "subscriptionId", event_seq AS "eventSeq", lease_owner IS NOT NULL AS claimed`,
+          [fanOut.subscriptionIds, fanOut.eventSeqs, now, fanOut.claims, claim?.owner ?? null, claim?.leaseUntil ?? null],
         );
-        // Delivered at commit, to every process: their dispatchers wake at once.
-        await client.query(`SELECT pg_notify('${channels.deliveries}', '')`);
+        claimed = created
+          .filter((row) => row.claimed)
+          .map((row) => ({ id: row.id, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(row.eventSeq) ?? '' }));
+        // Delivered at commit, to every process: their dispatchers (and pull readers) wake at once. Claimed
+        // deliveries are already on their way, so only the rest are announced.
+        if (claimed.length < created.length) {
+          unclaimed = true;
+          await client.query(`SELECT pg_notify('${channels.deliveries}', '')`);
+        }
       }
       await this.options.beforeCommit?.();
       await client.query('COMMIT');
       client.release();
-      if (fanOut.subscriptionIds.length > 0) this.notifications.announceLocally('deliveries');
+      if (claimed.length > 0) claim?.handOff(claimed);
+      if (unclaimed) this.notifications.announceLocally('deliveries');
       return stored;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -187,10 +204,13 @@ export class PostgresStore implements Store {
     stored: readonly boolean[],
     rows: readonly { seq: number; source: string; id: string }[],
     match: SubscriptionMatcher | undefined,
+    claim: DeliveryClaim | undefined,
   ) {
     const subscriptionIds: number[] = [];
     const eventSeqs: number[] = [];
-    if (!match) return { subscriptionIds, eventSeqs };
+    const claims: boolean[] = [];
+    const payloads = new Map<number, string>();
+    if (!match) return { subscriptionIds, eventSeqs, claims, payloads };
     const seqOf = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
     events.forEach((event, index) => {
       if (!stored[index]) return;
@@ -198,9 +218,12 @@ export class PostgresStore implements Store {
       for (const subscriptionId of match(event)) {
         subscriptionIds.push(subscriptionId);
         eventSeqs.push(seq);
+        const claimed = claim?.wants(subscriptionId) ?? false;
+        claims.push(claimed);
+        if (claimed) payloads.set(seq, event.payload);
       }
     });
-    return { subscriptionIds, eventSeqs };
+    return { subscriptionIds, eventSeqs, claims, payloads };
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {

@@ -11,7 +11,9 @@ import { sqliteRetention } from '../retention-sqlite.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
+import type { DeliveryTask } from '../records.js';
 import {
+  type DeliveryClaim,
   type LoggedEvent,
   type LogQuery,
   SchemaTooNewError,
@@ -25,7 +27,9 @@ const maxCachedStatements = 256;
 
 interface AppendOutcome {
   readonly stored: boolean[];
-  readonly deliveries: number;
+  /** New deliveries left for whichever reader or dispatcher comes next. */
+  readonly unclaimed: number;
+  readonly claimed: DeliveryTask[];
 }
 
 /** GLOB, not LIKE: SQLite's LIKE ignores case, and only `%` may be a wildcard in Herald's filters. */
@@ -51,7 +55,11 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
-  private readonly appendInTransaction: (events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => AppendOutcome;
+  private readonly appendInTransaction: (
+    events: readonly ValidEvent[],
+    match: SubscriptionMatcher | undefined,
+    claim: DeliveryClaim | undefined,
+  ) => AppendOutcome;
   /** One process owns a SQLite file, so announcements stay in this process. */
   private readonly announcements = new EventEmitter();
 
@@ -65,25 +73,42 @@ export class SqliteStore implements Store {
     this.insertDelivery = db.prepare(
       // Only for a subscription still receiving in the database (an inactive pull subscription's queue keeps
       // filling): an index a moment stale must not fail a publish. Pull rows are never due for the dispatcher.
-      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at)
-       SELECT id, ?, 'pending', CASE WHEN endpoint IS NULL THEN NULL ELSE ? END, ? FROM subscriptions
-       WHERE id = ? AND status IN ('active', 'inactive')`,
+      // A claimed row (see DeliveryClaim) is written leased to the publishing process, if it is a push delivery
+      // the dispatcher may send now: the subscription is active with an endpoint.
+      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
+       SELECT id, $seq, 'pending', CASE WHEN endpoint IS NULL THEN NULL ELSE $now END, $now,
+         CASE WHEN endpoint IS NOT NULL AND status = 'active' THEN $owner END,
+         CASE WHEN endpoint IS NOT NULL AND status = 'active' AND $owner IS NOT NULL THEN $leaseUntil END
+       FROM subscriptions WHERE id = $subscription AND status IN ('active', 'inactive')
+       RETURNING id, lease_owner IS NOT NULL AS claimed`,
     );
-    this.appendInTransaction = db.transaction((events: readonly ValidEvent[], match: SubscriptionMatcher | undefined) => {
-      const now = Date.now();
-      let deliveries = 0;
-      const stored = events.map((e) => {
-        const inserted = this.insertEvent.run(
-          e.id, e.source, e.type, e.resource, e.subject, e.alternativesubject, e.time, now, e.payload,
-        );
-        if (inserted.changes !== 1) return false;
-        for (const subscriptionId of match?.(e) ?? []) {
-          deliveries += this.insertDelivery.run(inserted.lastInsertRowid, now, now, subscriptionId).changes;
-        }
-        return true;
-      });
-      return { stored, deliveries };
-    });
+    this.appendInTransaction = db.transaction(
+      (events: readonly ValidEvent[], match: SubscriptionMatcher | undefined, claim: DeliveryClaim | undefined) => {
+        const now = Date.now();
+        let unclaimed = 0;
+        const claimed: DeliveryTask[] = [];
+        const stored = events.map((e) => {
+          const inserted = this.insertEvent.run(
+            e.id, e.source, e.type, e.resource, e.subject, e.alternativesubject, e.time, now, e.payload,
+          );
+          if (inserted.changes !== 1) return false;
+          for (const subscriptionId of match?.(e) ?? []) {
+            const owner = claim?.wants(subscriptionId) ? claim.owner : null;
+            const row = this.insertDelivery.get({
+              seq: inserted.lastInsertRowid,
+              now,
+              owner,
+              leaseUntil: claim?.leaseUntil ?? null,
+              subscription: subscriptionId,
+            }) as { id: number; claimed: number } | undefined;
+            if (row?.claimed) claimed.push({ id: row.id, subscriptionId, attempts: 0, payload: e.payload });
+            else if (row) unclaimed++;
+          }
+          return true;
+        });
+        return { stored, unclaimed, claimed };
+      },
+    );
     const executor = this.executor();
     this.subscriptions = new SubscriptionRepository(executor, async () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
@@ -121,9 +146,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher): Promise<boolean[]> {
-    const { stored, deliveries } = this.appendInTransaction(events, match);
-    if (deliveries > 0) this.announce('deliveries');
+  async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
+    const { stored, unclaimed, claimed } = this.appendInTransaction(events, match, claim);
+    if (claimed.length > 0) claim?.handOff(claimed);
+    // Claimed deliveries are already on their way; the dispatcher (and pull readers) wake only for the rest.
+    if (unclaimed > 0) this.announce('deliveries');
     return stored;
   }
 
