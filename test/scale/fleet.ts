@@ -154,8 +154,14 @@ export class HoldingReceiver {
     return this.receiver.url;
   }
 
+  /** Attempts waiting for an answer right now, each with its sender still connected. */
   get heldCount(): number {
     return this.held.length;
+  }
+
+  /** The attempts waiting for an answer right now. */
+  heldRequests(): ReceivedRequest[] {
+    return this.held.map((h) => h.request);
   }
 
   hold(): void {
@@ -180,7 +186,11 @@ export class HoldingReceiver {
   private answer(request: ReceivedRequest, response: ServerResponse): 'handled' {
     this.arrivals.push({ request, at: performance.now() });
     response.once('close', () => {
-      if (!response.writableFinished) this.abandoned.push(request);
+      if (response.writableFinished) return;
+      // The sender hung up unanswered: it died (or gave up at its timeout). Not held any more.
+      this.abandoned.push(request);
+      const index = this.held.findIndex((h) => h.response === response);
+      if (index >= 0) this.held.splice(index, 1);
     });
     if (request.json.type === 'platform.events.validatesubscription') {
       this.validatedAt = performance.now();
