@@ -11,7 +11,7 @@ const usage = `Usage: herald <command> [options]
 
 Commands:
   serve                 Serve the API (PORT, default 8080); migrates the database first.
-      --workers <N|auto>  Fork N processes sharing the port (auto or 0: one per core; above 1 needs PostgreSQL)
+      --workers <n>     Run n processes on the port (auto or 0: one per core); above 1 needs PostgreSQL
   migrate               Bring the database schema up to date, then exit.
   token [options]       Print a JWT signed with the configured or development secret.
       --scope <scopes>  Space-separated scopes (default: "${defaultTokenScope}")
