@@ -1,16 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { OperatorSubscription } from '../../src/cli/subscriptions.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CommandError } from '../../src/cli/command-error.js';
+import { type OperatorSubscription, subscriptionsCommand } from '../../src/cli/subscriptions.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { SubscriptionRecord } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
 import { startHeraldProcess } from '../support/herald-process.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { validEvent } from '../support/test-app.js';
-import { testToken } from '../support/tokens.js';
+import { testSecret, testToken } from '../support/tokens.js';
 import { isOneLineError, runHerald } from './herald-cli.js';
 
 const orders = 'urn:altinn:resource:orders';
+
+// Every check starts the real command as a process (about a second of start-up each, more on a busy
+// machine): a ceiling for slow machines, not a timing assertion.
+vi.setConfig({ testTimeout: 180_000 });
 
 /** Waits until `check` holds: a condition, not a duration, so a slow machine only makes the test slower. */
 async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
@@ -142,26 +150,14 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
     expect(due.map((v) => v.subscriptionId)).toEqual([push.id]);
   });
 
-  it('refuses bad input with one line on stderr: 2 for a command written wrong, 1 for an unknown subscription', async () => {
-    const cases: [string[], number, RegExp][] = [
-      [['subscriptions', 'disable', '999999'], 1, /No subscription with id 999999\./],
-      [['subscriptions', 'redrive', '999999'], 1, /No subscription with id 999999\./],
-      [['subscriptions', 'enable', 'abc'], 2, /'abc' is not a subscription id/],
-      [['subscriptions', 'disable'], 2, /a subscription id is required/],
-      [['subscriptions', 'disable', '1', '2'], 2, /one subscription id, not 2/],
-      [['subscriptions', 'list', '--status', 'sleeping'], 2, /--status must be one of pending, active, disabled, inactive/],
-      [['subscriptions', 'list', '--bogus'], 2, /Unknown option '--bogus'/],
-      [['subscriptions', 'list', '--consumer'], 2, /--consumer/],
-      [['subscriptions', 'frobnicate'], 2, /unknown command 'frobnicate'/],
-      [['subscriptions'], 2, /say list, disable, enable or redrive/],
-    ];
-    for (const [args, code, message] of cases) {
-      const result = await runHerald(db.database, args);
-      expect({ args, code: result.code }).toEqual({ args, code });
-      expect(result.stderr).toMatch(message);
-      expect(isOneLineError(result.stderr), result.stderr).toBe(true);
+  it('an unknown subscription id exits 1 with one line on stderr, and changes nothing', async () => {
+    for (const verb of ['disable', 'enable', 'redrive']) {
+      const result = await runHerald(db.database, ['subscriptions', verb, '999999']);
+      expect({ verb, code: result.code }).toEqual({ verb, code: 1 });
+      expect(result.stderr).toBe('herald: No subscription with id 999999.\n');
     }
     expect(await store.subscriptions.get(push.id)).toMatchObject({ status: 'active' });
+    expect(await store.deliveries.list(push.id, 'dead', 0, 10)).toHaveLength(1);
   });
 
   if (engine.name === 'sqlite') {
@@ -172,6 +168,45 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
       expect(result.stderr).toMatch(/No Herald database at .*typo: check HERALD_DATABASE/);
     });
   }
+});
+
+describe('herald subscriptions, written wrong', () => {
+  const nowhere = join(tmpdir(), 'herald-no-such-folder', 'herald.db');
+  const cases: [string[], RegExp][] = [
+    [['enable', 'abc'], /'abc' is not a subscription id/],
+    [['redrive', '0'], /'0' is not a subscription id/],
+    [['disable'], /a subscription id is required/],
+    [['disable', '1', '2'], /one subscription id, not 2/],
+    [['disable', '1', '--reason', ''], /--reason must not be empty/],
+    [['list', '--status', 'sleeping'], /--status must be one of pending, active, disabled, inactive/],
+    [['list', '--bogus'], /Unknown option '--bogus'/],
+    [['list', '--consumer'], /--consumer/],
+    [['list', 'extra'], /Unexpected argument 'extra'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [[], /say list, disable, enable or redrive/],
+  ];
+
+  it('every command is checked before the database is opened: a usage error (exit code 2) names what is wrong', async () => {
+    // The database does not exist: reaching it would fail with "No Herald database", exit code 1.
+    const config = loadConfig({ HERALD_DATABASE: nowhere, HERALD_JWT_SECRET: testSecret });
+    for (const [args, message] of cases) {
+      const refused = await subscriptionsCommand(config, args).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused, args.join(' ')).toBeInstanceOf(CommandError);
+      expect((refused as CommandError).exitCode).toBe(2);
+      expect((refused as CommandError).message).toMatch(message);
+    }
+  });
+
+  it('the command exits 2 with one line on stderr', async () => {
+    for (const args of [['enable', 'abc'], ['list', '--bogus'], ['frobnicate']]) {
+      const result = await runHerald(nowhere, ['subscriptions', ...args]);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(isOneLineError(result.stderr), result.stderr).toBe(true);
+    }
+  });
 });
 
 describeEachEngine('herald subscriptions against a running herald serve, on $name', (engine) => {

@@ -1,11 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CommandError } from '../../src/cli/command-error.js';
+import { parseTailOptions } from '../../src/cli/events-tail.js';
 import type { Store } from '../../src/store/store.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
 import { validEvent } from '../support/test-app.js';
 import { isOneLineError, runHerald, spawnHerald } from './herald-cli.js';
 
 const orders = 'urn:altinn:resource:orders';
+
+// Every check starts the real command as a process (about a second of start-up each, more on a busy
+// machine): a ceiling for slow machines, not a timing assertion.
+vi.setConfig({ testTimeout: 180_000 });
 const app = 'https://ttd.apps.altinn.no/ttd/app';
 
 /** An order event; override any attribute. */
@@ -59,7 +67,7 @@ describeEachEngine('herald events tail, on $name', (engine) => {
     const tail = follow(db.database, ['--json']);
     running.push(tail.child);
     await tail.started();
-    expect(tail.stderr()).toMatch(/Following events after ~2 /);
+    expect(tail.stderr()).toContain(`Following events after ~${await store.headPosition()} `);
     await publish('new-1');
     await publish('new-2', 'new-3');
     await tail.until(() => tail.lines().length >= 3, 'three events');
@@ -78,9 +86,10 @@ describeEachEngine('herald events tail, on $name', (engine) => {
     const result = await runHerald(db.database, ['events', 'tail', '--from-start', '--limit', '2']);
     expect(result.code).toBe(0);
     const headers = result.stdout.split('\n').filter((line) => line.startsWith('~'));
+    const position = async (id: string) => `~${await store.findEventPosition(id)}`;
     expect(headers).toEqual([
-      `~1  2020-02-20T08:00:06.4014168Z  order.created  ${app}  id=a  ${orders}  subject=/party/1337`,
-      `~2  2020-02-20T08:00:06.4014168Z  order.created  ${app}  id=b  ${orders}  subject=/party/1337`,
+      `${await position('a')}  2020-02-20T08:00:06.4014168Z  order.created  ${app}  id=a  ${orders}  subject=/party/1337`,
+      `${await position('b')}  2020-02-20T08:00:06.4014168Z  order.created  ${app}  id=b  ${orders}  subject=/party/1337`,
     ]);
     expect(result.stdout).toContain('\n  {\n    "specversion": "1.0",\n    "id": "a",');
     expect(result.stdout).not.toContain('id=c');
@@ -100,30 +109,62 @@ describeEachEngine('herald events tail, on $name', (engine) => {
       return result.stdout.trim().split('\n').map((line) => JSON.parse(line).id);
     };
     expect(await ids(['--after', 'two', '--limit', '3'])).toEqual(['three', 'four', 'five']);
-    expect(await ids(['--after', '~3', '--limit', '2'])).toEqual(['four', 'five']);
+    expect(await ids(['--after', `~${await store.findEventPosition('three')}`, '--limit', '2'])).toEqual(['four', 'five']);
     expect(
       await ids(['--from-start', '--type', 'order.created', '--source', 'https://ttd.apps.altinn.no/ttd', '--resource', orders, '--limit', '2']),
     ).toEqual(['one', 'five']);
   });
 
-  it('refuses bad input with one line on stderr: 2 for options written wrong, 1 for a start that is not in the log', async () => {
+  it('a start that is not in the log exits 1 with one line on stderr', async () => {
     await publish('only');
-    const cases: [string[], number, RegExp][] = [
-      [['events', 'tail', '--resource', 'orders'], 2, /--resource must be a valid urn/],
-      [['events', 'tail', '--limit', '0'], 2, /--limit must be a positive integer/],
-      [['events', 'tail', '--interval', 'soon'], 2, /--interval must be a duration/],
-      [['events', 'tail', '--after', 'only', '--from-start'], 2, /--after or --from-start, not both/],
-      [['events', 'tail', '--type', ''], 2, /--type must not be empty/],
-      [['events', 'tail', '--follow'], 2, /Unknown option '--follow'/],
-      [['events', 'tail', 'extra'], 2, /Unexpected argument 'extra'/],
-      [['events', 'list'], 2, /unknown command 'list'/],
-      [['events', 'tail', '--after', 'no-such-event'], 1, /No event with id 'no-such-event' in the log\./],
-      [['events', 'tail', '--after', '~99'], 1, /Position ~99 is beyond the end of the log\./],
+    const beyond = (await store.headPosition()) + 1;
+    const cases: [string[], RegExp][] = [
+      [['--after', 'no-such-event'], /^herald: No event with id 'no-such-event' in the log\.\n$/],
+      [['--after', `~${beyond}`], new RegExp(`^herald: Position ~${beyond} is beyond the end of the log\\.\\n$`)],
     ];
-    for (const [args, code, message] of cases) {
-      const result = await runHerald(db.database, args);
-      expect({ args, code: result.code }).toEqual({ args, code });
+    for (const [args, message] of cases) {
+      const result = await runHerald(db.database, ['events', 'tail', ...args]);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
       expect(result.stderr).toMatch(message);
+    }
+  });
+});
+
+describe('herald events tail, written wrong', () => {
+  const cases: [string[], RegExp][] = [
+    [['--resource', 'orders'], /--resource must be a valid urn/],
+    [['--limit', '0'], /--limit must be a positive integer/],
+    [['--interval', 'soon'], /--interval must be a duration/],
+    [['--interval', '1ms'], /--interval must be a duration of at least 50ms/],
+    [['--after', 'only', '--from-start'], /--after or --from-start, not both/],
+    [['--type', ''], /--type must not be empty/],
+    [['--source', 'https://x/\u0007'], /--source must not contain control characters/],
+    [['--follow'], /Unknown option '--follow'/],
+    [['--limit'], /--limit/],
+    [['extra'], /Unexpected argument 'extra'/],
+  ];
+
+  it('every option is checked: a usage error (exit code 2) names what is wrong', () => {
+    for (const [args, message] of cases) {
+      const refused = (() => {
+        try {
+          parseTailOptions(args);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(refused, args.join(' ')).toBeInstanceOf(CommandError);
+      expect((refused as CommandError).exitCode).toBe(2);
+      expect((refused as CommandError).message).toMatch(message);
+    }
+  });
+
+  it('the command exits 2 with one line on stderr, before it looks for the database', async () => {
+    const nowhere = join(tmpdir(), 'herald-no-such-folder', 'herald.db');
+    for (const args of [['tail', '--resource', 'orders'], ['tail', '--follow'], ['list']]) {
+      const result = await runHerald(nowhere, ['events', ...args]);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(isOneLineError(result.stderr), result.stderr).toBe(true);
     }
   });
