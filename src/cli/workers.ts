@@ -27,6 +27,14 @@ const healthyAfterMs = 60_000;
 const restartDelaysMs = { first: 1_000, last: 30_000 } as const;
 
 /**
+ * How long to wait before replacing a dead worker, given how many died young in a row (this one included).
+ * @example restartDelayMs(1) // 1000; restartDelayMs(3) // 4000; restartDelayMs(10) // 30000
+ */
+export function restartDelayMs(youngDeaths: number): number {
+  return Math.min(restartDelaysMs.first * 2 ** Math.max(0, youngDeaths - 1), restartDelaysMs.last);
+}
+
+/**
  * `herald serve --workers N`: this process (the primary) forks N workers and serves nothing itself. Every
  * worker runs all of Herald: the API on the shared port (node:cluster hands each connection to one worker),
  * the dispatcher and pull maintenance. They coordinate through PostgreSQL exactly as separate machines do
@@ -97,7 +105,7 @@ export function superviseWorkers(config: HeraldConfig, count: number): Promise<v
         return;
       }
       youngDeaths = lived >= healthyAfterMs ? 0 : youngDeaths + 1;
-      const delay = Math.min(restartDelaysMs.first * 2 ** Math.max(0, youngDeaths - 1), restartDelaysMs.last);
+      const delay = restartDelayMs(youngDeaths);
       log('error', { workerPid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died unexpectedly: starting another');
       const timer = setTimeout(() => {
         restartTimers.delete(timer);

@@ -1,13 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
 import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresEngine, type TestDatabase } from '../support/engines.js';
+import { restartDelayMs, workerCount } from '../../src/cli/workers.js';
 import { freePort } from '../support/herald-process.js';
 import { testSecret } from '../support/tokens.js';
 
@@ -122,6 +123,20 @@ describe('herald serve --workers on PostgreSQL', () => {
     const shutdowns = herald.lines.filter((l) => l.msg === 'shutting down: finishing in-flight requests').map((l) => l.pid);
     expect(shutdowns.sort()).toEqual([...running].sort());
     expect(herald.lines.at(-1)).toMatchObject({ role: 'primary', msg: 'all workers stopped' });
+  });
+});
+
+describe('worker counts and restart delays', () => {
+  it('reads --workers: a number, or 0 and auto for one per core', () => {
+    expect(workerCount('3')).toBe(3);
+    expect(workerCount('auto')).toBe(availableParallelism());
+    expect(workerCount('0')).toBe(availableParallelism());
+    expect(() => workerCount('-1')).toThrow(/--workers takes a number/);
+  });
+
+  it('waits longer before each restart while workers keep dying young, up to 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(restartDelayMs)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect(restartDelayMs(0)).toBe(1_000); // a healthy worker's death: the shortest delay
   });
 });
 
