@@ -59,7 +59,7 @@ export class RetentionRepository {
     const positions = await this.engine.positions(clock(), spanDays);
     const at = clock();
     const [newest] = await this.sql.all<{ at: number | null }>('SELECT max(at) AS at FROM retention_marks', []);
-    if (newest?.at != null && newest.at > at - spacingMs) return;
+    if (newest?.at !== null && newest?.at !== undefined && newest.at > at - spacingMs) return;
     await this.sql.all(
       'INSERT INTO retention_marks (at, events_before, deliveries_before) VALUES ($1, $2, $3) ON CONFLICT (at) DO NOTHING RETURNING at',
       [at, positions.eventsBefore, positions.deliveriesBefore],
@@ -118,7 +118,7 @@ export class RetentionRepository {
       [bound, limit],
     );
     const last = batch?.last;
-    if (last == null) return 0;
+    if (last === null || last === undefined) return 0;
     await this.raise(removedThroughKey, last);
     if (this.engine.removedKeys === 'removed_event_keys') {
       await this.sql.all(
@@ -143,7 +143,7 @@ export class RetentionRepository {
       [from, deliveriesBefore, limit],
     );
     const last = batch?.last;
-    if (last == null) return { scanned: 0, removed: 0 };
+    if (last === null || last === undefined) return { scanned: 0, removed: 0 };
     const removed = await this.sql.all(
       `DELETE FROM deliveries WHERE id >= $1 AND id <= $2 AND status IN ('delivered', 'dead') RETURNING id`,
       [from, last],
