@@ -1,9 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CommandError } from '../../src/cli/command-error.js';
 import { parseTailOptions } from '../../src/cli/events-tail.js';
+import { WaitingLine } from '../../src/cli/waiting-line.js';
 import type { Store } from '../../src/store/store.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
 import { validEvent } from '../support/test-app.js';
@@ -14,6 +17,7 @@ const orders = 'urn:altinn:resource:orders';
 // Every check starts the real command as a process (about a second of start-up each, more on a busy
 // machine): a ceiling for slow machines, not a timing assertion.
 vi.setConfig({ testTimeout: 180_000 });
+
 const app = 'https://ttd.apps.altinn.no/ttd/app';
 
 /** An order event; override any attribute. */
@@ -115,6 +119,29 @@ describeEachEngine('herald events tail, on $name', (engine) => {
     ).toEqual(['one', 'five']);
   });
 
+  if (engine.name === 'postgres') {
+    it('keeps following when the database drops its connections (a restart, a failover)', async () => {
+      const tail = follow(db.database, ['--json']);
+      running.push(tail.child);
+      await tail.started();
+      await publish('before-drop');
+      await tail.until(() => tail.lines().length >= 1, 'the first event');
+      const admin = new pg.Client({ connectionString: db.database });
+      await admin.connect();
+      try {
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      } finally {
+        await admin.end();
+      }
+      // The test's own store lost its connections too; its pool opens new ones.
+      await publish('after-drop');
+      await tail.until(() => tail.lines().length >= 2, 'an event after the drop');
+      expect(tail.lines().map((line) => JSON.parse(line).id)).toEqual(['before-drop', 'after-drop']);
+      tail.child.kill('SIGINT');
+      expect(await tail.exited).toBe(0);
+    });
+  }
+
   it('a start that is not in the log exits 1 with one line on stderr', async () => {
     await publish('only');
     const beyond = (await store.headPosition()) + 1;
@@ -167,5 +194,39 @@ describe('herald events tail, written wrong', () => {
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(isOneLineError(result.stderr), result.stderr).toBe(true);
     }
+  });
+});
+
+describe('the waiting line', () => {
+  /** A terminal as far as the line can tell: a stream that says it is a TTY, 40 columns wide. */
+  function terminal(isTTY: boolean) {
+    const written: string[] = [];
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream & { written: string[] };
+    Object.assign(stream, { isTTY, columns: 40, written });
+    stream.write = ((chunk: string) => written.push(chunk) > 0) as typeof stream.write;
+    return stream;
+  }
+
+  it('shows on a terminal, cut to its width, and is erased before anything else is printed', () => {
+    const tty = terminal(true);
+    const line = new WaitingLine(tty);
+    line.show('waiting for events after ~1042, 12 shown, and more text than fits');
+    const [erase, drawn] = [tty.written.at(-1)!.slice(0, 5), tty.written.at(-1)!.slice(5)];
+    expect(erase).toBe('\r\x1b[2K');
+    expect(drawn).toHaveLength(39);
+    expect(drawn.slice(1)).toBe(' waiting for events after ~1042, 12 sh');
+    line.clear();
+    expect(tty.written.at(-1)).toBe('\r\x1b[2K');
+    line.note('The database answers again.');
+    expect(tty.written.at(-1)).toBe('The database answers again.\n');
+  });
+
+  it('prints nothing but notes when the stream is not a terminal', () => {
+    const file = terminal(false);
+    const line = new WaitingLine(file);
+    line.show('waiting');
+    line.clear();
+    line.note('a note');
+    expect(file.written).toEqual(['a note\n']);
   });
 });
