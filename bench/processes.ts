@@ -9,6 +9,8 @@ export interface Child {
   readonly url: string;
   /** Peak resident memory so far, in MiB (VmHWM). */
   peakRssMiB(): number;
+  /** CPU time used so far (user + system), in seconds: what a load cost, whatever else shares the cores. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -21,11 +23,26 @@ function peakRss(pid: number | undefined): number {
   }
 }
 
+/** Linux's clock ticks per second for /proc times (USER_HZ), 100 on every common build. */
+const ticksPerSecond = 100;
+
+function cpuTime(pid: number | undefined): number {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function wrap(child: ChildProcess, url: string): Child {
   return {
     process: child,
     url,
     peakRssMiB: () => peakRss(child.pid),
+    cpuSeconds: () => cpuTime(child.pid),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -27,7 +27,7 @@ const attributeNamePattern = /^[a-z0-9]+$/;
 const uriReferencePattern = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/;
 const absoluteUriPattern = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const rfc3339Pattern =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 type AttributeCheck = (value: unknown) => string | undefined;
@@ -168,27 +168,49 @@ function exceedsDepth(value: unknown, max: number): boolean {
   return false;
 }
 
-/** @returns the instant as a UTC ISO string (millisecond precision), or `undefined` when not RFC 3339. */
+/** 400 Gregorian years, in milliseconds: the calendar repeats exactly after them. */
+const fourHundredYearsMs = 146_097 * 86_400_000;
+const daysInMonths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (daysInMonths[month - 1] ?? 0);
+}
+
+/** The validation and the stored value parse the same string back to back: the second parse is free. */
+let lastParsed: { text: string; iso: string | undefined } | undefined;
+
+/**
+ * @returns the instant as a UTC ISO string (millisecond precision; finer digits are cut, not rounded), or
+ *   `undefined` when not RFC 3339. Computed from the fields rather than by `Date.parse`: publishing parses every
+ *   event's time, and this is several times faster.
+ */
 export function parseRfc3339(text: string): string | undefined {
+  if (lastParsed?.text === text) return lastParsed.iso;
+  const iso = computeRfc3339(text);
+  lastParsed = { text, iso };
+  return iso;
+}
+
+function computeRfc3339(text: string): string | undefined {
   const match = rfc3339Pattern.exec(text);
   if (!match) return undefined;
-  const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.map(Number);
-  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
-  if ((month ?? 0) < 1 || (month ?? 0) > 12 || (day ?? 0) < 1 || (day ?? 0) > daysInMonth) return undefined;
-  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 60) return undefined;
-  if (
-    offsetHour !== undefined &&
-    !Number.isNaN(offsetHour) &&
-    (offsetHour > 23 || (offsetMinute ?? 0) > 59)
-  ) {
-    return undefined;
-  }
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const fraction = match[7];
+  const sign = match[8];
+  const offsetHour = Number(match[9] ?? 0);
+  const offsetMinute = Number(match[10] ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60 || offsetHour > 23 || offsetMinute > 59) return undefined;
+  const millisecond = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  // Date.UTC reads years 0–99 as 1900–1999: compute 400 years later (the same calendar) and step back.
+  const shift = year < 100 ? 400 : 0;
   // A leap second (:60) has no place in a JavaScript Date; it is stored as the next second.
-  const instant = Date.parse(text.replace(/:60(?=[.Zz+-])/, ':59'));
-  if (Number.isNaN(instant)) return undefined;
-  const utc = new Date(second === 60 ? instant + 1000 : instant);
+  let instant = Date.UTC(year + shift, month - 1, day, hour, minute, second) + millisecond - (shift ? fourHundredYearsMs : 0);
+  if (sign !== undefined) instant -= (sign === '-' ? -1 : 1) * (offsetHour * 60 + offsetMinute) * 60_000;
+  const utc = new Date(instant);
   // Years 1 to 9999 in UTC: what both engines and ISO strings without an expanded year can hold.
   const utcYear = utc.getUTCFullYear();
-  if (utcYear < 1 || utcYear > 9999) return undefined;
+  if (Number.isNaN(instant) || utcYear < 1 || utcYear > 9999) return undefined;
   return utc.toISOString();
 }

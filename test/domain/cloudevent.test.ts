@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCloudEvent, parseRfc3339 } from '../../src/domain/cloudevent.js';
+import { seededRandom } from '../support/random.js';
 
 const minimal = {
   specversion: '1.0',
@@ -392,5 +393,28 @@ describe('parseRfc3339', () => {
     ['an empty string', ''],
   ])('refuses a timestamp with %s', (_label, text) => {
     expect(parseRfc3339(text)).toBeUndefined();
+  });
+
+  it('agrees with Date.parse on 5,000 seeded random timestamps, offsets and fractions', () => {
+    const random = seededRandom(3339);
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    for (let i = 0; i < 5_000; i++) {
+      const int = (max: number) => Math.floor(random.next() * max);
+      const year = 1000 + int(9000);
+      const month = 1 + int(12);
+      const day = 1 + int(28);
+      const fraction = random.chance(0.5) ? `.${String(int(1_000_000)).padStart(6, '0').slice(0, 1 + int(6))}` : '';
+      const offset = random.pick(['Z', `+${pad(int(24))}:${pad(int(60))}`, `-${pad(int(24))}:${pad(int(60))}`]);
+      const text = `${year}-${pad(month)}-${pad(day)}T${pad(int(24))}:${pad(int(60))}:${pad(int(60))}${fraction}${offset}`;
+      const expected = new Date(Date.parse(text));
+      const within = expected.getUTCFullYear() >= 1 && expected.getUTCFullYear() <= 9999;
+      expect(parseRfc3339(text), text).toBe(within ? expected.toISOString() : undefined);
+    }
+  });
+
+  it('reads years below 100 as themselves, not as 19xx', () => {
+    expect(parseRfc3339('0050-03-01T00:00:00Z')).toBe('0050-03-01T00:00:00.000Z');
+    expect(parseRfc3339('0004-02-29T00:00:00Z')).toBe('0004-02-29T00:00:00.000Z');
+    expect(parseRfc3339('0001-01-01T00:00:00+01:00')).toBeUndefined();
   });
 });
