@@ -10,7 +10,6 @@ import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
-import { loggerOptions } from './observability/log-options.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -50,7 +49,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
       baseUrl: config.baseUrl,
       limits: config.limits,
-      logger: loggerOptions(config.logLevel),
+      logger: { level: config.logLevel },
       metrics,
       metricsToken: config.metricsToken,
       authorizer,
