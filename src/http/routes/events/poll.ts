@@ -58,7 +58,7 @@ const pollDocs = {
   description:
     "One page of events in commit order, from after the event named in 'after'. The `next` header (and " +
     '`Link: rel="next"`) holds the URL of the next call, also on an empty page. An unknown `after` is a 400, ' +
-    'never a replay from the start.',
+    'never a replay from the start; one from before the retention period is a 410.',
   tags: ['Events'],
   operationId: 'getEvents',
   documentedResponses: {
@@ -71,7 +71,7 @@ const pollDocs = {
       content: { 'application/cloudevents-batch+json': { schema: { type: 'array', items: componentRef('CloudEvent') } } },
     },
   },
-  problems: [429],
+  problems: [410, 429],
 } as const;
 
 /**
