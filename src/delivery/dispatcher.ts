@@ -136,8 +136,10 @@ export class Dispatcher {
         return true;
       },
       handOff: (tasks) => {
-        // Other attempts may have started since the offer: what no longer fits goes back to the queue.
+        // Other attempts may have started since the offer: what no longer fits (this process's slots, each
+        // subscription's cap) goes back to the queue.
         const { launch, giveBack } = this.withinSubscriptionCaps(tasks, this.maxPerSubscription);
+        giveBack.push(...launch.splice(Math.max(0, this.maxInFlight - this.inFlight.size)));
         for (const task of launch) void this.track(task.subscriptionId, () => this.deliver(task));
         if (giveBack.length > 0) this.giveBack(giveBack.map((task) => task.id));
       },
