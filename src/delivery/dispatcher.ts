@@ -202,6 +202,8 @@ export class Dispatcher {
     // A full lease may have left more behind; busy subscriptions were left out and wait for their attempts.
     this.backlog = leased.length >= wanted || busy.length > 0;
     const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap);
+    // Claims handed off while the lease statements ran took slots too: what no longer fits goes back.
+    giveBack.push(...launch.splice(Math.max(0, this.maxInFlight - this.inFlight.size - validations.length)));
     await store.deliveries.release(
       giveBack.map((d) => d.id),
       this.owner,

@@ -107,6 +107,9 @@ export class PostgresStore implements Store {
 
   async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
     const client = await this.pool.connect();
+    let stored: boolean[];
+    let claimed: DeliveryTask[] = [];
+    let unclaimed = false;
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
@@ -139,10 +142,8 @@ export class PostgresStore implements Store {
       );
       const inserted = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
       // Within one batch only the first of two equal (source, id) events is new.
-      const stored = events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
+      stored = events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
       const fanOut = this.fanOut(events, stored, rows, match, claim);
-      let claimed: DeliveryTask[] = [];
-      let unclaimed = false;
       if (fanOut.subscriptionIds.length > 0) {
         const now = Date.now();
         // Ids in event order: a pull subscription's queue is read in id order, and must be in commit order.
@@ -174,16 +175,16 @@ export class PostgresStore implements Store {
       }
       await this.options.beforeCommit?.();
       await client.query('COMMIT');
-      client.release();
-      if (claimed.length > 0) claim?.handOff(claimed);
-      if (unclaimed) this.notifications.announceLocally('deliveries');
-      return stored;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       // A connection that failed mid-transaction is discarded, not handed to the next commit.
       client.release(true);
       throw error;
     }
+    client.release();
+    if (claimed.length > 0) claim?.handOff(claimed);
+    if (unclaimed) this.notifications.announceLocally('deliveries');
+    return stored;
   }
 
   watch(listener: (topic: StoreTopic) => void): () => void {

@@ -11,6 +11,7 @@ import { sqliteRetention } from '../retention-sqlite.js';
 import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
+import { type FileSync, WalSync } from './wal-sync.js';
 import type { DeliveryTask } from '../records.js';
 import {
   type DeliveryClaim,
@@ -63,7 +64,10 @@ export class SqliteStore implements Store {
   /** One process owns a SQLite file, so announcements stay in this process. */
   private readonly announcements = new EventEmitter();
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly wal: WalSync | undefined,
+  ) {
     // Every long-polling read listens while it waits: there is no sensible bound.
     this.announcements.setMaxListeners(0);
     this.insertEvent = db.prepare(
@@ -118,7 +122,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */
-  static open(path: string): SqliteStore {
+  static open(path: string, options: { fileSync?: FileSync } = {}): SqliteStore {
     let db: Database.Database;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -132,7 +136,10 @@ export class SqliteStore implements Store {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
       migrateSqlite(db);
-      return new SqliteStore(db);
+      if (path === ':memory:') return new SqliteStore(db, undefined);
+      // From here on each commit is made durable by WalSync, off the main thread, before it is acknowledged.
+      db.pragma('synchronous = NORMAL');
+      return new SqliteStore(db, new WalSync(`${path}-wal`, options.fileSync));
     } catch (error) {
       db.close();
       const code = (error as { code?: string }).code ?? '';
@@ -148,6 +155,9 @@ export class SqliteStore implements Store {
 
   async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
     const { stored, unclaimed, claimed } = this.appendInTransaction(events, match, claim);
+    // Nothing is sent or answered before the commit is on disk. Should the flush fail, the claimed deliveries
+    // stay leased and are taken up again when their lease lapses.
+    await this.durable();
     if (claimed.length > 0) claim?.handOff(claimed);
     // Claimed deliveries are already on their way; the dispatcher (and pull readers) wake only for the rest.
     if (unclaimed > 0) this.announce('deliveries');
@@ -172,9 +182,11 @@ export class SqliteStore implements Store {
           parameters.map((value, index) => [index + 1, Array.isArray(value) ? JSON.stringify(value) : value]),
         );
         const args = parameters.length > 0 ? [named] : [];
-        if (statement.reader) return statement.all(...args) as T[];
-        statement.run(...args);
-        return [];
+        if (statement.readonly) return statement.all(...args) as T[];
+        // A write (with RETURNING, `reader` too) is answered once durable.
+        const rows = statement.reader ? (statement.all(...args) as T[]) : (statement.run(...args), []);
+        await this.durable();
+        return rows;
       },
       inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
       lockForLease: () => '',
@@ -201,6 +213,11 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    this.wal?.close();
+  }
+
+  private durable(): Promise<void> {
+    return this.wal ? this.wal.sync() : Promise.resolve();
   }
 
   /** Prepared statements are cached by their text: each filter combination is prepared once. */
