@@ -7,7 +7,7 @@ import { GroupCommitAppender } from '../store/group-commit.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
-import { installErrorHandler } from './error-handler.js';
+import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
@@ -77,6 +77,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // A caller's X-Request-Id is kept only when it is short and safe to log; otherwise Herald makes one.
     requestIdHeader: false,
     genReqId: requestIdOf,
+    // A path Fastify cannot even decode (`/subscriptions/%ZZ`) is a problem like any other bad request.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(reply, 'invalidRequest', `The request's path is not valid: ${error.message}`, request.id);
+    },
   });
   const metrics = options.metrics ?? new HeraldMetrics();
   installRequestIdEcho(app);
