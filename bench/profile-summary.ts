@@ -20,6 +20,7 @@ interface CpuProfile {
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
 const top = Number(values.top);
+const print = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Which part of the system a frame belongs to: a package, a folder of Herald's source, Node itself, or V8. */
 function area(url: string, name: string): string {
@@ -52,9 +53,9 @@ for (const file of positionals) {
   }
   const percent = (count: number) => `${((100 * count) / total).toFixed(1).padStart(5)} %`;
   const busy = total - (byArea.get('(idle)') ?? 0);
-  console.log(`\n${file}: ${seconds.toFixed(1)} s, ${total} samples, busy ${percent(busy)} of one core`);
-  console.log('  by area (self time)');
-  for (const [name, count] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${percent(count)}  ${name}`);
-  console.log('  by function (self time)');
-  for (const [name, count] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${percent(count)}  ${name}`);
+  print(`\n${file}: ${seconds.toFixed(1)} s, ${total} samples, busy ${percent(busy)} of one core`);
+  print('  by area (self time)');
+  for (const [name, count] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, top)) print(`  ${percent(count)}  ${name}`);
+  print('  by function (self time)');
+  for (const [name, count] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) print(`  ${percent(count)}  ${name}`);
 }
