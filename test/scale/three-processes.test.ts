@@ -165,6 +165,17 @@ describe('Three herald serve processes on one PostgreSQL', () => {
         receiver.events().map((r) => r.json.id as string).filter((id) => id.startsWith('order-'));
       await eventually('every webhook to receive every event', () => receivers.every((r) => new Set(orderIds(r)).size === expected.length), 120_000);
       await eventually('every poller to reach the head', () => pollers.every((p) => p.seen.length >= expected.length), 60_000);
+      // An attempt C sent but never saw answered reached its receiver, yet is not settled: another process must
+      // send it again once C's lease lapses (5 s timeout + 1 s margin). Wait for that, however fast the rest was.
+      const resent = (receiver: HoldingReceiver, lost: (typeof receiver.abandoned)[number]) =>
+        receiver.arrivals.some(
+          (x) => x.at > killedAt && x.request !== lost && x.request.headers['webhook-id'] === lost.headers['webhook-id'],
+        );
+      await eventually(
+        "C's unanswered attempts to be sent again",
+        () => receivers.every((receiver) => receiver.abandoned.every((lost) => resent(receiver, lost))),
+        60_000,
+      );
       for (const poller of pollers) await poller.stop();
 
       // Pollers: every event exactly once, in the same order on every process.

@@ -25,6 +25,8 @@ import {
 import { SubscriptionRepository } from '../subscription-repository.js';
 
 const maxCachedStatements = 256;
+/** How often a watched store looks for commits by other processes (an operator command). */
+const otherConnectionsPollMs = 250;
 
 interface AppendOutcome {
   readonly stored: boolean[];
@@ -61,8 +63,9 @@ export class SqliteStore implements Store {
     match: SubscriptionMatcher | undefined,
     claim: DeliveryClaim | undefined,
   ) => AppendOutcome;
-  /** One process owns a SQLite file, so announcements stay in this process. */
+  /** Announcements to this process's listeners (see `watchOtherConnections` for other processes' writes). */
   private readonly announcements = new EventEmitter();
+  private otherConnections: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -166,7 +169,39 @@ export class SqliteStore implements Store {
 
   watch(listener: (topic: StoreTopic) => void): () => void {
     this.announcements.on('topic', listener);
-    return () => this.announcements.off('topic', listener);
+    this.watchOtherConnections();
+    return () => {
+      this.announcements.off('topic', listener);
+      if (this.announcements.listenerCount('topic') === 0) this.stopWatchingOtherConnections();
+    };
+  }
+
+  /**
+   * Another process may write the file too: an operator's `herald subscriptions disable|enable|redrive`.
+   * SQLite cannot notify, but its `data_version` changes whenever another connection commits (never for this
+   * one's own writes), so a cheap look four times a second turns those changes into announcements.
+   */
+  private watchOtherConnections(): void {
+    if (this.otherConnections || !this.db.open) return;
+    let seen = this.dataVersion();
+    this.otherConnections = setInterval(() => {
+      if (!this.db.open) return this.stopWatchingOtherConnections();
+      const now = this.dataVersion();
+      if (now === seen) return;
+      seen = now;
+      this.announce('subscriptions');
+      this.announce('deliveries');
+    }, otherConnectionsPollMs);
+    this.otherConnections.unref();
+  }
+
+  private stopWatchingOtherConnections(): void {
+    clearInterval(this.otherConnections);
+    this.otherConnections = undefined;
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   private announce(topic: StoreTopic): void {
@@ -212,6 +247,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.stopWatchingOtherConnections();
     if (this.db.open) this.db.close();
     this.wal?.close();
   }
