@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import { dispatchLimits } from '../../src/delivery/dispatcher.js';
 import type { BenchEngine } from '../engines.js';
-import { benchEvent, postLoad } from '../load.js';
+import { benchEvent, pacedLoad } from '../load.js';
 import { type Child, startHelper, startHerald } from '../processes.js';
 import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
@@ -93,23 +93,23 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   const latencyHerald = await startHerald(heraldEnv(latencyDb.database));
   // One second of the same load first, not measured: the figure is the steady state, not the first requests
   // of a cold process (code not yet optimised, statements not yet prepared, connections not yet open).
-  const warmUp = await postLoad({
+  const warmUp = await pacedLoad({
     url: `${latencyHerald.url}/events/api/v1/events`,
     headers: { ...headers, 'content-type': 'application/cloudevents+json' },
     body: () => JSON.stringify(benchEvent(resource)),
     connections: 20,
     seconds: 1,
-    overallRate: 1_000,
+    rate: 1_000,
   });
   await waitForCount(receiver, Math.round(warmUp.requestsPerSecond), 30_000);
   await reset(receiver);
-  const load = await postLoad({
+  const load = await pacedLoad({
     url: `${latencyHerald.url}/events/api/v1/events`,
     headers: { ...headers, 'content-type': 'application/cloudevents+json' },
     body: () => JSON.stringify(benchEvent(resource, { sentAt: performance.timeOrigin + performance.now() })),
     connections: 20,
     seconds: quick ? 3 : 10,
-    overallRate: 1_000,
+    rate: 1_000,
   });
   const published = Math.round(load.requestsPerSecond * (quick ? 3 : 10));
   const steady = await waitForCount(receiver, published, 30_000);
