@@ -111,8 +111,8 @@ export class PostgresStore implements Store {
     let claimed: DeliveryTask[] = [];
     let unclaimed = false;
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
+      // Round trips are most of a commit's time: statements without parameters share one where they can.
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${appendLockKey})`);
       const { rows } = await client.query<{ seq: number; source: string; id: string }>(
         // The log is partitioned (004_retention.sql), so (source, id) is unique in `event_keys`, which also
         // draws the positions, in batch order; only the first of equal (source, id) events in a batch is new.
@@ -168,13 +168,10 @@ export class PostgresStore implements Store {
           .map((row) => ({ id: row.id, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(row.eventSeq) ?? '' }));
         // Delivered at commit, to every process: their dispatchers (and pull readers) wake at once. Claimed
         // deliveries are already on their way, so only the rest are announced.
-        if (claimed.length < created.length) {
-          unclaimed = true;
-          await client.query(`SELECT pg_notify('${channels.deliveries}', '')`);
-        }
+        unclaimed = claimed.length < created.length;
       }
       await this.options.beforeCommit?.();
-      await client.query('COMMIT');
+      await client.query(unclaimed ? `SELECT pg_notify('${channels.deliveries}', ''); COMMIT` : 'COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       // A connection that failed mid-transaction is discarded, not handed to the next commit.
