@@ -63,6 +63,8 @@ export class Dispatcher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Outcomes of finished attempts still being written. */
+  private readonly recording = new Set<Promise<void>>();
   private readonly perSubscription = new Map<number, number>();
   private running = false;
   private looping: Promise<void> | undefined;
@@ -90,6 +92,7 @@ export class Dispatcher {
   async runOnce(): Promise<number> {
     const launched = await this.leaseAndLaunch();
     await Promise.all(launched);
+    await Promise.all(this.recording);
     return launched.length;
   }
 
@@ -108,6 +111,7 @@ export class Dispatcher {
     this.wake();
     await this.looping;
     await Promise.all(this.inFlight);
+    await Promise.all(this.recording);
   }
 
   wake(): void {
@@ -263,11 +267,23 @@ export class Dispatcher {
     }
     const response = await this.post(subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
-    await this.settle(task.id, decision.outcome);
-    this.options.metrics?.attempted(task.id, decision.outcome, response);
-    if (decision.disableSubscription) {
-      await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
-    }
+    // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
+    // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
+    // commit here would hold each slot for a database round trip as well as the request.
+    this.recordInBackground(async () => {
+      await this.settle(task.id, decision.outcome);
+      this.options.metrics?.attempted(task.id, decision.outcome, response);
+      if (decision.disableSubscription) {
+        await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
+      }
+    }, subscription.id);
+  }
+
+  private recordInBackground(record: () => Promise<void>, subscriptionId: number): void {
+    const recording = record()
+      .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
+      .finally(() => this.recording.delete(recording));
+    this.recording.add(recording);
   }
 
   /** Why the consumer may not read this event now (a revoked grant), or undefined when it may. */
