@@ -10,6 +10,7 @@ import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
+import { WorkerGroupMetrics } from './observability/group-metrics-worker.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -23,8 +24,16 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+export interface ServerOptions {
+  /**
+   * Set in a `herald serve --workers` worker: its place in the group (1..size). `/metrics` then answers for
+   * the whole group, through the primary.
+   */
+  readonly workerGroup?: { readonly slot: number; readonly size: number } | undefined;
+}
+
 /** Opens the store, builds the app and listens. */
-export async function startServer(config: HeraldConfig): Promise<RunningServer> {
+export async function startServer(config: HeraldConfig, options: ServerOptions = {}): Promise<RunningServer> {
   // Read first: an unreadable or invalid policy stops Herald before it opens anything.
   // Until the app's logger exists, a bad change to the policy file is reported on stderr.
   let reportPolicyProblem = (error: Error): void => {
@@ -44,6 +53,8 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
     const key = verificationKey(config);
     // One set of metrics for the app and the dispatcher, so /metrics shows deliveries too.
     const metrics = new HeraldMetrics();
+    const group = options.workerGroup && new WorkerGroupMetrics({ metrics, store, ...options.workerGroup });
+    group?.listen();
     const app = await buildApp({
       store,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
@@ -52,6 +63,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
       logger: { level: config.logLevel },
       metrics,
       metricsToken: config.metricsToken,
+      renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,
       delivery: {
@@ -131,6 +143,7 @@ export async function startServer(config: HeraldConfig): Promise<RunningServer> 
         await running.stop();
         await sender.close();
         registry.stop();
+        group?.stop();
         await store.close();
       },
     };

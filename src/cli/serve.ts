@@ -3,7 +3,7 @@ import type { HeraldConfig } from '../config/config.js';
 import { startServer } from '../server.js';
 import { isPostgresUrl } from '../store/database-url.js';
 import { holdServeLock, type ServeLock } from '../store/sqlite/process-lock.js';
-import { superviseWorkers, workerCount } from './workers.js';
+import { superviseWorkers, workerCount, workerSlot } from './workers.js';
 
 export interface ServeOptions {
   /** `--workers`: a number of processes, or `0` / `auto` for one per core; unset, this process serves. */
@@ -20,7 +20,11 @@ export async function serve(config: HeraldConfig, options: ServeOptions = {}): P
   const lock: ServeLock | undefined = isPostgresUrl(config.database) ? undefined : holdServeLock(config.database);
   let server;
   try {
-    server = await startServer(config);
+    // A worker of `--workers` answers /metrics for its whole group.
+    const workerGroup = cluster.isWorker && options.workers !== undefined
+      ? { slot: workerSlot(), size: workerCount(options.workers) }
+      : undefined;
+    server = await startServer(config, { workerGroup });
   } catch (error) {
     lock?.release();
     throw error;

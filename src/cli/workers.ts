@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism, hostname } from 'node:os';
 import type { HeraldConfig } from '../config/config.js';
 import { loadOrCreateDevSecret } from '../config/dev-secret.js';
+import { GroupMetricsCollector } from '../observability/group-metrics-primary.js';
 import { isPostgresUrl } from '../store/database-url.js';
 
 /** Refused before anything starts: the message says what to do instead. */
@@ -21,6 +22,18 @@ export function workerCount(text: string): number {
   return Number(text);
 }
 
+/**
+ * Set by the primary in each worker's environment: its place in the group, 1..N, which a replacement takes
+ * over. It names the worker in metrics (`worker="2"`), so series stay few however often workers restart.
+ */
+const slotVariable = 'HERALD_WORKER_SLOT';
+
+/** In a worker: its place in the group (`slotVariable`); 1 when the primary did not say. */
+export function workerSlot(env: NodeJS.ProcessEnv = process.env): number {
+  const slot = Number(env[slotVariable]);
+  return Number.isInteger(slot) && slot >= 1 ? slot : 1;
+}
+
 /** A worker that served at least this long counts as healthy: the next crash restarts it without delay built up. */
 const healthyAfterMs = 60_000;
 /** Restart delays double from the first to the last, and stay there while workers keep dying young. */
@@ -38,7 +51,9 @@ export function restartDelayMs(youngDeaths: number): number {
  * `herald serve --workers N`: this process (the primary) forks N workers and serves nothing itself. Every
  * worker runs all of Herald: the API on the shared port (node:cluster hands each connection to one worker),
  * the dispatcher and pull maintenance. They coordinate through PostgreSQL exactly as separate machines do
- * (leases with SKIP LOCKED, the append lock, LISTEN/NOTIFY), so there is nothing for the primary to share.
+ * (leases with SKIP LOCKED, the append lock, LISTEN/NOTIFY), so there is nothing for the primary to share
+ * but the metrics: a scrape reaching any worker answers for the group, collected through the primary
+ * (see `GroupMetricsCollector`).
  *
  * The primary restarts a worker that dies (after a delay that grows while workers keep dying young), and on
  * SIGTERM or SIGINT passes the signal on and exits once every worker has shut down gracefully.
@@ -56,18 +71,28 @@ export function superviseWorkers(config: HeraldConfig, count: number): Promise<v
 
   const log = primaryLog(config.logLevel);
   const startedAt = new Map<Worker, number>();
+  const slots = new Map<Worker, number>();
+  const metrics = new GroupMetricsCollector<Worker>({
+    members: () => [...slots].sort(([, a], [, b]) => a - b).map(([worker, slot]) => ({ worker, slot })),
+    send: (worker, message, done) => {
+      if (worker.isConnected()) worker.send(message, done);
+      else done(new Error('the worker is disconnected'));
+    },
+  });
+  cluster.on('message', (worker, message) => metrics.received(worker, message));
   const restartTimers = new Set<NodeJS.Timeout>();
   let groupServed = false;
   let stopping = false;
   let failed = false;
   let youngDeaths = 0;
 
-  const fork = () => {
-    const worker = cluster.fork();
+  const fork = (slot: number) => {
+    const worker = cluster.fork({ [slotVariable]: String(slot) });
     startedAt.set(worker, Date.now());
+    slots.set(worker, slot);
     worker.once('listening', () => {
       groupServed = true;
-      log('info', { workerPid: worker.process.pid }, 'worker serving');
+      log('info', { workerPid: worker.process.pid, slot }, 'worker serving');
     });
   };
 
@@ -91,6 +116,9 @@ export function superviseWorkers(config: HeraldConfig, count: number): Promise<v
     cluster.on('exit', (worker, code, signal) => {
       const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
       startedAt.delete(worker);
+      const slot = slots.get(worker) ?? 1;
+      slots.delete(worker);
+      metrics.retire(worker);
       if (stopping) {
         // Ended by the signal passed on (before it installed its handler) is no failure; an error exit is.
         if (code !== 0 && code !== null) failed = true;
@@ -109,7 +137,7 @@ export function superviseWorkers(config: HeraldConfig, count: number): Promise<v
       log('error', { workerPid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died unexpectedly: starting another');
       const timer = setTimeout(() => {
         restartTimers.delete(timer);
-        if (!stopping) fork();
+        if (!stopping) fork(slot);
       }, delay);
       restartTimers.add(timer);
     });
@@ -117,7 +145,7 @@ export function superviseWorkers(config: HeraldConfig, count: number): Promise<v
     process.on('SIGINT', () => stop('SIGINT'));
 
     log('info', { workers: count, database: isPostgresUrl(config.database) ? 'postgres' : 'sqlite' }, 'starting workers');
-    for (let i = 0; i < count; i++) fork();
+    for (let slot = 1; slot <= count; slot++) fork(slot);
   });
 }
 

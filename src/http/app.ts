@@ -52,6 +52,8 @@ export interface AppOptions {
   readonly metrics?: HeraldMetrics;
   /** The bearer token `GET /metrics` requires; unset, it is open. */
   readonly metricsToken?: string | undefined;
+  /** What `GET /metrics` answers instead of this process's own metrics (a `--workers` group's). */
+  readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
 }
 
 /**
@@ -100,7 +102,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
-  await app.register(metricsRoute, { store: options.store, metrics, token: options.metricsToken, clock: options.clock });
+  await app.register(metricsRoute, {
+    store: options.store,
+    metrics,
+    token: options.metricsToken,
+    clock: options.clock,
+    render: options.renderMetrics,
+  });
   await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl, authorizer });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   await app.register(subscriptionRoutes, {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsJson } from './group-metrics.js';
 import type { AttemptOutcome, AttemptResponse } from '../domain/delivery-attempt.js';
 import type { Store } from '../store/store.js';
 import { deliveryStatusClass } from './delivery-status-class.js';
@@ -27,69 +28,79 @@ const deliveryBuckets = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1_800, 3_6
 const batchBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000];
 
 /**
- * Herald's own metrics for one app, in a registry of their own: tests build many apps in one process, and
- * each must count only what it did. Counters move where things happen; what the database knows (queue lag,
- * subscriptions by status) is read when Prometheus scrapes. `docs/observability.md` explains each.
+ * Herald's own metrics for one app, in registries of their own: tests build many apps in one process, and
+ * each must count only what it did. `docs/observability.md` explains each.
+ *
+ * Two kinds, kept apart because `herald serve --workers` treats them differently: `counts` move where things
+ * happen in this process (summed across workers), and `readings` are what the shared database says when
+ * Prometheus scrapes (queue lag, subscriptions by status): the same for every worker, so the worker that
+ * answers a scrape reads them once and they are never added up.
  */
 export class HeraldMetrics {
-  readonly registry = new Registry();
+  /** What this process did: counters and histograms. */
+  readonly counts = new Registry();
+  /** What the store says at scrape time: gauges. */
+  readonly readings = new Registry();
 
   private readonly publishedEvents = new Counter({
     name: 'herald_published_events_total',
     help: 'Events received for publishing, by outcome: stored, duplicate (already stored), refused (4xx), failed (5xx).',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly publishDuration = new Histogram({
     name: 'herald_publish_duration_seconds',
     help: 'Time from receiving a publish request to the commit of its events, for requests that were stored.',
     buckets: publishBuckets,
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly commitBatch = new Histogram({
     name: 'herald_group_commit_events',
     help: 'Events written per group commit (one durable transaction).',
     buckets: batchBuckets,
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly deliveries = new Counter({
     name: 'herald_deliveries_total',
     help: 'Webhook delivery attempts, by outcome (delivered, retry, dead) and the status class of the answer.',
     labelNames: ['outcome', 'status_class'] as const,
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly deliveryLatency = new Histogram({
     name: 'herald_delivery_latency_seconds',
     help: 'Time from the commit of an event to its delivery to a webhook, retries included.',
     buckets: deliveryBuckets,
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly queueLag = new Gauge({
     name: 'herald_delivery_queue_lag_seconds',
     help: 'How long the oldest due webhook delivery has waited past its due time (0 when none is waiting).',
-    registers: [this.registry],
+    registers: [this.readings],
+    // Should readings from several workers ever be aggregated, they are one database's answer: never a sum.
+    aggregator: 'max',
   });
   private readonly deadLetters = new Counter({
     name: 'herald_dead_letters_total',
     help: 'Deliveries dead-lettered: out of attempts, 410 Gone, or no longer readable by the subscriber.',
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly pulledEvents = new Counter({
     name: 'herald_pulled_events_total',
     help: 'Events returned to pull subscriptions.',
-    registers: [this.registry],
+    registers: [this.counts],
   });
   private readonly subscriptions = new Gauge({
     name: 'herald_subscriptions',
     help: 'Subscriptions in the store, by status and kind (push or pull).',
     labelNames: ['status', 'kind'] as const,
-    registers: [this.registry],
+    registers: [this.readings],
+    aggregator: 'first',
   });
   private readonly storeErrors = new Counter({
     name: 'herald_store_errors_total',
     help: 'Store failures, by kind (unavailable: cannot be reached or cannot write; query: a statement failed) and operation.',
     labelNames: ['kind', 'operation'] as const,
-    registers: [this.registry],
+    registers: [this.counts],
   });
 
   /** Delivered deliveries whose latency the next scrape looks up. */
@@ -150,25 +161,44 @@ export class HeraldMetrics {
 
   /**
    * Reads what the store knows (queue lag, subscriptions by status, delivery latencies) and renders Herald's
-   * metrics in Prometheus' text format. A store that does not answer leaves those out (an absent series is
-   * what an alert can catch) and counts as a store error; the counters are still reported.
+   * metrics in Prometheus' text format. A store that does not answer leaves the readings out (an absent series
+   * is what an alert can catch) and counts as a store error; the counters are still reported.
    * @param now Herald's clock, the one due times are written with
    */
   async scrape(store: Store, now: number): Promise<string> {
+    const readings = await this.readStoreGauges(store, now);
+    await this.resolveLatencies(store);
+    return `${await this.counts.metrics()}\n${readings}`;
+  }
+
+  /**
+   * This process's counts for a `--workers` group scrape, its pending delivery latencies looked up first.
+   * @example AggregatorRegistry.aggregate([await a.countsReport(store), await b.countsReport(store)])
+   */
+  async countsReport(store: Store): Promise<MetricsJson> {
+    await this.resolveLatencies(store);
+    return this.counts.getMetricsAsJSON();
+  }
+
+  /**
+   * Reads the gauges from the store and renders them; on failure they are left out and counted as a store
+   * error (in `counts`, so render those after this).
+   */
+  async readStoreGauges(store: Store, now: number): Promise<string> {
     try {
-      await this.readStore(store, now);
+      await this.readGauges(store, now);
     } catch (error) {
       // Unregistered, not zeroed: a lag of 0 would say all is well.
-      this.registry.removeSingleMetric('herald_delivery_queue_lag_seconds');
+      this.readings.removeSingleMetric('herald_delivery_queue_lag_seconds');
       this.subscriptions.reset();
       this.storeFailed(error, 'scrape');
     }
-    return this.registry.metrics();
+    return this.readings.metrics();
   }
 
-  private async readStore(store: Store, now: number): Promise<void> {
+  private async readGauges(store: Store, now: number): Promise<void> {
     const oldestDueAt = await store.deliveries.oldestDueAt(now);
-    if (!this.registry.getSingleMetric('herald_delivery_queue_lag_seconds')) this.registry.registerMetric(this.queueLag);
+    if (!this.readings.getSingleMetric('herald_delivery_queue_lag_seconds')) this.readings.registerMetric(this.queueLag);
     this.queueLag.set(oldestDueAt === null ? 0 : Math.max(0, now - oldestDueAt) / 1000);
     const counts = await store.subscriptions.countByStatus();
     // Reset first: a status no subscription has any more must read 0, not its last count.
@@ -177,11 +207,19 @@ export class HeraldMetrics {
       for (const kind of ['push', 'pull']) this.subscriptions.set({ status, kind }, 0);
     }
     for (const { status, kind, count } of counts) this.subscriptions.set({ status, kind }, count);
+  }
+
+  /** Observes the latencies of deliveries made since the last look; a store failure counts and drops them. */
+  private async resolveLatencies(store: Store): Promise<void> {
     const ids = this.pendingLatencies;
     this.pendingLatencies = [];
-    for (let start = 0; start < ids.length; start += latencyLookupChunk) {
-      const durations = await store.deliveries.deliveryDurations(ids.slice(start, start + latencyLookupChunk));
-      for (const ms of durations) this.deliveryLatency.observe(Math.max(0, ms) / 1000);
+    try {
+      for (let start = 0; start < ids.length; start += latencyLookupChunk) {
+        const durations = await store.deliveries.deliveryDurations(ids.slice(start, start + latencyLookupChunk));
+        for (const ms of durations) this.deliveryLatency.observe(Math.max(0, ms) / 1000);
+      }
+    } catch (error) {
+      this.storeFailed(error, 'scrape');
     }
   }
 }

@@ -1,56 +1,19 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresEngine, type TestDatabase } from '../support/engines.js';
 import { restartDelayMs, workerCount } from '../../src/cli/workers.js';
 import { freePort } from '../support/herald-process.js';
+import { alive, type LogLine, serveWorkers } from '../support/herald-workers.js';
 import { testSecret } from '../support/tokens.js';
 
 const run = promisify(execFile);
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
-
-interface LogLine {
-  readonly pid: number;
-  readonly msg: string;
-  readonly role?: string;
-  readonly workerPid?: number;
-  readonly [field: string]: unknown;
-}
-
-/** `herald serve --workers N` with its JSON log lines collected as they come. */
-function serveWorkers(workers: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [...cli, 'serve', '--workers', workers], {
-    env: { ...process.env, HERALD_JWT_SECRET: testSecret, HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: LogLine[] = [];
-  const waiters: { test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(text) as LogLine;
-    } catch {
-      return;
-    }
-    lines.push(line);
-    for (const waiter of waiters.filter((w) => w.test(line))) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(line);
-    }
-  });
-  /** The first line, from now or already logged, that passes `test`. */
-  const logged = (test: (line: LogLine) => boolean, after = 0): Promise<LogLine> => {
-    const seen = lines.slice(after).find(test);
-    return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ test, resolve }));
-  };
-  return { child, lines, logged };
-}
 
 /** A request on a connection of its own: the cluster hands each new connection to the next worker. */
 function healthOnNewConnection(port: number): Promise<number> {
@@ -61,15 +24,6 @@ function healthOnNewConnection(port: number): Promise<number> {
     }).on('error', reject);
   });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('herald serve --workers on PostgreSQL', () => {
   if (!postgresEngine.available) {

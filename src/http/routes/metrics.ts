@@ -11,6 +11,11 @@ export interface MetricsRouteOptions {
   /** The bearer token a scrape must carry; unset, `/metrics` is open. */
   readonly token?: string | undefined;
   readonly clock?: () => number;
+  /**
+   * Renders the answer instead of this process's own metrics: under `herald serve --workers` a worker answers
+   * for the whole group (`WorkerGroupMetrics`).
+   */
+  readonly render?: ((now: number) => Promise<string>) | undefined;
 }
 
 /**
@@ -29,10 +34,14 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
         headers: { 'www-authenticate': 'Bearer realm="metrics"' },
       });
     }
-    const herald = await options.metrics.scrape(options.store, clock());
-    const process = await processMetrics().metrics();
-    return reply.type(options.metrics.registry.contentType).send(`${herald}\n${process}`);
+    const text = options.render ? await options.render(clock()) : await thisProcess(options, clock());
+    return reply.type(options.metrics.counts.contentType).send(text);
   });
+}
+
+async function thisProcess(options: MetricsRouteOptions, now: number): Promise<string> {
+  const herald = await options.metrics.scrape(options.store, now);
+  return `${herald}\n${await processMetrics().metrics()}`;
 }
 
 const metricsDocs = {
