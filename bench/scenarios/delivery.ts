@@ -58,7 +58,7 @@ async function bareUndiciLoop(receiver: Child, total: number) {
 export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   const token = await benchToken();
   const receiver = await startHelper('receiver-process.ts');
-  const total = quick ? 8_000 : 40_000;
+  const total = quick ? 4_000 : 40_000;
 
   await reset(receiver);
   const bare = await bareUndiciLoop(receiver, total);
@@ -108,10 +108,10 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
     headers: { ...headers, 'content-type': 'application/cloudevents+json' },
     body: () => JSON.stringify(benchEvent(resource, { sentAt: performance.timeOrigin + performance.now() })),
     connections: 20,
-    seconds: quick ? 3 : 10,
+    seconds: quick ? 2 : 10,
     rate: 1_000,
   });
-  const published = Math.round(load.requestsPerSecond * (quick ? 3 : 10));
+  const published = Math.round(load.requestsPerSecond * (quick ? 2 : 10));
   const steady = await waitForCount(receiver, published, 30_000);
   const latencyRss = latencyHerald.peakRssMiB();
   await latencyHerald.stop();

@@ -10,7 +10,7 @@ const size = 1_000;
 
 /** Polling: reading a log of `count` events from the start, following `next` with `size=1000`. */
 export async function pollScenarios(engine: BenchEngine, quick: boolean) {
-  const count = quick ? 100_000 : 1_000_000;
+  const count = quick ? 50_000 : 1_000_000;
   const db = await engine.create();
   const store = await openStore(db.database);
   for (let written = 0; written < count; written += 5_000) {

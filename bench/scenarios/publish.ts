@@ -11,7 +11,7 @@ const cpu = (ms: number) => `CPU ${ms.toFixed(3)} ms/event (${Math.round(1000 / 
 
 /** Publishing: the bare Fastify ceiling, then Herald's durable single and batch publish, with 10 and 10,000 subscriptions. */
 export async function publishScenarios(engine: BenchEngine, quick: boolean) {
-  const seconds = quick ? 3 : 10;
+  const seconds = quick ? 2 : 10;
   const token = await benchToken();
   const single = () => JSON.stringify(benchEvent());
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' };

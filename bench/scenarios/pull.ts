@@ -26,7 +26,7 @@ async function seedQueue(database: string, count: number): Promise<number> {
 
 /** Draining a pull subscription's backlog page by page, acknowledging each page with its checkpoint. */
 export async function pullScenarios(engine: BenchEngine, quick: boolean) {
-  const backlog = quick ? 100_000 : 1_000_000;
+  const backlog = quick ? 50_000 : 1_000_000;
   const db = await engine.create();
   const seedStarted = performance.now();
   const subscriptionId = await seedQueue(db.database, backlog);
