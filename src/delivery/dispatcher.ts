@@ -63,6 +63,8 @@ export class Dispatcher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Leased ahead, waiting for a slot (see leaseAndLaunch). */
+  private readonly ready: { task: DeliveryTask; leaseUntil: number }[] = [];
   /** Outcomes of finished attempts still being written. */
   private readonly recording = new Set<Promise<void>>();
   private readonly perSubscription = new Map<number, number>();
@@ -78,6 +80,7 @@ export class Dispatcher {
    */
   private backlog = false;
   private settling: { id: number; outcome: AttemptOutcome; done: (error?: unknown) => void }[] = [];
+  private flushing: Promise<void> | undefined;
   private stopWatching: (() => void) | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -110,6 +113,11 @@ export class Dispatcher {
     this.stopWatching?.();
     this.wake();
     await this.looping;
+    // Leased ahead but not started: given back, so another process can take them at once.
+    const unsent = this.ready.splice(0).map(({ task }) => task.id);
+    await this.options.store.deliveries
+      .release(unsent, this.owner)
+      .catch((error: unknown) => this.options.onError?.(error, 'releasing deliveries'));
     await Promise.all(this.inFlight);
     await Promise.all(this.recording);
   }
@@ -188,47 +196,84 @@ export class Dispatcher {
   }
 
   private async leaseAndLaunch(): Promise<Promise<void>[]> {
-    const free = this.maxInFlight - this.inFlight.size;
+    const fromBuffer = this.launchReady();
+    // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
+    // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
+    const rounds = this.running ? 2 : 1;
+    const free = rounds * this.maxInFlight - this.inFlight.size - this.ready.length;
     // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
-    // saves a lease statement (a durable commit) per finished attempt.
+    // saves a lease statement per finished attempt.
     if (free <= 0 || (this.inFlight.size > 0 && free < this.maxInFlight / 4)) {
       this.backlog = true;
-      return [];
+      return fromBuffer;
     }
     const now = this.clock();
     const leaseUntil = this.leaseUntil(now);
     const { store } = this.options;
-    const validations = await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(free, 16));
-    const cap = this.maxPerSubscription;
-    const busy = [...this.perSubscription].filter(([, n]) => n >= cap).map(([id]) => id);
+    const slots = Math.max(0, this.maxInFlight - this.inFlight.size);
+    const validations = slots > 0 ? await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(slots, 16)) : [];
+    const cap = rounds * this.maxPerSubscription;
+    const held = this.heldPerSubscription();
+    const busy = [...held].filter(([, n]) => n >= cap).map(([id]) => id);
     const wanted = free - validations.length;
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, wanted, busy);
     // A full lease may have left more behind; busy subscriptions were left out and wait for their attempts.
     this.backlog = leased.length >= wanted || busy.length > 0;
-    const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap);
-    // Claims handed off while the lease statements ran took slots too: what no longer fits goes back.
-    giveBack.push(...launch.splice(Math.max(0, this.maxInFlight - this.inFlight.size - validations.length)));
+    const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap, this.heldPerSubscription());
     await store.deliveries.release(
       giveBack.map((d) => d.id),
       this.owner,
     );
     if (launch.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
+    for (const task of launch) this.ready.push({ task, leaseUntil });
     return [
+      ...fromBuffer,
       ...validations.map((task) => this.track(task.subscriptionId, () => this.validate(task))),
-      ...launch.map((task) => this.track(task.subscriptionId, () => this.deliver(task))),
+      ...this.launchReady(),
     ];
+  }
+
+  /**
+   * Starts leased deliveries while there are free slots, each subscription within its cap. One whose lease no
+   * longer leaves time for a whole attempt is not sent: its lease lapses, and the attempt goes to whoever
+   * leases it next (never two attempts of one delivery at once).
+   */
+  private launchReady(): Promise<void>[] {
+    const launched: Promise<void>[] = [];
+    const now = this.clock();
+    for (let i = 0; i < this.ready.length && this.inFlight.size < this.maxInFlight; ) {
+      const { task, leaseUntil } = this.ready[i] as { task: DeliveryTask; leaseUntil: number };
+      if (leaseUntil - now < this.options.timeoutMs) {
+        this.ready.splice(i, 1);
+        continue;
+      }
+      if ((this.perSubscription.get(task.subscriptionId) ?? 0) >= this.maxPerSubscription) {
+        i++;
+        continue;
+      }
+      this.ready.splice(i, 1);
+      launched.push(this.track(task.subscriptionId, () => this.deliver(task)));
+    }
+    return launched;
+  }
+
+  /** Deliveries each subscription has in flight or waiting here. */
+  private heldPerSubscription(): Map<number, number> {
+    const held = new Map(this.perSubscription);
+    for (const { task } of this.ready) held.set(task.subscriptionId, (held.get(task.subscriptionId) ?? 0) + 1);
+    return held;
   }
 
   /**
    * Splits a lease into what each subscription's remaining capacity allows and what goes back. Busy
    * subscriptions are left out of the next lease, so what goes back cannot crowd out other subscriptions.
    */
-  private withinSubscriptionCaps(leased: readonly DeliveryTask[], cap: number) {
+  private withinSubscriptionCaps(leased: readonly DeliveryTask[], cap: number, held: Map<number, number> = this.perSubscription) {
     const launch: DeliveryTask[] = [];
     const giveBack: DeliveryTask[] = [];
     const planned = new Map<number, number>();
     for (const task of leased) {
-      const count = planned.get(task.subscriptionId) ?? this.perSubscription.get(task.subscriptionId) ?? 0;
+      const count = planned.get(task.subscriptionId) ?? held.get(task.subscriptionId) ?? 0;
       if (count >= cap) giveBack.push(task);
       else {
         launch.push(task);
@@ -247,6 +292,7 @@ export class Dispatcher {
         if (left > 0) this.perSubscription.set(subscriptionId, left);
         else this.perSubscription.delete(subscriptionId);
         this.inFlight.delete(running);
+        if (this.ready.length > 0) this.launchReady();
         if (this.backlog) this.wake();
       });
     this.inFlight.add(running);
@@ -303,26 +349,29 @@ export class Dispatcher {
   }
 
   /**
-   * Queues an outcome to be recorded with the others that finish in the same turn of the event loop: one
-   * statement (one durable commit) for all of them.
+   * Queues an outcome to be recorded with the others: one statement (one durable commit) at a time, carrying
+   * every outcome that arrived while the previous one committed — group commit, as for publishing.
    */
   private settle(id: number, outcome: AttemptOutcome): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.settling.length === 0) setImmediate(() => void this.flushSettled());
       this.settling.push({ id, outcome, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.flushing ??= new Promise<void>((done) => setImmediate(() => void this.flushSettled().finally(done)));
     });
   }
 
   private async flushSettled(): Promise<void> {
-    const batch = this.settling;
-    this.settling = [];
-    try {
-      await this.options.store.deliveries.settleMany(this.owner, batch, this.clock());
-      for (const item of batch) item.done();
-    } catch (error) {
-      // Unrecorded outcomes are not lost: the leases lapse and the deliveries are attempted again.
-      for (const item of batch) item.done(error);
+    while (this.settling.length > 0) {
+      const batch = this.settling;
+      this.settling = [];
+      try {
+        await this.options.store.deliveries.settleMany(this.owner, batch, this.clock());
+        for (const item of batch) item.done();
+      } catch (error) {
+        // Unrecorded outcomes are not lost: the leases lapse and the deliveries are attempted again.
+        for (const item of batch) item.done(error);
+      }
     }
+    this.flushing = undefined;
   }
 
   /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
