@@ -466,4 +466,67 @@ describeEachEngine('Deliveries claimed at publish on $name', (engine) => {
     expect(countsOf(active)).toEqual(eachOnce(['idle-1', 'idle-2', 'idle-3']));
     await settledAndUnleased(3);
   });
+
+  // Leasing ahead: the running loop leases a second round, which waits for slots (no claims here: every
+  // delivery goes through the loop).
+  const noClaims: ClaimWrapper = (claim) => ({ ...claim, wants: () => false });
+
+  it('leases one round ahead, starts it as slots free, and gives back on stop what it never sent', async () => {
+    const held = holding();
+    const endpoint = await receiver(held.behaviour);
+    const herald = await claiming(await open(), { maxInFlight: 2, maxPerSubscription: 2, owner: 'ahead', wrapClaim: noClaims });
+    await subscribe(herald, endpoint.url);
+    const ids = idsFor('ahead', 6);
+    await publish(herald, ...ids);
+    herald.dispatcher.start();
+    await eventually(() => held.open() === 2);
+    // Two in flight, two more leased ahead; nothing else leased.
+    await eventually(async () => (await rows()).filter((row) => row.leaseOwner === 'ahead').length === 4);
+    held.release();
+    // The two leased ahead start as soon as the first two are answered, and the last two are leased ahead.
+    await eventually(() => endpoint.events().length === 4 && held.open() === 2);
+    await eventually(async () => (await rows()).filter((row) => row.status === 'delivered').length === 2);
+    await eventually(async () => (await rows()).filter((row) => row.leaseOwner === 'ahead').length === 4);
+    const stopping = herald.dispatcher.stop();
+    held.release();
+    await stopping;
+    const all = await rows();
+    expect(all.filter((row) => row.status === 'delivered')).toHaveLength(4);
+    // The two leased ahead were never sent, and are free for any process now, not when their lease lapses.
+    expect(all.filter((row) => row.status === 'pending' && row.leaseOwner === null && row.leaseUntil === null)).toHaveLength(2);
+    expect(endpoint.events()).toHaveLength(4);
+    expect(herald.mostSending()).toBeLessThanOrEqual(2);
+  });
+
+  it('does not send a delivery leased ahead whose lease no longer leaves time for an attempt; it goes out once later', async () => {
+    const held = holding();
+    const endpoint = await receiver(held.behaviour);
+    const herald = await claiming(await open(), {
+      maxInFlight: 1,
+      maxPerSubscription: 1,
+      timeoutMs: 10_000,
+      owner: 'ahead',
+      wrapClaim: noClaims,
+    });
+    await subscribe(herald, endpoint.url);
+    const ids = idsFor('stale', 2);
+    await publish(herald, ...ids);
+    herald.dispatcher.start();
+    await eventually(() => held.open() === 1);
+    await eventually(async () => (await rows()).filter((row) => row.leaseOwner === 'ahead').length === 2);
+    // 31 s later the lease taken with the first (10 s timeout + 30 s margin) has 9 s left: too little.
+    herald.clock.advance(31_000);
+    held.release();
+    await eventually(async () => (await rows()).filter((row) => row.status === 'delivered').length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(endpoint.events()).toHaveLength(1);
+    // Once the lease has lapsed, the loop leases it again and sends it: exactly once in all.
+    herald.clock.advance(10_000);
+    herald.dispatcher.wake();
+    await eventually(() => held.open() === 1);
+    held.release();
+    await eventually(async () => (await rows()).every((row) => row.status === 'delivered'));
+    expect(countsOf(endpoint)).toEqual(eachOnce(ids));
+    await settledAndUnleased(2);
+  });
 });
