@@ -23,6 +23,8 @@ import { PostgresPartitions } from './partitions.js';
 
 /** Advisory lock keys: one serializes appends (so seq order is commit order), one serializes migrations. */
 const appendLockKey = 4_841_001;
+/** How many new deliveries make this process refresh their partition's statistics itself. */
+const analyzeAfterDeliveries = 10_000;
 const migrationLockKey = 4_841_002;
 
 const postgresDialect: SqlDialect = {
@@ -53,6 +55,9 @@ export class PostgresStore implements Store {
   readonly events: EventRepository;
   readonly retention: RetentionRepository;
   private readonly statementNames = new Map<string, string>();
+  /** Deliveries written since this process last analysed their partition (see analyzeDeliveriesAround). */
+  private deliveriesSinceAnalyze = 0;
+  private analyzing = false;
   private readonly notifications: PostgresNotifications;
 
   private constructor(
@@ -110,6 +115,7 @@ export class PostgresStore implements Store {
     let stored: boolean[];
     let claimed: DeliveryTask[] = [];
     let unclaimed = false;
+    let newestDelivery: number | undefined;
     try {
       // Round trips are most of a commit's time: statements without parameters share one where they can.
       await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${appendLockKey})`);
@@ -169,6 +175,8 @@ export class PostgresStore implements Store {
         // Delivered at commit, to every process: their dispatchers (and pull readers) wake at once. Claimed
         // deliveries are already on their way, so only the rest are announced.
         unclaimed = claimed.length < created.length;
+        newestDelivery = created.at(-1)?.id;
+        this.deliveriesSinceAnalyze += created.length;
       }
       await this.options.beforeCommit?.();
       await client.query(unclaimed ? `SELECT pg_notify('${channels.deliveries}', ''); COMMIT` : 'COMMIT');
@@ -179,9 +187,41 @@ export class PostgresStore implements Store {
       throw error;
     }
     client.release();
+    if (newestDelivery !== undefined && this.deliveriesSinceAnalyze >= analyzeAfterDeliveries) {
+      this.deliveriesSinceAnalyze = 0;
+      void this.analyzeDeliveriesAround(newestDelivery);
+    }
     if (claimed.length > 0) claim?.handOff(claimed);
     if (unclaimed) this.notifications.announceLocally('deliveries');
     return stored;
+  }
+
+  /**
+   * Brings the statistics of the partition holding `deliveryId` up to date, in the background. The dispatcher's
+   * lease walks the `next_attempt_at` index only when PostgreSQL knows the partition is large: on a partition
+   * that filled faster than autovacuum looks (at most once a minute), or beside a never-analysed subscriptions
+   * table, it sorts every due delivery instead — measured 40 ms against 6 ms per lease with 40,000 due. One
+   * analysis at a time; a failure only waits for autovacuum.
+   */
+  private async analyzeDeliveriesAround(deliveryId: number): Promise<void> {
+    if (this.analyzing) return;
+    this.analyzing = true;
+    try {
+      const { rows } = await this.pool.query<{ schema: string; name: string }>(
+        `SELECT n.nspname AS schema, c.relname AS name
+         FROM deliveries d JOIN pg_class c ON c.oid = d.tableoid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE d.id = $1`,
+        [deliveryId],
+      );
+      const quoted = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+      const found = rows[0];
+      // With the subscriptions it joins: a handful of rows that autovacuum may never have analysed either.
+      if (found) await this.pool.query(`ANALYZE subscriptions, ${quoted(found.schema)}.${quoted(found.name)}`);
+    } catch {
+      // Autovacuum analyses the partition before long anyway.
+    } finally {
+      this.analyzing = false;
+    }
   }
 
   watch(listener: (topic: StoreTopic) => void): () => void {
