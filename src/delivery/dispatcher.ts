@@ -4,6 +4,7 @@ import type { Authorizer } from '../domain/policy.js';
 import { webhookHeaders } from '../domain/webhook-signature.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
 
@@ -79,8 +80,7 @@ export class Dispatcher {
    * idle timer.
    */
   private backlog = false;
-  private settling: { id: number; outcome: AttemptOutcome; done: (error?: unknown) => void }[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly outcomes: OutcomeRecorder;
   private stopWatching: (() => void) | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -88,6 +88,7 @@ export class Dispatcher {
     this.maxInFlight = options.maxInFlight ?? dispatchLimits.maxInFlight;
     this.maxPerSubscription = options.maxPerSubscription ?? dispatchLimits.maxPerSubscription;
     this.clock = options.clock ?? Date.now;
+    this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
   }
 
@@ -307,7 +308,7 @@ export class Dispatcher {
     if (refusal) {
       // Not sent, and not silently dropped: dead with the reason, redrivable once the grant is back.
       const dead = { kind: 'dead', statusCode: null, error: refusal } as const;
-      await this.settle(task.id, dead);
+      await this.outcomes.record(task.id, dead);
       this.options.metrics?.attempted(task.id, dead);
       return;
     }
@@ -317,7 +318,7 @@ export class Dispatcher {
     // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
     // commit here would hold each slot for a database round trip as well as the request.
     this.recordInBackground(async () => {
-      await this.settle(task.id, decision.outcome);
+      await this.outcomes.record(task.id, decision.outcome);
       this.options.metrics?.attempted(task.id, decision.outcome, response);
       if (decision.disableSubscription) {
         await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
@@ -346,32 +347,6 @@ export class Dispatcher {
     // The reason shows in the subscriber's delivery listing: it names nothing of the event (not even its
     // resource, which a subscription by source alone never named), only that the policy refuses it.
     return allowed ? undefined : `Not authorized: ${consumer} may not read this event under the policy in force.`;
-  }
-
-  /**
-   * Queues an outcome to be recorded with the others: one statement (one durable commit) at a time, carrying
-   * every outcome that arrived while the previous one committed — group commit, as for publishing.
-   */
-  private settle(id: number, outcome: AttemptOutcome): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.settling.push({ id, outcome, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      this.flushing ??= new Promise<void>((done) => setImmediate(() => void this.flushSettled().finally(done)));
-    });
-  }
-
-  private async flushSettled(): Promise<void> {
-    while (this.settling.length > 0) {
-      const batch = this.settling;
-      this.settling = [];
-      try {
-        await this.options.store.deliveries.settleMany(this.owner, batch, this.clock());
-        for (const item of batch) item.done();
-      } catch (error) {
-        // Unrecorded outcomes are not lost: the leases lapse and the deliveries are attempted again.
-        for (const item of batch) item.done(error);
-      }
-    }
-    this.flushing = undefined;
   }
 
   /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
