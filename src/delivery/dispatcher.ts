@@ -221,6 +221,10 @@ export class Dispatcher {
     // A full lease may have left more behind; busy subscriptions were left out and wait for their attempts.
     this.backlog = leased.length >= wanted || busy.length > 0;
     const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap, this.heldPerSubscription());
+    // Claims handed off while the lease statements ran took slots too: what would hold more than one round
+    // ahead goes back.
+    const room = rounds * this.maxInFlight - this.inFlight.size - this.ready.length - validations.length;
+    giveBack.push(...launch.splice(Math.max(0, room)));
     await store.deliveries.release(
       giveBack.map((d) => d.id),
       this.owner,
