@@ -1,19 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Dispatcher } from '../../src/delivery/dispatcher.js';
-import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
-import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
 import { WebhookSender } from '../../src/delivery/webhook-sender.js';
-import { buildApp } from '../../src/http/app.js';
-import { createTokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { DeliveryTask } from '../../src/store/records.js';
 import type { DeliveryClaim, Store } from '../../src/store/store.js';
 import { pullClient } from '../http/pull-harness.js';
 import { rawSql } from '../store/retention-harness.js';
 import { describeEachEngine, postgresEngine, type TestDatabase } from '../support/engines.js';
 import { type Receiver, type ReceiverBehaviour, startReceiver } from '../support/receiver.js';
-import { assembleHerald, baseUrl, defaultLimits, type HeraldUnderTest, TestClock, validEvent } from '../support/test-app.js';
-import { testSecret, testToken } from '../support/tokens.js';
+import { assembleHerald, type HeraldUnderTest, validEvent } from '../support/test-app.js';
+import { testToken } from '../support/tokens.js';
 import { eventually, publish, resource, subscribe } from './helpers.js';
 
 /** What a claiming process does with a claim; by default it keeps it as the dispatcher made it. */
@@ -35,16 +30,12 @@ interface ClaimingHerald extends HeraldUnderTest {
 }
 
 /**
- * Herald's parts as `server.ts` joins them (publishing asks the dispatcher for a claim), like assembleHerald
- * but with the dispatcher's limits and owner chosen by the test. The dispatcher is not started here.
+ * Herald's parts as `server.ts` joins them (publishing asks the dispatcher for a claim), with the dispatcher's
+ * limits and owner chosen by the test, its claims recorded and its webhook requests counted. Not started here.
  */
 async function assembleClaiming(store: Store, options: ClaimingOptions = {}): Promise<ClaimingHerald> {
-  const clock = new TestClock();
-  const registry = new SubscriptionRegistry(store);
-  await registry.start();
   const timeoutMs = options.timeoutMs ?? 10_000;
   const sender = new WebhookSender({ timeoutMs, allowPrivateAddresses: true });
-  // Counted where the dispatcher starts a request (synchronously, at launch), not where a receiver sees it.
   let sending = 0;
   let most = 0;
   const send = sender.send.bind(sender);
@@ -56,64 +47,30 @@ async function assembleClaiming(store: Store, options: ClaimingOptions = {}): Pr
       sending--;
     }
   };
-  const dispatcher = new Dispatcher({
-    store,
-    registry,
-    sender,
-    schedule: [1_000, 2_000],
-    timeoutMs,
-    baseUrl,
-    owner: options.owner,
-    maxInFlight: options.maxInFlight,
-    maxPerSubscription: options.maxPerSubscription,
-    // Long: the loop should run because something woke it, not because a timer fired.
-    idleWaitMs: 60_000,
-    clock: clock.now,
-    random: () => 0.5,
-  });
   const handedOff: DeliveryTask[] = [];
   const wrap = options.wrapClaim ?? ((claim) => claim);
-  const claim = () => {
-    const made = dispatcher.claim();
-    if (!made) return undefined;
-    const wrapped = wrap(made);
-    return {
-      ...wrapped,
-      wants: (id: number) => wrapped.wants(id),
-      handOff: (tasks: DeliveryTask[]) => {
-        handedOff.push(...tasks);
-        wrapped.handOff(tasks);
-      },
-    };
-  };
-  const app = await buildApp({
-    store,
-    verifier: createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
-    baseUrl,
-    limits: defaultLimits,
-    delivery: { registry, wake: () => dispatcher.wake(), claim, allowPrivateEndpoints: true },
-    clock: clock.now,
-  });
-  const maintenance = new PullMaintenance({ store, inactivityMs: 60_000, clock: clock.now });
-  let closed = false;
-  return {
-    app,
-    store,
-    registry,
-    dispatcher,
-    maintenance,
-    clock,
-    handedOff,
-    mostSending: () => most,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await dispatcher.stop();
-      await sender.close();
-      registry.stop();
+  const herald = await assembleHerald(store, {
+    timeoutMs,
+    sender,
+    dispatcher: {
+      owner: options.owner,
+      maxInFlight: options.maxInFlight,
+      maxPerSubscription: options.maxPerSubscription,
+      idleWaitMs: 60_000,
     },
-  };
+    wrapClaim: (made) => {
+      const wrapped = wrap(made);
+      return {
+        ...wrapped,
+        wants: (id: number) => wrapped.wants(id),
+        handOff: (tasks: DeliveryTask[]) => {
+          handedOff.push(...tasks);
+          wrapped.handOff(tasks);
+        },
+      };
+    },
+  });
+  return { ...herald, handedOff, mostSending: () => most };
 }
 
 interface DeliveryRow {

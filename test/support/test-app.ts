@@ -2,13 +2,13 @@ import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js
 import type { Authorizer } from '../../src/domain/policy.js';
 import type { RateLimits } from '../../src/http/rate-limits.js';
 import type { FastifyInstance } from 'fastify';
-import { Dispatcher } from '../../src/delivery/dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/delivery/dispatcher.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
 import { WebhookSender } from '../../src/delivery/webhook-sender.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTokenVerifier, type TokenVerifier } from '../../src/http/auth/token-verifier.js';
-import type { Store } from '../../src/store/store.js';
+import type { DeliveryClaim, Store } from '../../src/store/store.js';
 import type { Engine, TestDatabase } from './engines.js';
 import { testSecret, testToken } from './tokens.js';
 
@@ -43,6 +43,12 @@ export interface AssembleOptions {
   readonly inactivityMs?: number;
   readonly authorizer?: Authorizer;
   readonly rateLimits?: RateLimits;
+  /** The dispatcher's limits and lease owner, where a test needs them other than the defaults. */
+  readonly dispatcher?: Pick<DispatcherOptions, 'owner' | 'maxInFlight' | 'maxPerSubscription' | 'idleWaitMs'>;
+  /** The webhook sender to use (a test may watch its requests); closed with the rest. */
+  readonly sender?: WebhookSender;
+  /** Passes every claim the dispatcher makes through this, for tests that watch the claim path. */
+  readonly wrapClaim?: (claim: DeliveryClaim) => DeliveryClaim;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -56,8 +62,10 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
   const registry = new SubscriptionRegistry(store);
   await registry.start();
   const timeoutMs = options.timeoutMs ?? 2_000;
-  const sender = new WebhookSender({ timeoutMs, allowPrivateAddresses: options.allowPrivateEndpoints ?? true });
+  const sender =
+    options.sender ?? new WebhookSender({ timeoutMs, allowPrivateAddresses: options.allowPrivateEndpoints ?? true });
   const dispatcher = new Dispatcher({
+    ...options.dispatcher,
     store,
     registry,
     sender,
@@ -68,12 +76,17 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     random: () => 0.5,
     authorizer: options.authorizer,
   });
+  const wrapClaim = options.wrapClaim;
+  const claim = () => {
+    const made = dispatcher.claim();
+    return made && wrapClaim ? wrapClaim(made) : made;
+  };
   const app = await buildApp({
     store,
     verifier: options.verifier ?? createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
     baseUrl: 'baseUrl' in options ? options.baseUrl : baseUrl,
     limits: options.limits ?? defaultLimits,
-    delivery: { registry, wake: () => dispatcher.wake(), claim: () => dispatcher.claim(), allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
+    delivery: { registry, wake: () => dispatcher.wake(), claim, allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
     clock: clock.now,
