@@ -27,6 +27,14 @@ const appendLockKey = 4_841_001;
 const analyzeAfterDeliveries = 10_000;
 const migrationLockKey = 4_841_002;
 
+/** One row of herald_append's answer: a stored event (no delivery id) or a delivery written for one. */
+type AppendedRow =
+  | { eventN: number; seq: number; deliveryId: null; subscriptionId: null; claimed: null }
+  | { eventN: null; seq: number; deliveryId: number; subscriptionId: number; claimed: boolean };
+
+const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "deliveryId", subscription_id AS "subscriptionId", claimed
+  FROM herald_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
+
 const postgresDialect: SqlDialect = {
   payloadColumn: 'payload::text AS payload',
   placeholder: (position) => `$${position}`,
@@ -111,82 +119,66 @@ export class PostgresStore implements Store {
   }
 
   async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
-    const client = await this.pool.connect();
-    let stored: boolean[];
-    let claimed: DeliveryTask[] = [];
+    const fanOut = this.fanOut(events, match, claim);
+    const parameters = [
+      appendLockKey,
+      events.map((e) => e.id),
+      events.map((e) => e.source),
+      events.map((e) => e.type),
+      events.map((e) => e.resource),
+      events.map((e) => e.subject),
+      events.map((e) => e.alternativesubject),
+      events.map((e) => e.time),
+      events.map((e) => e.payload),
+      fanOut.events,
+      fanOut.subscriptionIds,
+      fanOut.claims,
+      Date.now(),
+      claim?.owner ?? null,
+      claim?.leaseUntil ?? null,
+      channels.deliveries,
+    ];
+    // herald_append (migration 005) takes the append lock, writes the events and their deliveries, and
+    // announces unclaimed ones: called on its own it is one round trip and its own transaction.
+    const append = { name: 'herald_append', text: appendStatement, values: parameters };
+    let rows: AppendedRow[];
+    const hook = this.options.beforeCommit;
+    if (!hook) {
+      rows = (await this.pool.query<AppendedRow>(append)).rows;
+    } else {
+      // Tests hold the transaction open before its commit: the same function, in an explicit transaction.
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        rows = (await client.query<AppendedRow>(append)).rows;
+        await hook();
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        // A connection that failed mid-transaction is discarded, not handed to the next commit.
+        client.release(true);
+        throw error;
+      }
+      client.release();
+    }
+
+    const stored = events.map(() => false);
+    const claimed: DeliveryTask[] = [];
     let unclaimed = false;
     let newestDelivery: number | undefined;
-    try {
-      // Round trips are most of a commit's time: statements without parameters share one where they can.
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${appendLockKey})`);
-      const { rows } = await client.query<{ seq: number; source: string; id: string }>(
-        // The log is partitioned (004_retention.sql), so (source, id) is unique in `event_keys`, which also
-        // draws the positions, in batch order; only the first of equal (source, id) events in a batch is new.
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-             WITH ORDINALITY AS e(id, source, type, resource, subject, alternativesubject, time, payload, n)
-         ), keys AS (
-           INSERT INTO event_keys (source, id) SELECT source, id FROM input ORDER BY n
-           ON CONFLICT (source, id) DO NOTHING
-           RETURNING seq, source, id
-         )
-         INSERT INTO events (seq, id, source, type, resource, subject, alternativesubject, time, payload)
-         SELECT keys.seq, e.id, e.source, e.type, e.resource, e.subject, e.alternativesubject, e.time, e.payload::json
-         FROM keys JOIN (SELECT DISTINCT ON (source, id) * FROM input ORDER BY source, id, n) e
-           ON e.source = keys.source AND e.id = keys.id
-         RETURNING seq, source, id`,
-        [
-          events.map((e) => e.id),
-          events.map((e) => e.source),
-          events.map((e) => e.type),
-          events.map((e) => e.resource),
-          events.map((e) => e.subject),
-          events.map((e) => e.alternativesubject),
-          events.map((e) => e.time),
-          events.map((e) => e.payload),
-        ],
-      );
-      const inserted = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
-      // Within one batch only the first of two equal (source, id) events is new.
-      stored = events.map((e) => inserted.delete(`${e.source}\n${e.id}`));
-      const fanOut = this.fanOut(events, stored, rows, match, claim);
-      if (fanOut.subscriptionIds.length > 0) {
-        const now = Date.now();
-        // Ids in event order: a pull subscription's queue is read in id order, and must be in commit order.
-        // Pull rows are never due for the dispatcher. Only for subscriptions still receiving in the database (an
-        // inactive pull subscription's queue keeps filling): an index a moment stale (a DELETE another
-        // process has not announced yet) must not fail a publish.
-        // A claimed row (see DeliveryClaim) is written leased to this process, if it is a push delivery the
-        // dispatcher may send now: the subscription is active with an endpoint.
-        const { rows: created } = await client.query<{ id: number; subscriptionId: number; eventSeq: number; claimed: boolean }>(
-          `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
-           SELECT d.s, d.e, 'pending', CASE WHEN subscriptions.endpoint IS NULL THEN NULL ELSE $3::bigint END, $3,
-             CASE WHEN d.c AND subscriptions.endpoint IS NOT NULL AND subscriptions.status = 'active' THEN $5::text END,
-             CASE WHEN d.c AND subscriptions.endpoint IS NOT NULL AND subscriptions.status = 'active' THEN $6::bigint END
-           FROM unnest($1::bigint[], $2::bigint[], $4::boolean[]) AS d(s, e, c)
-           JOIN subscriptions ON subscriptions.id = d.s AND subscriptions.status IN ('active', 'inactive')
-           ORDER BY d.e, d.s
-           RETURNING id, subscription_id AS "subscriptionId", event_seq AS "eventSeq", lease_owner IS NOT NULL AS claimed`,
-          [fanOut.subscriptionIds, fanOut.eventSeqs, now, fanOut.claims, claim?.owner ?? null, claim?.leaseUntil ?? null],
-        );
-        claimed = created
-          .filter((row) => row.claimed)
-          .map((row) => ({ id: row.id, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(row.eventSeq) ?? '' }));
-        // Delivered at commit, to every process: their dispatchers (and pull readers) wake at once. Claimed
-        // deliveries are already on their way, so only the rest are announced.
-        unclaimed = claimed.length < created.length;
-        newestDelivery = created.at(-1)?.id;
-        this.deliveriesSinceAnalyze += created.length;
+    // The function returns the stored events first, then their deliveries.
+    const placeOf = new Map<number, number>();
+    for (const row of rows) {
+      if (row.deliveryId === null) {
+        stored[row.eventN - 1] = true;
+        placeOf.set(row.seq, row.eventN);
+        continue;
       }
-      await this.options.beforeCommit?.();
-      await client.query(unclaimed ? `SELECT pg_notify('${channels.deliveries}', ''); COMMIT` : 'COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      // A connection that failed mid-transaction is discarded, not handed to the next commit.
-      client.release(true);
-      throw error;
+      newestDelivery = row.deliveryId;
+      this.deliveriesSinceAnalyze++;
+      if (!row.claimed) unclaimed = true;
+      else claimed.push({ id: row.deliveryId, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(placeOf.get(row.seq) ?? 0) ?? '' });
     }
-    client.release();
     if (newestDelivery !== undefined && this.deliveriesSinceAnalyze >= analyzeAfterDeliveries) {
       this.deliveriesSinceAnalyze = 0;
       void this.analyzeDeliveriesAround(newestDelivery);
@@ -236,32 +228,34 @@ export class PostgresStore implements Store {
     await this.pool.query(`SELECT pg_notify('${channels[topic]}', '')`).catch(() => {});
   }
 
-  /** The deliveries new events need: one per matching subscription. */
-  private fanOut(
-    events: readonly ValidEvent[],
-    stored: readonly boolean[],
-    rows: readonly { seq: number; source: string; id: string }[],
-    match: SubscriptionMatcher | undefined,
-    claim: DeliveryClaim | undefined,
-  ) {
+  /**
+   * The deliveries the events need if they are new: one per matching subscription, naming the event by its
+   * 1-based place in the batch. Which events are new is known only inside the append, so this is worked out
+   * for every event but the later copies of one (source, id) in the batch, which are never new; the database
+   * writes the rows of the events it stored. A claim offered for an event that turns out to be a repeat is
+   * simply not used.
+   */
+  private fanOut(events: readonly ValidEvent[], match: SubscriptionMatcher | undefined, claim: DeliveryClaim | undefined) {
+    const fanEvents: number[] = [];
     const subscriptionIds: number[] = [];
-    const eventSeqs: number[] = [];
     const claims: boolean[] = [];
+    // By the event's place in the batch until the database says its position.
     const payloads = new Map<number, string>();
-    if (!match) return { subscriptionIds, eventSeqs, claims, payloads };
-    const seqOf = new Map(rows.map((row) => [`${row.source}\n${row.id}`, row.seq]));
+    if (!match) return { events: fanEvents, subscriptionIds, claims, payloads };
+    const seen = new Set<string>();
     events.forEach((event, index) => {
-      if (!stored[index]) return;
-      const seq = seqOf.get(`${event.source}\n${event.id}`) as number;
+      const key = `${event.source}\n${event.id}`;
+      if (seen.has(key)) return;
+      seen.add(key);
       for (const subscriptionId of match(event)) {
+        fanEvents.push(index + 1);
         subscriptionIds.push(subscriptionId);
-        eventSeqs.push(seq);
         const claimed = claim?.wants(subscriptionId) ?? false;
         claims.push(claimed);
-        if (claimed) payloads.set(seq, event.payload);
+        if (claimed) payloads.set(index + 1, event.payload);
       }
     });
-    return { subscriptionIds, eventSeqs, claims, payloads };
+    return { events: fanEvents, subscriptionIds, claims, payloads };
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
