@@ -18,7 +18,35 @@ export async function serve(config: HeraldConfig, options: ServeOptions = {}): P
   if (options.workers !== undefined && cluster.isPrimary) return superviseWorkers(config, workerCount(options.workers));
   // SQLite serves one process: a second one on the same file stops here, naming the first.
   const lock: ServeLock | undefined = isPostgresUrl(config.database) ? undefined : holdServeLock(config.database);
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let stopping = false;
+  /** A signal that came while the server was starting: acted on once it has started. */
+  let signalledDuringStart: string | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    if (!server) {
+      signalledDuringStart ??= signal;
+      return;
+    }
+    stopping = true;
+    const running = server;
+    running.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    running.stop().then(
+      () => {
+        lock?.release();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        running.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  // Installed before the server starts: a worker that a supervisor stops the moment it reports listening
+  // (its primary hears of it before the worker's own code goes on) must still stop gracefully, not die of
+  // the signal's default action.
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   try {
     // A worker of `--workers` answers /metrics for its whole group.
     const workerGroup = cluster.isWorker && options.workers !== undefined
@@ -29,22 +57,5 @@ export async function serve(config: HeraldConfig, options: ServeOptions = {}): P
     lock?.release();
     throw error;
   }
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.stop().then(
-      () => {
-        lock?.release();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        server.app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (signalledDuringStart) shutdown(signalledDuringStart);
 }
