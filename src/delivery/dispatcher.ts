@@ -52,6 +52,13 @@ export const dispatchLimits = { maxInFlight: 128, maxPerSubscription: 32 } as co
 const defaultLeaseMarginMs = 30_000;
 
 /**
+ * How often a busy loop looks for due validation handshakes when no subscription has changed. Under load a
+ * round runs dozens of times a second, and the look is a statement each time; a change to any subscription
+ * (a new one, a re-validation asked for) is looked for at once.
+ */
+const validationCheckIntervalMs = 250;
+
+/**
  * Pushes due deliveries and validation handshakes to webhooks. Each round leases work from the store (so
  * processes sharing a database never send the same attempt at once), launches the attempts without waiting
  * for them, and records each outcome when it arrives. A subscription whose endpoint has its fill of attempts
@@ -82,6 +89,9 @@ export class Dispatcher {
   private backlog = false;
   private readonly outcomes: OutcomeRecorder;
   private stopWatching: (() => void) | undefined;
+  /** When this loop last looked for due validations (monotonic ms), and whether subscriptions changed since. */
+  private validationsCheckedAt = Number.NEGATIVE_INFINITY;
+  private subscriptionsChanged = true;
 
   constructor(private readonly options: DispatcherOptions) {
     this.owner = options.owner ?? randomUUID();
@@ -104,7 +114,10 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.stopWatching = this.options.store.watch(() => this.wake());
+    this.stopWatching = this.options.store.watch((topic) => {
+      if (topic === 'subscriptions') this.subscriptionsChanged = true;
+      this.wake();
+    });
     this.looping = this.loop();
   }
 
@@ -157,6 +170,15 @@ export class Dispatcher {
         if (giveBack.length > 0) this.giveBack(giveBack.map((task) => task.id));
       },
     };
+  }
+
+  /** Whether to look for due validations this round (see validationCheckIntervalMs); a one-off round always does. */
+  private validationsMayBeDue(): boolean {
+    const at = performance.now();
+    if (this.running && !this.subscriptionsChanged && at - this.validationsCheckedAt < validationCheckIntervalMs) return false;
+    this.subscriptionsChanged = false;
+    this.validationsCheckedAt = at;
+    return true;
   }
 
   private leaseUntil(now: number): number {
@@ -212,7 +234,10 @@ export class Dispatcher {
     const leaseUntil = this.leaseUntil(now);
     const { store } = this.options;
     const slots = Math.max(0, this.maxInFlight - this.inFlight.size);
-    const validations = slots > 0 ? await store.subscriptions.leaseDueValidations(now, leaseUntil, Math.min(slots, 16)) : [];
+    const validationLimit = Math.min(slots, 16);
+    const validations = slots > 0 && this.validationsMayBeDue() ? await store.subscriptions.leaseDueValidations(now, leaseUntil, validationLimit) : [];
+    // A full lease may have left more due: look again next round.
+    if (validations.length >= validationLimit && validationLimit > 0) this.subscriptionsChanged = true;
     const cap = rounds * this.maxPerSubscription;
     const held = this.heldPerSubscription();
     const busy = [...held].filter(([, n]) => n >= cap).map(([id]) => id);

@@ -1,7 +1,7 @@
 import type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DeliveryTask } from './records.js';
 import type { SqlExecutor } from './sql-executor.js';
 
-/** Outcomes per statement: six parameters each stays well within both engines' parameter limits. */
+/** Outcomes per statement: bounds one statement's size. */
 const maxSettlePerStatement = 500;
 
 /**
@@ -25,7 +25,10 @@ export class DeliveryRepository {
     limit: number,
     busySubscriptions: readonly number[],
   ): Promise<DeliveryTask[]> {
-    const leased = await this.sql.all<{ id: number; subscriptionId: number; eventSeq: number; attempts: number }>(
+    // The payload comes back with each leased row (a lookup by position per row): one statement, not a lease
+    // and then a read. An event whose delivery rows outlived it (a race with retention) has no payload and is
+    // left to lapse.
+    const leased = await this.sql.all<{ id: number; subscriptionId: number; attempts: number; payload: string | null }>(
       `UPDATE deliveries SET lease_owner = $1, lease_until = $3
        WHERE id IN (
          SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
@@ -33,21 +36,13 @@ export class DeliveryRepository {
            AND s.status = 'active' AND s.endpoint IS NOT NULL AND NOT (${this.sql.inList('d.subscription_id', 5)})
          ORDER BY d.next_attempt_at LIMIT $4 ${this.sql.lockForLease('d')}
        )
-       RETURNING id, subscription_id AS "subscriptionId", event_seq AS "eventSeq", attempts`,
+       RETURNING id, subscription_id AS "subscriptionId", attempts,
+         (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload`,
       [owner, now, leaseUntil, limit, busySubscriptions],
     );
-    if (leased.length === 0) return [];
-    const payloads = await this.sql.all<{ seq: number; payload: string }>(
-      `SELECT seq, ${this.sql.payloadOf('events')} AS payload FROM events WHERE ${this.sql.inList('seq', 1)}`,
-      [leased.map((d) => d.eventSeq)],
-    );
-    const bySeq = new Map(payloads.map((row) => [row.seq, row.payload]));
     return leased
       .sort((a, b) => a.id - b.id)
-      .flatMap((d) => {
-        const payload = bySeq.get(d.eventSeq);
-        return payload === undefined ? [] : [{ id: d.id, subscriptionId: d.subscriptionId, attempts: d.attempts, payload }];
-      });
+      .flatMap(({ id, subscriptionId, attempts, payload }) => (payload === null ? [] : [{ id, subscriptionId, attempts, payload }]));
   }
 
   /**
@@ -66,34 +61,33 @@ export class DeliveryRepository {
   async settleMany(owner: string, settled: readonly { id: number; outcome: AttemptOutcome }[], now: number): Promise<Set<number>> {
     const recorded = new Set<number>();
     for (let start = 0; start < settled.length; start += maxSettlePerStatement) {
-      const chunk = settled.slice(start, start + maxSettlePerStatement);
-      const parameters: unknown[] = [owner];
-      const rows = chunk.map(({ id, outcome }) => {
-        const values = [
-          id,
-          outcome.kind === 'retry' ? 'failed' : outcome.kind,
-          outcome.statusCode,
-          outcome.kind === 'delivered' ? null : outcome.error,
-          outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
-          outcome.kind === 'delivered' ? now : null,
-        ];
-        const first = parameters.length + 1;
-        parameters.push(...values);
-        const p = (offset: number) => `$${first + offset}`;
-        // Typed by CAST: PostgreSQL cannot infer a VALUES column's type from untyped parameters.
-        return `(CAST(${p(0)} AS bigint), ${p(1)}, CAST(${p(2)} AS integer), ${p(3)}, CAST(${p(4)} AS bigint), CAST(${p(5)} AS bigint))`;
-      });
+      const rows = settled.slice(start, start + maxSettlePerStatement).map(({ id, outcome }) => [
+        id,
+        outcome.kind === 'retry' ? 'failed' : outcome.kind,
+        outcome.statusCode,
+        outcome.kind === 'delivered' ? null : outcome.error,
+        outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
+        outcome.kind === 'delivered' ? now : null,
+      ]);
+      // The outcomes travel as one JSON parameter, so the statement's text never changes: prepared once.
+      const outcomes = this.sql.rowsOf(2, [
+        ['id', 'bigint'],
+        ['status', 'text'],
+        ['status_code', 'integer'],
+        ['error', 'text'],
+        ['next_attempt_at', 'bigint'],
+        ['delivered_at', 'bigint'],
+      ]);
       const updated = await this.sql.all<{ id: number }>(
-        `WITH outcome (id, status, status_code, error, next_attempt_at, delivered_at) AS (VALUES ${rows.join(', ')})
-         UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+        `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
            last_status_code = outcome.status_code, last_error = outcome.error,
            next_attempt_at = outcome.next_attempt_at,
            delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
            lease_owner = NULL, lease_until = NULL
-         FROM outcome
+         FROM ${outcomes} AS outcome
          WHERE deliveries.id = outcome.id AND deliveries.lease_owner = $1
          RETURNING deliveries.id`,
-        parameters,
+        [owner, JSON.stringify(rows)],
       );
       for (const row of updated) recorded.add(row.id);
     }

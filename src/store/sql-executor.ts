@@ -11,4 +11,11 @@ export interface SqlExecutor {
   lockForLease(table: string): string;
   /** An expression that yields the payload of events table `alias` as JSON text. */
   payloadOf(alias: string): string;
+  /**
+   * A subquery to use as a table: the rows of parameter `$n`, a JSON array of arrays, one array per row with
+   * its values in the order of `columns`. The statement's text stays the same however many rows it carries.
+   */
+  rowsOf(parameter: number, columns: readonly (readonly [name: string, type: ColumnType])[]): string;
 }
+
+export type ColumnType = 'bigint' | 'integer' | 'text';

@@ -79,6 +79,8 @@ export class PostgresStore implements Store {
       inList: (column, parameter) => `${column} = ANY($${parameter})`,
       lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
       payloadOf: (alias) => `${alias}.payload::text`,
+      rowsOf: (parameter, columns) =>
+        `(SELECT ${columns.map(([name, type], i) => `(r->>${i})::${type} AS ${name}`).join(', ')} FROM jsonb_array_elements($${parameter}::jsonb) AS r)`,
     };
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));

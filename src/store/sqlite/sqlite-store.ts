@@ -218,14 +218,21 @@ export class SqliteStore implements Store {
         );
         const args = parameters.length > 0 ? [named] : [];
         if (statement.readonly) return statement.all(...args) as T[];
-        // A write (with RETURNING, `reader` too) is answered once durable.
-        const rows = statement.reader ? (statement.all(...args) as T[]) : (statement.run(...args), []);
-        await this.durable();
-        return rows;
+        // A write (with RETURNING, `reader` too) is answered once durable. One that changed nothing (a lease
+        // finding nothing due) has nothing to make durable, and does not wait for a flush of others' writes.
+        if (statement.reader) {
+          const rows = statement.all(...args) as T[];
+          if (rows.length > 0) await this.durable();
+          return rows;
+        }
+        if (statement.run(...args).changes > 0) await this.durable();
+        return [];
       },
       inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
       lockForLease: () => '',
       payloadOf: (alias) => `${alias}.payload`,
+      // `->>` gives SQL values: JSON integers as INTEGER, strings as TEXT, null as NULL.
+      rowsOf: (parameter, columns) => `(SELECT ${columns.map(([name], i) => `r.value->>${i} AS ${name}`).join(', ')} FROM json_each($${parameter}) AS r)`,
     };
   }
 
