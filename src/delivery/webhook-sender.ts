@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { Agent, errors, request } from 'undici';
 import type { AttemptResponse } from '../domain/delivery-attempt.js';
 import { isNonPublicAddress } from '../domain/endpoint.js';
+import { Deadlines } from './deadlines.js';
 
 export interface WebhookSenderOptions {
   /** An attempt that has no complete answer within this time failed. */
@@ -28,9 +29,11 @@ class NonPublicAddressError extends Error {
 export class WebhookSender {
   private readonly agent: Agent;
   private readonly maxResponseBytes: number;
+  private readonly deadlines: Deadlines;
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 4096;
+    this.deadlines = new Deadlines(options.timeoutMs);
     this.agent = new Agent({
       // As many as the dispatcher may have in flight: a hanging endpoint must not hold every socket to an
       // origin that other subscriptions' endpoints share.
@@ -55,14 +58,10 @@ export class WebhookSender {
         return { kind: 'failed', error: nonPublicMessage(host) };
       }
     }
+    // The whole attempt, from connecting to the end of the answer, is bounded by the time limit.
+    const deadline = this.deadlines.start();
     try {
-      const response = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal: deadline.signal });
       await this.discardAnswer(response.body);
       const retryAfter = response.headers['retry-after'];
       return {
@@ -72,10 +71,13 @@ export class WebhookSender {
       };
     } catch (error) {
       return { kind: 'failed', error: describeFailure(error, this.options.timeoutMs) };
+    } finally {
+      deadline.done();
     }
   }
 
   async close(): Promise<void> {
+    // Attempts still running keep their deadlines: the queue's timer is unreferenced and stops once it is empty.
     await this.agent.close();
   }
 

@@ -69,6 +69,20 @@ describeEachEngine('Receivers that misbehave, on $name', (engine) => {
     expect(delivery).toMatchObject({ status: 'delivered', lastStatusCode: 200 });
   });
 
+  it('does not wait on an answer that trickles in: the attempt ends at the timeout, decided by its status line', async () => {
+    // Without a limit on the whole attempt this test never ends: undici's own timeouts only bound the gaps.
+    let trickle: NodeJS.Timeout | undefined;
+    const delivery = await deliverOnceTo((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      // A byte every 20 ms, for ever: each arrives well within any gap timeout.
+      trickle = setInterval(() => response.write('x'), 20);
+      response.once('close', () => clearInterval(trickle));
+      return 'handled';
+    });
+    clearInterval(trickle);
+    expect(delivery).toMatchObject({ status: 'delivered', lastStatusCode: 200 });
+  });
+
   it('records a host name that does not resolve as a failed attempt', async () => {
     const created = await t.app.inject({
       method: 'POST',
