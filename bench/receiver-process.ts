@@ -9,13 +9,30 @@ let count = 0;
 let firstAt = 0;
 let lastAt = 0;
 let latencies: number[] = [];
+/** When each measured event was sent, beside its latency: whether slow deliveries came together (a stall). */
+let sentTimes: number[] = [];
+
+/** Deliveries slower than `ms`: how many, and in how many distinct 100 ms windows of sending they fell. */
+function slowerThan(ms: number) {
+  const windows = new Set<number>();
+  let count = 0;
+  latencies.forEach((latency, i) => {
+    if (latency <= ms) return;
+    count++;
+    windows.add(Math.floor((sentTimes[i] ?? 0) / 100));
+  });
+  const start = Math.min(...sentTimes);
+  const sorted = [...windows].sort((a, b) => a - b);
+  return { ms, count, windows: windows.size, windowsAtSecond: sorted.map((w) => Number(((w * 100 - start) / 1000).toFixed(1))) };
+}
 
 const server = createServer((request, response) => {
   if (request.method === 'GET' && request.url === '/stats') {
     const sorted = [...latencies].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ count, firstAt, lastAt, latency: { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? null } }));
+    const latency = { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? null, slow: slowerThan(50) };
+    response.end(JSON.stringify({ count, firstAt, lastAt, latency }));
     return;
   }
   if (request.method === 'POST' && request.url === '/reset') {
@@ -23,6 +40,7 @@ const server = createServer((request, response) => {
     firstAt = 0;
     lastAt = 0;
     latencies = [];
+    sentTimes = [];
     response.end();
     return;
   }
@@ -35,7 +53,10 @@ const server = createServer((request, response) => {
     lastAt = now;
     const body = Buffer.concat(chunks).toString();
     const sentAt = /"sentAt":([0-9.]+)/.exec(body)?.[1];
-    if (sentAt) latencies.push(now - Number(sentAt));
+    if (sentAt) {
+      latencies.push(now - Number(sentAt));
+      sentTimes.push(Number(sentAt));
+    }
     response.writeHead(200);
     response.end();
   });

@@ -2,6 +2,7 @@ import { Agent, request } from 'undici';
 import { dispatchLimits } from '../../src/delivery/dispatcher.js';
 import type { BenchEngine } from '../engines.js';
 import { benchEvent, pacedLoad } from '../load.js';
+import { describeWaits, sampleWaits, type WaitProfile } from '../pg-waits.js';
 import { type Child, startHelper, startHerald } from '../processes.js';
 import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
@@ -14,7 +15,13 @@ interface ReceiverStats {
   count: number;
   firstAt: number;
   lastAt: number;
-  latency: { n: number; p50: number | null; p99: number | null; max: number | null };
+  latency: {
+    n: number;
+    p50: number | null;
+    p99: number | null;
+    max: number | null;
+    slow: { ms: number; count: number; windows: number; windowsAtSecond: number[] };
+  };
 }
 
 const stats = async (receiver: Child) => (await (await fetch(`${receiver.url}/stats`)).json()) as ReceiverStats;
@@ -27,6 +34,25 @@ async function waitForCount(receiver: Child, count: number, timeoutMs: number): 
     if (current.count >= count || Date.now() > deadline) return current;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Herald's event-loop delay since the previous scrape of its metrics (prom-client's default metrics), in ms. */
+async function eventLoopDelay(heraldUrl: string): Promise<{ p99: number | null; max: number | null }> {
+  const text = await (await fetch(`${heraldUrl}/metrics`)).text();
+  const read = (name: string) => {
+    const value = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1];
+    return value === undefined ? null : Number(value) * 1000;
+  };
+  return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds') };
+}
+
+const waitsNote = (profile: WaitProfile | undefined) => (profile ? `; database backends busy on ${describeWaits(profile)}` : '');
+
+/** Whether the slow deliveries came together (a stall somewhere) or spread over the run (queueing). */
+function slowSummary(slow: ReceiverStats['latency']['slow']): string {
+  if (slow.count === 0) return `none over ${slow.ms} ms`;
+  const at = slow.windowsAtSecond.slice(0, 5).join(', ');
+  return `${slow.count} over ${slow.ms} ms, sent in ${slow.windows} windows of 100 ms (at ${at}${slow.windows > 5 ? ', …' : ''} s)`;
 }
 
 /** The ceiling for delivery: plain undici POSTs to the same receiver, as many at once as Herald sends. */
@@ -76,6 +102,8 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   const herald = await startHerald(heraldEnv(db.database));
   await reset(receiver);
   const heraldCpuBefore = herald.cpuSeconds();
+  // On PostgreSQL, what the database's backends wait on meanwhile (the side Herald's CPU profile cannot see).
+  const drainWaits = engine.name === 'postgres' ? sampleWaits(db.database) : undefined;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents-batch+json' };
   for (let published = 0; published < total / subscriptions; published += 100) {
     const response = await fetch(`${herald.url}/events/api/v1/events`, {
@@ -88,6 +116,7 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   const drained = await waitForCount(receiver, total, 300_000);
   const heraldPerSecond = drained.count / ((drained.lastAt - drained.firstAt) / 1000);
   const drainRss = herald.peakRssMiB();
+  const drainWaitProfile = await drainWaits?.stop();
   // Publishing the backlog is in it too: about 0.02 ms per event, a fortieth of the deliveries' share.
   const cpuMsPerDelivery = ((herald.cpuSeconds() - heraldCpuBefore) * 1000) / drained.count;
   await herald.stop();
@@ -109,6 +138,9 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   });
   await waitForCount(receiver, Math.round(warmUp.requestsPerSecond), 30_000);
   await reset(receiver);
+  // Herald's event-loop delay is reported since the previous scrape: this one starts the measured window.
+  await eventLoopDelay(latencyHerald.url);
+  const latencyWaits = engine.name === 'postgres' ? sampleWaits(latencyDb.database) : undefined;
   const load = await pacedLoad({
     url: `${latencyHerald.url}/events/api/v1/events`,
     headers: { ...headers, 'content-type': 'application/cloudevents+json' },
@@ -119,6 +151,8 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   });
   const published = Math.round(load.requestsPerSecond * (quick ? 2 : 10));
   const steady = await waitForCount(receiver, published, 30_000);
+  const loopDelay = await eventLoopDelay(latencyHerald.url);
+  const latencyWaitProfile = await latencyWaits?.stop();
   const latencyRss = latencyHerald.peakRssMiB();
   await latencyHerald.stop();
   await latencyDb.drop();
@@ -128,18 +162,34 @@ export async function deliveryScenarios(engine: BenchEngine, quick: boolean) {
   return {
     results: {
       bareUndici: bare,
-      delivery: { deliveries: drained.count, perSecond: heraldPerSecond, peakRssMiB: drainRss, cpuMsPerDelivery },
-      latency: { rate: load.requestsPerSecond, delivered: steady.count, ...steady.latency, peakRssMiB: latencyRss },
+      delivery: { deliveries: drained.count, perSecond: heraldPerSecond, peakRssMiB: drainRss, cpuMsPerDelivery, databaseWaits: drainWaitProfile },
+      latency: {
+        rate: load.requestsPerSecond,
+        delivered: steady.count,
+        ...steady.latency,
+        publishAnswered: { p50: load.p50Ms, p99: load.p99Ms },
+        heraldEventLoopDelay: loopDelay,
+        databaseWaits: latencyWaitProfile,
+        peakRssMiB: latencyRss,
+      },
     },
     table: [
       ['bare undici loop (ceiling)', `${Math.round(bare.perSecond)} req/s`, `${concurrency} in flight, sender CPU ${bare.cpuMsPerRequest.toFixed(3)} ms/request`],
       [
         'webhook deliveries',
         `${Math.round(heraldPerSecond)} /s`,
-        `${(heraldPerSecond / bare.perSecond).toFixed(2)} x ceiling, ${drained.count} delivered, peak RSS ${drainRss.toFixed(0)} MiB, CPU ${cpuMsPerDelivery.toFixed(3)} ms/delivery`,
+        `${(heraldPerSecond / bare.perSecond).toFixed(2)} x ceiling, ${drained.count} delivered, peak RSS ${drainRss.toFixed(0)} MiB, CPU ${cpuMsPerDelivery.toFixed(3)} ms/delivery${waitsNote(drainWaitProfile)}`,
       ],
-      ['publish->delivery p50', ms(steady.latency.p50), `at ${Math.round(load.requestsPerSecond)} events/s, ${steady.count} delivered`],
-      ['publish->delivery p99', ms(steady.latency.p99), `max ${ms(steady.latency.max)}, peak RSS ${latencyRss.toFixed(0)} MiB`],
+      [
+        'publish->delivery p50',
+        ms(steady.latency.p50),
+        `at ${Math.round(load.requestsPerSecond)} events/s, ${steady.count} delivered; the publishes were answered in p50 ${ms(load.p50Ms)}, p99 ${ms(load.p99Ms)}`,
+      ],
+      [
+        'publish->delivery p99',
+        ms(steady.latency.p99),
+        `max ${ms(steady.latency.max)}, peak RSS ${latencyRss.toFixed(0)} MiB; ${slowSummary(steady.latency.slow)}; Herald's event loop: p99 ${ms(loopDelay.p99)}, max ${ms(loopDelay.max)}${waitsNote(latencyWaitProfile)}`,
+      ],
     ] as [string, string, string][],
   };
 }
