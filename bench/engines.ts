@@ -18,7 +18,8 @@ export interface BenchEngine {
 export const sqliteEngine: BenchEngine = {
   name: 'sqlite',
   async create() {
-    // A real file on the real disk, with synchronous=FULL: the benchmark keeps durability on.
+    // A real file on the real disk, durable as Herald always is: nothing is answered before the write-ahead
+    // log holding it is flushed (docs/storage.md).
     const folder = mkdtempSync(join(tmpdir(), 'herald-bench-'));
     return { database: join(folder, 'herald.db'), drop: async () => rmSync(folder, { recursive: true, force: true }) };
   },
