@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
 import type { Authorizer } from '../domain/policy.js';
-import { webhookHeaders } from '../domain/webhook-signature.js';
-import type { DeliveryTask, ValidationTask } from '../store/records.js';
+import type { DeliveryTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
+import { Handshakes } from './handshakes.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { signedPost } from './signed-post.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
 
@@ -52,13 +53,6 @@ export const dispatchLimits = { maxInFlight: 128, maxPerSubscription: 32 } as co
 const defaultLeaseMarginMs = 30_000;
 
 /**
- * How often a busy loop looks for due validation handshakes when no subscription has changed. Under load a
- * round runs dozens of times a second, and the look is a statement each time; a change to any subscription
- * (a new one, a re-validation asked for) is looked for at once.
- */
-const validationCheckIntervalMs = 250;
-
-/**
  * Pushes due deliveries and validation handshakes to webhooks. Each round leases work from the store (so
  * processes sharing a database never send the same attempt at once), launches the attempts without waiting
  * for them, and records each outcome when it arrives. A subscription whose endpoint has its fill of attempts
@@ -89,9 +83,7 @@ export class Dispatcher {
   private backlog = false;
   private readonly outcomes: OutcomeRecorder;
   private stopWatching: (() => void) | undefined;
-  /** When this loop last looked for due validations (monotonic ms), and whether subscriptions changed since. */
-  private validationsCheckedAt = Number.NEGATIVE_INFINITY;
-  private subscriptionsChanged = true;
+  private readonly handshakes: Handshakes;
 
   constructor(private readonly options: DispatcherOptions) {
     this.owner = options.owner ?? randomUUID();
@@ -100,6 +92,7 @@ export class Dispatcher {
     this.clock = options.clock ?? Date.now;
     this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
+    this.handshakes = new Handshakes({ ...options, clock: this.clock, random: this.random });
   }
 
   /** One round, for tests and tools: lease what is due, attempt it all, and wait for every outcome. */
@@ -115,7 +108,7 @@ export class Dispatcher {
     if (this.running) return;
     this.running = true;
     this.stopWatching = this.options.store.watch((topic) => {
-      if (topic === 'subscriptions') this.subscriptionsChanged = true;
+      if (topic === 'subscriptions') this.handshakes.subscriptionsChanged();
       this.wake();
     });
     this.looping = this.loop();
@@ -172,15 +165,6 @@ export class Dispatcher {
     };
   }
 
-  /** Whether to look for due validations this round (see validationCheckIntervalMs); a one-off round always does. */
-  private validationsMayBeDue(): boolean {
-    const at = performance.now();
-    if (this.running && !this.subscriptionsChanged && at - this.validationsCheckedAt < validationCheckIntervalMs) return false;
-    this.subscriptionsChanged = false;
-    this.validationsCheckedAt = at;
-    return true;
-  }
-
   private leaseUntil(now: number): number {
     return now + this.options.timeoutMs + (this.options.leaseMarginMs ?? defaultLeaseMarginMs);
   }
@@ -234,10 +218,7 @@ export class Dispatcher {
     const leaseUntil = this.leaseUntil(now);
     const { store } = this.options;
     const slots = Math.max(0, this.maxInFlight - this.inFlight.size);
-    const validationLimit = Math.min(slots, 16);
-    const validations = slots > 0 && this.validationsMayBeDue() ? await store.subscriptions.leaseDueValidations(now, leaseUntil, validationLimit) : [];
-    // A full lease may have left more due: look again next round.
-    if (validations.length >= validationLimit && validationLimit > 0) this.subscriptionsChanged = true;
+    const validations = await this.handshakes.leaseDue(now, leaseUntil, slots, this.running);
     const cap = rounds * this.maxPerSubscription;
     const held = this.heldPerSubscription();
     const busy = [...held].filter(([, n]) => n >= cap).map(([id]) => id);
@@ -258,7 +239,7 @@ export class Dispatcher {
     for (const task of launch) this.ready.push({ task, leaseUntil });
     return [
       ...fromBuffer,
-      ...validations.map((task) => this.track(task.subscriptionId, () => this.validate(task))),
+      ...validations.map((task) => this.track(task.subscriptionId, () => this.handshakes.perform(task))),
       ...this.launchReady(),
     ];
   }
@@ -341,7 +322,7 @@ export class Dispatcher {
       this.options.metrics?.attempted(task.id, dead);
       return;
     }
-    const response = await this.post(subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
+    const response = await signedPost(this.options.sender, subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
     // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
     // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
@@ -376,48 +357,5 @@ export class Dispatcher {
     // The reason shows in the subscriber's delivery listing: it names nothing of the event (not even its
     // resource, which a subscription by source alone never named), only that the policy refuses it.
     return allowed ? undefined : `Not authorized: ${consumer} may not read this event under the policy in force.`;
-  }
-
-  /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
-  private async validate(task: ValidationTask): Promise<void> {
-    const eventId = randomUUID();
-    const event = JSON.stringify({
-      specversion: '1.0',
-      id: eventId,
-      type: 'platform.events.validatesubscription',
-      source: `${this.options.baseUrl}/events/api/v1/subscriptions/${task.subscriptionId}`,
-    });
-    // Every handshake is a message of its own: a receiver that deduplicates on webhook-id must see each.
-    const messageId = `msg_validation_${eventId}`;
-    const response = await this.post(task.endpoint, task.secret, messageId, event);
-    const now = this.clock();
-    const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.random());
-    await this.options.store.subscriptions.recordValidation(
-      task.subscriptionId,
-      outcome.kind === 'delivered'
-        ? { ok: true, at: now }
-        : {
-            ok: false,
-            error: `Validation failed: ${outcome.error}`,
-            nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
-            disable: disableSubscription,
-          },
-    );
-    // This process matches events for the subscription from now on; others hear the announcement.
-    if (outcome.kind === 'delivered') await this.options.registry.reload();
-  }
-
-  private post(endpoint: string, secret: string, messageId: string, body: string) {
-    // Wall-clock time, whatever clock schedules the attempts: receivers check it against their own.
-    const timestamp = Math.floor(Date.now() / 1000);
-    return this.options.sender.send(
-      endpoint,
-      {
-        'content-type': 'application/cloudevents+json; charset=utf-8',
-        'user-agent': 'Herald',
-        ...webhookHeaders(secret, messageId, timestamp, body),
-      },
-      body,
-    );
   }
 }

@@ -9,10 +9,30 @@ const maxSettlePerStatement = 500;
  * `appendEvents`); here they are leased, settled, listed and redriven.
  */
 export class DeliveryRepository {
+  /** Records outcomes given as JSON rows (see settleMany): one text, so the engine prepares it once. */
+  private readonly settleStatement: string;
+
   constructor(
     private readonly sql: SqlExecutor,
     private readonly due: () => Promise<void>,
-  ) {}
+  ) {
+    const outcomes = sql.rowsOf(2, [
+      ['id', 'bigint'],
+      ['status', 'text'],
+      ['status_code', 'integer'],
+      ['error', 'text'],
+      ['next_attempt_at', 'bigint'],
+      ['delivered_at', 'bigint'],
+    ]);
+    this.settleStatement = `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+         last_status_code = outcome.status_code, last_error = outcome.error,
+         next_attempt_at = outcome.next_attempt_at,
+         delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
+         lease_owner = NULL, lease_until = NULL
+       FROM ${outcomes} AS outcome
+       WHERE deliveries.id = outcome.id AND deliveries.lease_owner = $1
+       RETURNING deliveries.id`;
+  }
 
   /**
    * Leases due deliveries of active push subscriptions, oldest due first, skipping rows another process holds
@@ -69,26 +89,8 @@ export class DeliveryRepository {
         outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
         outcome.kind === 'delivered' ? now : null,
       ]);
-      // The outcomes travel as one JSON parameter, so the statement's text never changes: prepared once.
-      const outcomes = this.sql.rowsOf(2, [
-        ['id', 'bigint'],
-        ['status', 'text'],
-        ['status_code', 'integer'],
-        ['error', 'text'],
-        ['next_attempt_at', 'bigint'],
-        ['delivered_at', 'bigint'],
-      ]);
-      const updated = await this.sql.all<{ id: number }>(
-        `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
-           last_status_code = outcome.status_code, last_error = outcome.error,
-           next_attempt_at = outcome.next_attempt_at,
-           delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
-           lease_owner = NULL, lease_until = NULL
-         FROM ${outcomes} AS outcome
-         WHERE deliveries.id = outcome.id AND deliveries.lease_owner = $1
-         RETURNING deliveries.id`,
-        [owner, JSON.stringify(rows)],
-      );
+      // The outcomes travel as one JSON parameter, so the statement's text never changes.
+      const updated = await this.sql.all<{ id: number }>(this.settleStatement, [owner, JSON.stringify(rows)]);
       for (const row of updated) recorded.add(row.id);
     }
     return recorded;

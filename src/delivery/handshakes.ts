@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { decideAttempt } from '../domain/delivery-attempt.js';
+import type { ValidationTask } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { signedPost } from './signed-post.js';
+import type { SubscriptionRegistry } from './subscription-registry.js';
+import type { WebhookSender } from './webhook-sender.js';
+
+export interface HandshakeOptions {
+  readonly store: Store;
+  readonly registry: SubscriptionRegistry;
+  readonly sender: WebhookSender;
+  /** Delays between attempts (the retry ladder). */
+  readonly schedule: readonly number[];
+  /** Herald's public base URL, for the validation event's `source`. */
+  readonly baseUrl: string;
+  readonly clock: () => number;
+  readonly random: () => number;
+}
+
+/** Handshakes leased in one round at most. */
+const maxPerRound = 16;
+
+/**
+ * How often a busy loop looks for due handshakes when no subscription has changed. Under load a round runs
+ * dozens of times a second, and the look is a statement each time; a change to any subscription (a new one, a
+ * re-validation asked for) is looked for at once.
+ */
+const checkIntervalMs = 250;
+
+/**
+ * The validation handshakes the dispatcher runs beside deliveries: which are due (leased, so one process
+ * sends each), and sending one, with its outcome recorded on the subscription.
+ */
+export class Handshakes {
+  /** When due handshakes were last looked for (monotonic ms), and whether subscriptions changed since. */
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private changed = true;
+
+  constructor(private readonly options: HandshakeOptions) {}
+
+  /** A subscription changed somewhere: the next round looks for due handshakes whatever the interval. */
+  subscriptionsChanged(): void {
+    this.changed = true;
+  }
+
+  /**
+   * Leases due handshakes for at most `slots` free slots. A busy loop (`throttled`) looks at most every
+   * 250 ms unless a subscription changed; a one-off round always looks.
+   */
+  async leaseDue(now: number, leaseUntil: number, slots: number, throttled: boolean): Promise<ValidationTask[]> {
+    const limit = Math.min(slots, maxPerRound);
+    if (limit <= 0) return [];
+    const at = performance.now();
+    if (throttled && !this.changed && at - this.checkedAt < checkIntervalMs) return [];
+    this.changed = false;
+    this.checkedAt = at;
+    const due = await this.options.store.subscriptions.leaseDueValidations(now, leaseUntil, limit);
+    // A full lease may have left more due: look again next round.
+    if (due.length >= limit) this.changed = true;
+    return due;
+  }
+
+  /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
+  async perform(task: ValidationTask): Promise<void> {
+    const eventId = randomUUID();
+    const event = JSON.stringify({
+      specversion: '1.0',
+      id: eventId,
+      type: 'platform.events.validatesubscription',
+      source: `${this.options.baseUrl}/events/api/v1/subscriptions/${task.subscriptionId}`,
+    });
+    // Every handshake is a message of its own: a receiver that deduplicates on webhook-id must see each.
+    const messageId = `msg_validation_${eventId}`;
+    const response = await signedPost(this.options.sender, task.endpoint, task.secret, messageId, event);
+    const now = this.options.clock();
+    const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.options.random());
+    await this.options.store.subscriptions.recordValidation(
+      task.subscriptionId,
+      outcome.kind === 'delivered'
+        ? { ok: true, at: now }
+        : {
+            ok: false,
+            error: `Validation failed: ${outcome.error}`,
+            nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
+            disable: disableSubscription,
+          },
+    );
+    // This process matches events for the subscription from now on; others hear the announcement.
+    if (outcome.kind === 'delivered') await this.options.registry.reload();
+  }
+}
