@@ -48,6 +48,11 @@ export function sampleWaits(databaseUrl: string): { stop(): Promise<WaitProfile>
   };
 }
 
+/** A table note on what the database waited on (empty where nothing was sampled, as on SQLite). */
+export function waitsNote(profile: WaitProfile | undefined): string {
+  return profile ? `; database backends busy on ${describeWaits(profile)}` : '';
+}
+
 /** `IO:WALSync 52 %, CPU 21 %, …`: the leading waits. */
 export function describeWaits(profile: WaitProfile, top = 4): string {
   return profile.shares

@@ -2,7 +2,7 @@ import { Agent, request } from 'undici';
 import { dispatchLimits } from '../../src/delivery/dispatcher.js';
 import type { BenchEngine } from '../engines.js';
 import { benchEvent, pacedLoad } from '../load.js';
-import { describeWaits, sampleWaits, type WaitProfile } from '../pg-waits.js';
+import { sampleWaits, waitsNote } from '../pg-waits.js';
 import { type Child, startHelper, startHerald } from '../processes.js';
 import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
@@ -45,8 +45,6 @@ async function eventLoopDelay(heraldUrl: string): Promise<{ p99: number | null; 
   };
   return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds') };
 }
-
-const waitsNote = (profile: WaitProfile | undefined) => (profile ? `; database backends busy on ${describeWaits(profile)}` : '');
 
 /** Whether the slow deliveries came together (a stall somewhere) or spread over the run (queueing). */
 function slowSummary(slow: ReceiverStats['latency']['slow']): string {

@@ -1,6 +1,6 @@
 import type { BenchEngine } from '../engines.js';
 import { benchEvent, postLoad } from '../load.js';
-import { describeWaits, sampleWaits } from '../pg-waits.js';
+import { sampleWaits, waitsNote } from '../pg-waits.js';
 import { startHelper, startHerald } from '../processes.js';
 import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
@@ -8,7 +8,6 @@ const connections = 50;
 
 /** CPU milliseconds one event (or request) cost the server: the sizing figure, steady however busy the machine is. */
 export const cpuMsPer = (cpuSeconds: number, events: number) => (events > 0 ? (cpuSeconds * 1000) / events : Number.NaN);
-const waitsNote = (waits: Parameters<typeof describeWaits>[0] | undefined) => (waits ? `; database backends busy on ${describeWaits(waits)}` : '');
 const cpu = (ms: number) => `CPU ${ms.toFixed(3)} ms/event (${Math.round(1000 / ms)}/s per core)`;
 
 /** Publishing: the bare Fastify ceiling, then Herald's durable single and batch publish, with 10 and 10,000 subscriptions. */
