@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
+import type { HealthChange, HealthThresholds } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
-import type { DeliveryTask } from '../store/records.js';
+import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
+import { BudgetLedger, type DeliveryBudgets, defaultBudgets, type InFlightCounts } from './delivery-budgets.js';
+import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { signedPost } from './signed-post.js';
@@ -23,10 +26,16 @@ export interface DispatcherOptions {
   readonly leaseMarginMs?: number;
   /** Names this process on its leases. */
   readonly owner?: string;
-  /** Attempts in flight at once in this process. */
+  /** Attempts in flight at once in this process (budgets.perProcess). */
   readonly maxInFlight?: number;
-  /** Attempts in flight at once to one subscription's endpoint. */
+  /** Attempts in flight at once to one subscription's endpoint (budgets.perSubscription). */
   readonly maxPerSubscription?: number;
+  /** What each consumer, endpoint origin and the handshakes may hold (docs/isolation.md); defaults for the rest. */
+  readonly budgets?: Partial<DeliveryBudgets>;
+  /** The circuit breaker's thresholds. */
+  readonly health?: HealthThresholds;
+  /** Publishes a change of an endpoint's health into Herald's own log. */
+  readonly announceHealth?: (change: HealthChange) => Promise<void>;
   /** How long an idle loop sleeps when nothing wakes it. */
   readonly idleWaitMs?: number;
   readonly clock?: () => number;
@@ -43,11 +52,8 @@ export interface DeliveryMetrics {
   attempted(deliveryId: number, outcome: AttemptOutcome, response?: AttemptResponse): void;
 }
 
-/**
- * Defaults for how many attempts run at once: enough that one busy endpoint can take a steady thousand events
- * a second, few enough that a hanging one holds a small share of the process's attempts.
- */
-export const dispatchLimits = { maxInFlight: 128, maxPerSubscription: 32 } as const;
+/** The process's and each subscription's default slots (see DeliveryBudgets). */
+export const dispatchLimits = { maxInFlight: defaultBudgets.perProcess, maxPerSubscription: defaultBudgets.perSubscription } as const;
 
 /** Headroom on top of the attempt timeout, for recording the outcome, before another process may take over. */
 const defaultLeaseMarginMs = 30_000;
@@ -55,30 +61,38 @@ const defaultLeaseMarginMs = 30_000;
 /**
  * Pushes due deliveries and validation handshakes to webhooks. Each round leases work from the store (so
  * processes sharing a database never send the same attempt at once), launches the attempts without waiting
- * for them, and records each outcome when it arrives. A subscription whose endpoint has its fill of attempts
- * in flight is left out of the next lease, so one slow endpoint cannot hold back the others.
+ * for them, and records each outcome when it arrives. What one party may hold is bounded by its budget
+ * (DeliveryBudgets): a subscription, a consumer or an endpoint origin at its budget is left out of the next
+ * lease, so a slow or hanging endpoint holds back only its owner's share; handshakes have slots of their own.
+ * The circuit breaker (EndpointBreaker) suspends an endpoint that keeps failing and probes it until it answers.
  */
 export class Dispatcher {
   private readonly owner: string;
-  private readonly maxInFlight: number;
-  private readonly maxPerSubscription: number;
+  private readonly budgets: DeliveryBudgets;
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Leased ahead, waiting for a slot (see leaseAndLaunch). */
-  private readonly ready: { task: DeliveryTask; leaseUntil: number }[] = [];
+  /** Handshakes in flight: their own slots, beside the deliveries'. */
+  private readonly handshaking = new Set<Promise<void>>();
+  /** Leased ahead, waiting for a slot (see leaseAndLaunch), taken in turn by consumer. */
+  private ready: { task: DeliveryTask; leaseUntil: number }[] = [];
   /** Outcomes of finished attempts still being written. */
   private readonly recording = new Set<Promise<void>>();
+  /** Attempts in flight per subscription, and per consumer and origin. */
   private readonly perSubscription = new Map<number, number>();
+  private readonly inFlightBy: InFlightCounts = { byConsumer: new Map(), byOrigin: new Map() };
+  /** Deliveries held (leased ahead or in flight) per subscription, consumer and origin, against their budgets. */
+  private readonly ledger: BudgetLedger;
+  private readonly breaker: EndpointBreaker;
   private running = false;
   private looping: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   /** Set by `wake` while a round is under way, so the loop runs again instead of sleeping through it. */
   private woken = false;
   /**
-   * The last round may have left due work behind (its lease was cut short by capacity), so a finished attempt
-   * wakes the loop. Otherwise finished attempts do not: new work is announced, and retries come due on the
-   * idle timer.
+   * The last round may have left due work behind (its lease was cut short by capacity or budgets), so a
+   * finished attempt wakes the loop. Otherwise finished attempts do not: new work is announced, and retries
+   * come due on the idle timer.
    */
   private backlog = false;
   private readonly outcomes: OutcomeRecorder;
@@ -87,12 +101,31 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.owner = options.owner ?? randomUUID();
-    this.maxInFlight = options.maxInFlight ?? dispatchLimits.maxInFlight;
-    this.maxPerSubscription = options.maxPerSubscription ?? dispatchLimits.maxPerSubscription;
+    this.budgets = {
+      ...defaultBudgets,
+      ...options.budgets,
+      ...(options.maxInFlight === undefined ? {} : { perProcess: options.maxInFlight }),
+      ...(options.maxPerSubscription === undefined ? {} : { perSubscription: options.maxPerSubscription }),
+    };
     this.clock = options.clock ?? Date.now;
     this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
     this.handshakes = new Handshakes({ ...options, clock: this.clock, random: this.random });
+    const registry = options.registry;
+    this.ledger = new BudgetLedger(this.budgets, {
+      consumerOf: (id) => registry.get(id)?.consumer,
+      originOf: (id) => registry.originOf(id),
+      pushSubscriptionsOf: (consumer) => registry.pushSubscriptionsOf(consumer),
+      pushSubscriptionsAt: (origin) => registry.pushSubscriptionsAt(origin),
+    });
+    this.breaker = new EndpointBreaker({
+      store: options.store,
+      registry,
+      thresholds: options.health,
+      clock: this.clock,
+      announce: options.announceHealth,
+      onError: options.onError,
+    });
   }
 
   /** One round, for tests and tools: lease what is due, attempt it all, and wait for every outcome. */
@@ -100,6 +133,7 @@ export class Dispatcher {
     const launched = await this.leaseAndLaunch();
     await Promise.all(launched);
     await Promise.all(this.recording);
+    await this.breaker.settled();
     return launched.length;
   }
 
@@ -121,12 +155,17 @@ export class Dispatcher {
     this.wake();
     await this.looping;
     // Leased ahead but not started: given back, so another process can take them at once.
-    const unsent = this.ready.splice(0).map(({ task }) => task.id);
+    const unsent = this.ready.splice(0).map(({ task }) => {
+      this.ledger.free(task.subscriptionId);
+      return task.id;
+    });
     await this.options.store.deliveries
       .release(unsent, this.owner)
       .catch((error: unknown) => this.options.onError?.(error, 'releasing deliveries'));
     await Promise.all(this.inFlight);
+    await Promise.all(this.handshaking);
     await Promise.all(this.recording);
+    await this.breaker.settled();
   }
 
   wake(): void {
@@ -136,33 +175,55 @@ export class Dispatcher {
 
   /**
    * Offers to take new deliveries on in the publish transaction (see DeliveryClaim): as many as this process has
-   * room for, within each subscription's cap. Once committed they are attempted at once, with no lease statement
-   * and no payload read. Without room (or before `start`), the deliveries wait in the queue as before.
+   * room for, within every budget. Once committed they are attempted at once, with no lease statement and no
+   * payload read. Without room (or before `start`), the deliveries wait in the queue as before.
    */
   claim(): DeliveryClaim | undefined {
-    let room = this.maxInFlight - this.inFlight.size;
+    let room = this.budgets.perProcess - this.inFlight.size;
     if (!this.running || room <= 0) return undefined;
     const planned = new Map<number, number>();
+    const fits = this.ledger.planner(this.rounds());
     return {
       owner: this.owner,
       leaseUntil: this.leaseUntil(this.clock()),
       wants: (subscriptionId) => {
-        if (room <= 0 || !this.options.registry.get(subscriptionId)?.endpoint) return false;
+        if (room <= 0 || !this.options.registry.get(subscriptionId)?.endpoint || this.breaker.suspended(subscriptionId)) return false;
         const count = planned.get(subscriptionId) ?? this.perSubscription.get(subscriptionId) ?? 0;
-        if (count >= this.maxPerSubscription) return false;
+        if (count >= this.budgets.perSubscription || !fits(subscriptionId)) return false;
         planned.set(subscriptionId, count + 1);
         room--;
         return true;
       },
       handOff: (tasks) => {
         // Other attempts may have started since the offer: what no longer fits (this process's slots, each
-        // subscription's cap) goes back to the queue.
-        const { launch, giveBack } = this.withinSubscriptionCaps(tasks, this.maxPerSubscription);
-        giveBack.push(...launch.splice(Math.max(0, this.maxInFlight - this.inFlight.size)));
-        for (const task of launch) void this.track(task.subscriptionId, () => this.deliver(task));
+        // subscription's slots, the budgets) goes back to the queue.
+        const launch: DeliveryTask[] = [];
+        const giveBack: DeliveryTask[] = [];
+        const inFlightNow = new Map(this.perSubscription);
+        const { take, giveBack: overBudget } = this.ledger.admit(tasks, this.rounds());
+        giveBack.push(...overBudget);
+        for (const task of take) {
+          const count = inFlightNow.get(task.subscriptionId) ?? 0;
+          const full = launch.length >= this.budgets.perProcess - this.inFlight.size;
+          if (count >= this.budgets.perSubscription || full || !this.ledger.slotFor(task.subscriptionId, this.inFlightBy)) {
+            giveBack.push(task);
+          } else {
+            launch.push(task);
+            inFlightNow.set(task.subscriptionId, count + 1);
+          }
+        }
+        for (const task of launch) {
+          this.ledger.hold(task.subscriptionId);
+          void this.track(task.subscriptionId, () => this.deliver(task));
+        }
         if (giveBack.length > 0) this.giveBack(giveBack.map((task) => task.id));
       },
     };
+  }
+
+  /** How many rounds of each budget may be held: one in flight and, while the loop runs, one leased ahead. */
+  private rounds(): number {
+    return this.running ? 2 : 1;
   }
 
   private leaseUntil(now: number): number {
@@ -185,7 +246,7 @@ export class Dispatcher {
       } catch (error) {
         this.options.onError?.(error, 'leasing deliveries');
       }
-      const full = this.inFlight.size >= this.maxInFlight;
+      const full = this.inFlight.size >= this.budgets.perProcess;
       if (this.running && (launched === 0 || full) && !this.woken) await this.sleep(this.options.idleWaitMs ?? 1_000);
     }
   }
@@ -204,109 +265,135 @@ export class Dispatcher {
 
   private async leaseAndLaunch(): Promise<Promise<void>[]> {
     const fromBuffer = this.launchReady();
-    // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
-    // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
-    const rounds = this.running ? 2 : 1;
-    const free = rounds * this.maxInFlight - this.inFlight.size - this.ready.length;
-    // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
-    // saves a lease statement per finished attempt.
-    if (free <= 0 || (this.inFlight.size > 0 && free < this.maxInFlight / 4)) {
-      this.backlog = true;
-      return fromBuffer;
-    }
     const now = this.clock();
     const leaseUntil = this.leaseUntil(now);
     const { store } = this.options;
-    const slots = Math.max(0, this.maxInFlight - this.inFlight.size);
-    const validations = await this.handshakes.leaseDue(now, leaseUntil, slots, this.running);
-    const cap = rounds * this.maxPerSubscription;
-    const held = this.heldPerSubscription();
-    const busy = [...held].filter(([, n]) => n >= cap).map(([id]) => id);
-    const wanted = free - validations.length;
-    const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, wanted, busy);
-    // A full lease may have left more behind; busy subscriptions were left out and wait for their attempts.
-    this.backlog = leased.length >= wanted || busy.length > 0;
-    const { launch, giveBack } = this.withinSubscriptionCaps(leased, cap, this.heldPerSubscription());
+    // Handshakes have slots of their own: a consumer's hanging endpoints cannot delay another's validation.
+    const validations = await this.handshakes.leaseDue(now, leaseUntil, this.budgets.handshakes - this.handshaking.size, this.running);
+    const launchedHandshakes = validations.map((task) => this.trackHandshake(task));
+    // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
+    // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
+    const rounds = this.running ? 2 : 1;
+    const free = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
+    // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
+    // saves a lease statement per finished attempt.
+    if (free <= 0 || (this.inFlight.size > 0 && free < this.budgets.perProcess / 4)) {
+      this.backlog = true;
+      return [...fromBuffer, ...launchedHandshakes];
+    }
+    const probes = await this.leaseProbes(now, leaseUntil);
+    // Where processes share the budgets, what every process holds is read first (a small index of leased rows).
+    if (store.capabilities.concurrentWriters) this.ledger.readShared(await store.deliveries.leasedBySubscription(now));
+    const room = this.ledger.leaseRoom(this.rounds());
+    const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free, room);
+    // A lease cut short by budgets, or one that left parties out, may have left work behind.
+    this.backlog = leased.length > 0 || room.excluded.length > 0;
+    const { take, giveBack } = this.ledger.admit([...probes, ...leased], this.rounds());
     // Claims handed off while the lease statements ran took slots too: what would hold more than one round
     // ahead goes back.
-    const room = rounds * this.maxInFlight - this.inFlight.size - this.ready.length - validations.length;
-    giveBack.push(...launch.splice(Math.max(0, room)));
+    const slots = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
+    giveBack.push(...take.splice(Math.max(0, slots)));
     await store.deliveries.release(
       giveBack.map((d) => d.id),
       this.owner,
     );
-    if (launch.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
-    for (const task of launch) this.ready.push({ task, leaseUntil });
-    return [
-      ...fromBuffer,
-      ...validations.map((task) => this.track(task.subscriptionId, () => this.handshakes.perform(task))),
-      ...this.launchReady(),
-    ];
+    if (take.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
+    for (const task of take) {
+      this.ledger.hold(task.subscriptionId);
+      this.ready.push({ task, leaseUntil });
+    }
+    this.ready = this.inTurnByConsumer(this.ready);
+    return [...fromBuffer, ...launchedHandshakes, ...this.launchReady()];
+  }
+
+  /** One due delivery of each suspended endpoint whose probe is due. */
+  private async leaseProbes(now: number, leaseUntil: number): Promise<DeliveryTask[]> {
+    const due = await this.breaker.dueProbes(now, leaseUntil, this.running);
+    const probes = await Promise.all(due.map((id) => this.options.store.deliveries.leaseProbe(id, this.owner, now, leaseUntil)));
+    return probes.filter((probe) => probe !== undefined);
   }
 
   /**
-   * Starts leased deliveries while there are free slots, each subscription within its cap. One whose lease no
+   * Orders what waits so that consumers take turns: each consumer's deliveries keep their order, and the first
+   * of every consumer goes before the second of any. Slots are shared among the consumers with work, not taken
+   * by whoever's backlog is oldest.
+   */
+  private inTurnByConsumer(waiting: { task: DeliveryTask; leaseUntil: number }[]): { task: DeliveryTask; leaseUntil: number }[] {
+    const queues = new Map<string, { task: DeliveryTask; leaseUntil: number }[]>();
+    for (const entry of waiting) {
+      const consumer = this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '';
+      const queue = queues.get(consumer);
+      if (queue) queue.push(entry);
+      else queues.set(consumer, [entry]);
+    }
+    if (queues.size <= 1) return waiting;
+    const inTurn: { task: DeliveryTask; leaseUntil: number }[] = [];
+    for (let turn = 0; inTurn.length < waiting.length; turn++) {
+      for (const queue of queues.values()) {
+        const entry = queue[turn];
+        if (entry) inTurn.push(entry);
+      }
+    }
+    return inTurn;
+  }
+
+  /**
+   * Starts leased deliveries while there are free slots, each subscription within its slots. One whose lease no
    * longer leaves time for a whole attempt is not sent: its lease lapses, and the attempt goes to whoever
-   * leases it next (never two attempts of one delivery at once).
+   * leases it next (never two attempts of one delivery at once). One whose endpoint was suspended meanwhile
+   * goes back to wait.
    */
   private launchReady(): Promise<void>[] {
     const launched: Promise<void>[] = [];
+    const suspended: number[] = [];
     const now = this.clock();
-    for (let i = 0; i < this.ready.length && this.inFlight.size < this.maxInFlight; ) {
+    for (let i = 0; i < this.ready.length && this.inFlight.size < this.budgets.perProcess; ) {
       const { task, leaseUntil } = this.ready[i] as { task: DeliveryTask; leaseUntil: number };
-      if (leaseUntil - now < this.options.timeoutMs) {
+      if (leaseUntil - now < this.options.timeoutMs || (!task.probe && this.breaker.suspended(task.subscriptionId))) {
         this.ready.splice(i, 1);
+        this.ledger.free(task.subscriptionId);
+        if (leaseUntil - now >= this.options.timeoutMs) suspended.push(task.id);
         continue;
       }
-      if ((this.perSubscription.get(task.subscriptionId) ?? 0) >= this.maxPerSubscription) {
+      if (
+        (this.perSubscription.get(task.subscriptionId) ?? 0) >= this.budgets.perSubscription ||
+        !this.ledger.slotFor(task.subscriptionId, this.inFlightBy)
+      ) {
         i++;
         continue;
       }
       this.ready.splice(i, 1);
       launched.push(this.track(task.subscriptionId, () => this.deliver(task)));
     }
+    if (suspended.length > 0) this.giveBack(suspended);
     return launched;
-  }
-
-  /** Deliveries each subscription has in flight or waiting here. */
-  private heldPerSubscription(): Map<number, number> {
-    const held = new Map(this.perSubscription);
-    for (const { task } of this.ready) held.set(task.subscriptionId, (held.get(task.subscriptionId) ?? 0) + 1);
-    return held;
-  }
-
-  /**
-   * Splits a lease into what each subscription's remaining capacity allows and what goes back. Busy
-   * subscriptions are left out of the next lease, so what goes back cannot crowd out other subscriptions.
-   */
-  private withinSubscriptionCaps(leased: readonly DeliveryTask[], cap: number, held: Map<number, number> = this.perSubscription) {
-    const launch: DeliveryTask[] = [];
-    const giveBack: DeliveryTask[] = [];
-    const planned = new Map<number, number>();
-    for (const task of leased) {
-      const count = planned.get(task.subscriptionId) ?? held.get(task.subscriptionId) ?? 0;
-      if (count >= cap) giveBack.push(task);
-      else {
-        launch.push(task);
-        planned.set(task.subscriptionId, count + 1);
-      }
-    }
-    return { launch, giveBack };
   }
 
   private track(subscriptionId: number, attempt: () => Promise<void>): Promise<void> {
     this.perSubscription.set(subscriptionId, (this.perSubscription.get(subscriptionId) ?? 0) + 1);
+    this.ledger.countInFlight(subscriptionId, this.inFlightBy, 1);
     const running = attempt()
       .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
       .finally(() => {
+        this.ledger.countInFlight(subscriptionId, this.inFlightBy, -1);
         const left = (this.perSubscription.get(subscriptionId) ?? 1) - 1;
         if (left > 0) this.perSubscription.set(subscriptionId, left);
         else this.perSubscription.delete(subscriptionId);
+        this.ledger.free(subscriptionId);
         this.inFlight.delete(running);
         if (this.ready.length > 0) this.launchReady();
         if (this.backlog) this.wake();
       });
     this.inFlight.add(running);
+    return running;
+  }
+
+  private trackHandshake(task: ValidationTask): Promise<void> {
+    const running = this.handshakes
+      .perform(task)
+      .catch((error: unknown) => this.options.onError?.(error, `subscription ${task.subscriptionId}`))
+      .finally(() => this.handshaking.delete(running));
+    this.handshaking.add(running);
     return running;
   }
 
@@ -330,6 +417,7 @@ export class Dispatcher {
     this.recordInBackground(async () => {
       await this.outcomes.record(task.id, decision.outcome);
       this.options.metrics?.attempted(task.id, decision.outcome, response);
+      this.breaker.observe(task, response);
       if (decision.disableSubscription) {
         await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
       }

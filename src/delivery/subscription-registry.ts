@@ -14,6 +14,10 @@ export const registryRefreshMs = 30_000;
 export class SubscriptionRegistry {
   private index = new SubscriptionIndex([]);
   private byId = new Map<number, SubscriptionRecord>();
+  /** Push subscriptions by consumer and by endpoint origin: what a delivery budget covers. */
+  private byConsumer = new Map<string, number[]>();
+  private byOrigin = new Map<string, number[]>();
+  private origins = new Map<number, string>();
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
   private stopWatching: (() => void) | undefined;
@@ -43,6 +47,21 @@ export class SubscriptionRegistry {
     return this.byId.get(id);
   }
 
+  /** The origin (scheme, host and port) of a push subscription's endpoint. */
+  originOf(id: number): string | undefined {
+    return this.origins.get(id);
+  }
+
+  /** A consumer's push subscriptions. */
+  pushSubscriptionsOf(consumer: string): readonly number[] {
+    return this.byConsumer.get(consumer) ?? [];
+  }
+
+  /** The push subscriptions whose endpoints share an origin. */
+  pushSubscriptionsAt(origin: string): readonly number[] {
+    return this.byOrigin.get(origin) ?? [];
+  }
+
   /**
    * Reads every subscription again and swaps the index in one step. Calls that arrive during a reload share
    * one more reload after it, so the last change is never missed.
@@ -58,6 +77,7 @@ export class SubscriptionRegistry {
           this.reloadAgain = false;
           const all = await this.store.subscriptions.listAll();
           this.byId = new Map(all.map((s) => [s.id, s]));
+          this.indexPush(all);
           // Inactive pull subscriptions keep queueing: only their reader stopped.
           this.index = new SubscriptionIndex(all.filter((s) => s.status === 'active' || s.status === 'inactive'));
         } while (this.reloadAgain);
@@ -66,5 +86,36 @@ export class SubscriptionRegistry {
       }
     })();
     return this.reloading;
+  }
+
+  private indexPush(all: readonly SubscriptionRecord[]): void {
+    const byConsumer = new Map<string, number[]>();
+    const byOrigin = new Map<string, number[]>();
+    const origins = new Map<number, string>();
+    for (const s of all) {
+      if (!s.endpoint) continue;
+      const origin = endpointOrigin(s.endpoint);
+      origins.set(s.id, origin);
+      append(byConsumer, s.consumer, s.id);
+      append(byOrigin, origin, s.id);
+    }
+    this.byConsumer = byConsumer;
+    this.byOrigin = byOrigin;
+    this.origins = origins;
+  }
+}
+
+function append<K>(map: Map<K, number[]>, key: K, id: number): void {
+  const list = map.get(key);
+  if (list) list.push(id);
+  else map.set(key, [id]);
+}
+
+/** `https://hooks.example.com:8443`: endpoints with one origin share a budget (a stored endpoint always parses). */
+function endpointOrigin(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return endpoint;
   }
 }

@@ -8,14 +8,43 @@ const maxSettlePerStatement = 500;
  * Deliveries, in SQL both engines share. Rows are written by the publish transaction (see the engines'
  * `appendEvents`); here they are leased, settled, listed and redriven.
  */
+/**
+ * How much a lease may take: subscriptions left out entirely, and each subscription's and consumer's room
+ * (what its budget leaves after what it holds); those not named get the whole per-subscription or per-consumer
+ * budget.
+ */
+export interface LeaseRoom {
+  readonly excluded: readonly number[];
+  readonly subscriptions: ReadonlyMap<number, number>;
+  readonly perSubscription: number;
+  readonly consumers: ReadonlyMap<string, number>;
+  readonly perConsumer: number;
+}
+
+interface LeasedRow {
+  readonly id: number;
+  readonly subscriptionId: number;
+  readonly attempts: number;
+  readonly payload: string | null;
+}
+
+/** No subscription left out and no room smaller than the lease itself (tools and tests). */
+export function unboundedRoom(limit: number): LeaseRoom {
+  return { excluded: [], subscriptions: new Map(), perSubscription: limit, consumers: new Map(), perConsumer: limit };
+}
+
 export class DeliveryRepository {
   /** Records outcomes given as JSON rows (see settleMany): one text, so the engine prepares it once. */
   private readonly settleStatement: string;
+  private readonly roomsOf: (parameter: number) => string;
+  private readonly consumerRoomsOf: (parameter: number) => string;
 
   constructor(
     private readonly sql: SqlExecutor,
     private readonly due: () => Promise<void>,
   ) {
+    this.roomsOf = (n) => sql.rowsOf(n, [['subscription_id', 'bigint'], ['room', 'integer']]);
+    this.consumerRoomsOf = (n) => sql.rowsOf(n, [['consumer', 'text'], ['room', 'integer']]);
     const outcomes = sql.rowsOf(2, [
       ['id', 'bigint'],
       ['status', 'text'],
@@ -35,34 +64,99 @@ export class DeliveryRepository {
   }
 
   /**
-   * Leases due deliveries of active push subscriptions, oldest due first, skipping rows another process holds
-   * and the subscriptions whose endpoints are busy here. A lease that expires (its holder died) is taken over.
+   * Leases due deliveries of active push subscriptions whose endpoints are not suspended, oldest due first,
+   * skipping rows another process holds and the subscriptions left out (`room.excluded`: busy here, or their
+   * consumer or origin at its budget). No subscription and no consumer gets more rows than its room (`room`), so
+   * one consumer's old backlog cannot fill a lease that others' new deliveries wait behind. A lease that expired
+   * (its holder died) is taken over.
    */
   async leaseDue(
     owner: string,
     now: number,
     leaseUntil: number,
     limit: number,
-    busySubscriptions: readonly number[],
+    room: LeaseRoom = unboundedRoom(limit),
   ): Promise<DeliveryTask[]> {
     // The payload comes back with each leased row (a lookup by position per row): one statement, not a lease
     // and then a read. An event whose delivery rows outlived it (a race with retention) has no payload and is
-    // left to lapse.
-    const leased = await this.sql.all<{ id: number; subscriptionId: number; attempts: number; payload: string | null }>(
+    // left to lapse. Window functions cannot share a query level with FOR UPDATE, so the candidates are locked
+    // in the innermost query and ranked around it.
+    const leased = await this.sql.all<LeasedRow & { failures: number }>(
       `UPDATE deliveries SET lease_owner = $1, lease_until = $3
        WHERE id IN (
-         SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-         WHERE d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until <= $2)
-           AND s.status = 'active' AND s.endpoint IS NOT NULL AND NOT (${this.sql.inList('d.subscription_id', 5)})
-         ORDER BY d.next_attempt_at LIMIT $4 ${this.sql.lockForLease('d')}
+         SELECT ranked.id FROM (
+           SELECT c.id, c.subscription_id, c.consumer,
+             row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS nth_of_subscription,
+             row_number() OVER (PARTITION BY c.consumer ORDER BY c.next_attempt_at, c.id) AS nth_of_consumer
+           FROM (
+             SELECT d.id, d.subscription_id, d.next_attempt_at, s.consumer
+             FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+             WHERE d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until <= $2)
+               AND s.status = 'active' AND s.endpoint IS NOT NULL AND s.health <> 'suspended'
+               AND NOT (${this.sql.inList('d.subscription_id', 5)})
+             ORDER BY d.next_attempt_at LIMIT $4 ${this.sql.lockForLease('d')}
+           ) AS c
+         ) AS ranked
+         WHERE ranked.nth_of_subscription <= COALESCE(
+             (SELECT r.room FROM ${this.roomsOf(6)} AS r WHERE r.subscription_id = ranked.subscription_id), $7)
+           AND ranked.nth_of_consumer <= COALESCE(
+             (SELECT r.room FROM ${this.consumerRoomsOf(8)} AS r WHERE r.consumer = ranked.consumer), $9)
+       )
+       RETURNING id, subscription_id AS "subscriptionId", attempts,
+         (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload,
+         (SELECT s.consecutive_failures FROM subscriptions s WHERE s.id = deliveries.subscription_id) AS failures`,
+      [
+        owner,
+        now,
+        leaseUntil,
+        limit,
+        room.excluded,
+        JSON.stringify([...room.subscriptions]),
+        room.perSubscription,
+        JSON.stringify([...room.consumers]),
+        room.perConsumer,
+      ],
+    );
+    // Whether the endpoint was failing (as any process recorded): its next success must end the run.
+    return leased
+      .sort((a, b) => a.id - b.id)
+      .flatMap(({ id, subscriptionId, attempts, payload, failures }) =>
+        payload === null ? [] : [{ id, subscriptionId, attempts, payload, endpointFailing: Number(failures) > 0 }],
+      );
+  }
+
+  /**
+   * Leases one due delivery of a suspended endpoint: its probe. Its outcome decides whether the endpoint
+   * resumes; the rest of its deliveries wait meanwhile.
+   */
+  async leaseProbe(subscriptionId: number, owner: string, now: number, leaseUntil: number): Promise<DeliveryTask | undefined> {
+    const [row] = await this.sql.all<LeasedRow>(
+      `UPDATE deliveries SET lease_owner = $1, lease_until = $3
+       WHERE id IN (
+         SELECT d.id FROM deliveries d
+         WHERE d.subscription_id = $4 AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= $2
+           AND (d.lease_until IS NULL OR d.lease_until <= $2)
+         ORDER BY d.next_attempt_at LIMIT 1 ${this.sql.lockForLease('d')}
        )
        RETURNING id, subscription_id AS "subscriptionId", attempts,
          (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload`,
-      [owner, now, leaseUntil, limit, busySubscriptions],
+      [owner, now, leaseUntil, subscriptionId],
     );
-    return leased
-      .sort((a, b) => a.id - b.id)
-      .flatMap(({ id, subscriptionId, attempts, payload }) => (payload === null ? [] : [{ id, subscriptionId, attempts, payload }]));
+    if (!row || row.payload === null) return undefined;
+    return { id: row.id, subscriptionId: row.subscriptionId, attempts: row.attempts, payload: row.payload, probe: true, endpointFailing: true };
+  }
+
+  /**
+   * How many deliveries each subscription has leased right now, by every process: what the budgets count on
+   * PostgreSQL, where several processes share them (a small partial index holds just the leased rows).
+   */
+  async leasedBySubscription(now: number): Promise<Map<number, number>> {
+    const rows = await this.sql.all<{ subscriptionId: number | string; n: number | string }>(
+      `SELECT subscription_id AS "subscriptionId", count(*) AS n FROM deliveries
+       WHERE lease_owner IS NOT NULL AND lease_until > $1 GROUP BY subscription_id`,
+      [now],
+    );
+    return new Map(rows.map((row) => [Number(row.subscriptionId), Number(row.n)]));
   }
 
   /**

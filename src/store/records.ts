@@ -1,3 +1,4 @@
+import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { SubscriptionSpec } from '../domain/subscription-request.js';
 
 export type { AttemptOutcome } from '../domain/delivery-attempt.js';
@@ -26,6 +27,15 @@ export interface SubscriptionRecord extends SubscriptionSpec {
   readonly lastReadAt: number | null;
   /** Pull subscriptions: moves on when the subscription goes inactive, voiding older checkpoints. */
   readonly checkpointEpoch: number;
+  /** Push subscriptions: the endpoint's health (the circuit breaker, docs/isolation.md). */
+  readonly health: EndpointHealth;
+  /** When the current health began; null for healthy since creation. */
+  readonly healthSince: number | null;
+  /** The latest failed attempt's error while failing or suspended. */
+  readonly healthError: string | null;
+  readonly consecutiveFailures: number;
+  /** Suspended: when the next probe may go out. */
+  readonly probeAt: number | null;
 }
 
 export interface NewSubscription extends SubscriptionSpec {
@@ -55,6 +65,10 @@ export interface DeliveryTask {
   readonly subscriptionId: number;
   readonly attempts: number;
   readonly payload: string;
+  /** A suspended endpoint's probe: its outcome decides whether the endpoint resumes. */
+  readonly probe?: boolean;
+  /** The endpoint had failed when this was leased (by any process's attempts): a success ends the run. */
+  readonly endpointFailing?: boolean;
 }
 
 /** A validation handshake leased for one attempt. */

@@ -6,7 +6,9 @@ const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, 
   alternative_subject_filter AS "alternativeSubjectFilter", type_filter AS "typeFilter", secret, status,
   created_at AS "createdAt", validated_at AS "validatedAt", validation_attempts AS "validationAttempts",
   next_validation_at AS "nextValidationAt", last_error AS "lastError",
-  acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch"`;
+  acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch",
+  health, health_since AS "healthSince", health_error AS "healthError", consecutive_failures AS "consecutiveFailures",
+  probe_at AS "probeAt"`;
 
 /** What became of a validation handshake. */
 export type ValidationResult =

@@ -70,7 +70,7 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
       () => [push.id, pull.id],
     );
     const now = Date.now();
-    const [first] = await store.deliveries.leaseDue('test', now, now + 60_000, 1, []);
+    const [first] = await store.deliveries.leaseDue('test', now, now + 60_000, 1);
     await store.deliveries.settle(first!.id, 'test', { kind: 'dead', statusCode: 500, error: 'boom' }, now);
   });
   afterEach(async () => {
@@ -117,7 +117,7 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
     expect(stdout.trim()).toBe(`1 dead delivery of subscription ${push.id} queued again.`);
     expect(await store.deliveries.list(push.id, 'dead', 0, 10)).toEqual([]);
     const now = Date.now();
-    expect(await store.deliveries.leaseDue('test-2', now, now + 60_000, 10, [])).toHaveLength(3);
+    expect(await store.deliveries.leaseDue('test-2', now, now + 60_000, 10)).toHaveLength(3);
     const again = await runHerald(db.database, ['subscriptions', 'redrive', String(push.id)]);
     expect(again.stdout.trim()).toBe(`0 dead deliveries of subscription ${push.id} queued again.`);
   });
@@ -131,7 +131,7 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
 
     // This store's match index still names both: the database refuses to queue or lease for them.
     const now = Date.now();
-    expect(await store.deliveries.leaseDue('test', now, now + 60_000, 10, [])).toEqual([]);
+    expect(await store.deliveries.leaseDue('test', now, now + 60_000, 10)).toEqual([]);
     await store.appendEvents([validEvent({ id: 'e4', resource: orders, source: 'https://example.com/orders' })], () => [push.id, pull.id]);
     expect((await store.deliveries.list(pull.id, undefined, 0, 10)).map((d) => d.eventId)).toEqual(['e1', 'e2', 'e3']);
     const repeated = await runHerald(db.database, ['subscriptions', 'disable', String(push.id)]);

@@ -45,7 +45,7 @@ describeEachEngine('Restarts and takeovers on $name', (engine) => {
     await publish(survivor, 'orphan-1');
     // A process leases the delivery and dies before sending it.
     const now = survivor.clock.now();
-    const leased = await survivor.store.deliveries.leaseDue('crashed-process', now, now + 30_500, 10, []);
+    const leased = await survivor.store.deliveries.leaseDue('crashed-process', now, now + 30_500, 10);
     expect(leased).toHaveLength(1);
 
     expect(await survivor.dispatcher.runOnce()).toBe(0); // still leased: not sent twice

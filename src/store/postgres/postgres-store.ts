@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ValidEvent } from '../../domain/cloudevent.js';
+import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
@@ -59,6 +60,7 @@ export class PostgresStore implements Store {
   readonly capabilities = { concurrentWriters: true, skipLocked: true, listenNotify: true } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  readonly health: EndpointHealthRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
   readonly retention: RetentionRepository;
@@ -84,6 +86,7 @@ export class PostgresStore implements Store {
     };
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
+    this.health = new EndpointHealthRepository(executor, () => this.announce('subscriptions'));
     this.pull = new PullRepository(executor, () => this.announce('subscriptions'));
     this.events = new EventRepository(executor, 'event_keys');
     this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));

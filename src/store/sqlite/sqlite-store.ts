@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ValidEvent } from '../../domain/cloudevent.js';
+import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
@@ -52,6 +53,7 @@ export class SqliteStore implements Store {
   readonly capabilities = { concurrentWriters: false, skipLocked: false, listenNotify: false } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  readonly health: EndpointHealthRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
   readonly retention: RetentionRepository;
@@ -119,6 +121,7 @@ export class SqliteStore implements Store {
     const executor = this.executor();
     this.subscriptions = new SubscriptionRepository(executor, async () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
+    this.health = new EndpointHealthRepository(executor, async () => this.announce('subscriptions'));
     this.pull = new PullRepository(executor, async () => this.announce('subscriptions'));
     this.events = new EventRepository(executor);
     this.retention = new RetentionRepository(executor, sqliteRetention(executor));

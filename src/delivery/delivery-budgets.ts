@@ -1,0 +1,207 @@
+import type { LeaseRoom } from '../store/delivery-repository.js';
+import type { DeliveryTask } from '../store/records.js';
+
+/**
+ * What one party may hold of the delivery slots (docs/isolation.md). A delivery is held from its lease until its
+ * outcome is recorded: in flight, or leased to go next. Budgets per consumer and per endpoint origin count every
+ * process's holdings on PostgreSQL (they are read from the leases in the database), so a consumer's share does
+ * not grow with the number of processes.
+ */
+export interface DeliveryBudgets {
+  /** Attempts in flight at once in this process (HERALD_DELIVERY_CONCURRENCY). */
+  readonly perProcess: number;
+  /** Attempts in flight at once to one subscription's endpoint. */
+  readonly perSubscription: number;
+  /** Deliveries one consumer's subscriptions may hold at once, across processes (HERALD_DELIVERY_CONSUMER_BUDGET). */
+  readonly perConsumer: number;
+  /** Deliveries to one endpoint origin at once, whoever's, across processes (HERALD_DELIVERY_ORIGIN_BUDGET). */
+  readonly perOrigin: number;
+  /** Validation handshakes in flight at once in this process, beside the delivery slots (HERALD_HANDSHAKE_CONCURRENCY). */
+  readonly handshakes: number;
+  /** Validation handshakes one consumer may have in flight at once, across processes. */
+  readonly handshakesPerConsumer: number;
+}
+
+/**
+ * The defaults: a hanging endpoint holds a quarter of a process's slots and a hostile consumer half of them; an
+ * origin may hold more than one consumer can (so no consumer alone fills an origin others send to). Enough that
+ * one busy endpoint takes a steady thousand events a second.
+ */
+export const defaultBudgets: DeliveryBudgets = {
+  perProcess: 128,
+  perSubscription: 32,
+  perConsumer: 64,
+  perOrigin: 96,
+  handshakes: 8,
+  handshakesPerConsumer: 2,
+};
+
+/** Who a delivery's budgets belong to, from the subscription registry. */
+export interface BudgetKeys {
+  consumerOf(subscriptionId: number): string | undefined;
+  originOf(subscriptionId: number): string | undefined;
+  pushSubscriptionsOf(consumer: string): readonly number[];
+  pushSubscriptionsAt(origin: string): readonly number[];
+}
+
+/**
+ * Counts what is held per subscription, consumer and origin, and decides what a lease or a claim may take.
+ * Counts come from this process's own holdings, or, where other processes share the budgets, from the database's
+ * leases (which include this process's own).
+ */
+export class BudgetLedger {
+  /**
+   * Deliveries held per subscription: this process's own, or, where processes share the budgets, every
+   * process's as last read from the database and kept current with this process's own changes since.
+   */
+  private holdings = new Map<number, number>();
+
+  constructor(
+    private readonly budgets: DeliveryBudgets,
+    private readonly keys: BudgetKeys,
+  ) {}
+
+  hold(subscriptionId: number): void {
+    bump(this.holdings, subscriptionId);
+  }
+
+  free(subscriptionId: number): void {
+    const left = (this.holdings.get(subscriptionId) ?? 1) - 1;
+    if (left > 0) this.holdings.set(subscriptionId, left);
+    else this.holdings.delete(subscriptionId);
+  }
+
+  /** Every process's leases, just read from the database (this process's own among them). */
+  readShared(leased: Map<number, number>): void {
+    this.holdings = leased;
+  }
+
+  /**
+   * What a lease may take now: saturated parties left out, the others each within the room it has left.
+   * @param rounds how many rounds of each budget may be held: 2 while the loop leases one round ahead
+   */
+  leaseRoom(rounds: number): LeaseRoom {
+    const { perSubscription, perConsumer, perOrigin } = this.caps(rounds);
+    const held = this.held();
+    const excluded = new Set<number>();
+    const subscriptions = new Map<number, number>();
+    for (const [id, count] of held.bySubscription) {
+      if (count >= perSubscription) excluded.add(id);
+      else subscriptions.set(id, perSubscription - count);
+    }
+    const consumers = new Map<string, number>();
+    for (const [consumer, count] of held.byConsumer) {
+      if (count >= perConsumer) for (const id of this.keys.pushSubscriptionsOf(consumer)) excluded.add(id);
+      else consumers.set(consumer, perConsumer - count);
+    }
+    for (const [origin, count] of held.byOrigin) {
+      if (count >= perOrigin) for (const id of this.keys.pushSubscriptionsAt(origin)) excluded.add(id);
+    }
+    return { excluded: [...excluded], subscriptions, perSubscription, consumers, perConsumer };
+  }
+
+  /**
+   * Splits deliveries into what fits every budget and what goes back. Each task taken counts at once, so a
+   * batch cannot overrun a budget it started within.
+   */
+  admit(tasks: readonly DeliveryTask[], rounds: number): { take: DeliveryTask[]; giveBack: DeliveryTask[] } {
+    const caps = this.caps(rounds);
+    const held = this.held();
+    const take: DeliveryTask[] = [];
+    const giveBack: DeliveryTask[] = [];
+    for (const task of tasks) {
+      if (this.fits(task.subscriptionId, held, caps)) {
+        take.push(task);
+        this.count(task.subscriptionId, held);
+      } else giveBack.push(task);
+    }
+    return { take, giveBack };
+  }
+
+  /** A claim's planner: whether one more delivery to this subscription fits, counting it if so. */
+  planner(rounds: number): (subscriptionId: number) => boolean {
+    const caps = this.caps(rounds);
+    const held = this.held();
+    return (subscriptionId) => {
+      if (!this.fits(subscriptionId, held, caps)) return false;
+      this.count(subscriptionId, held);
+      return true;
+    };
+  }
+
+  /** Whether in-flight attempts of this subscription's consumer and origin leave a slot for one more. */
+  slotFor(subscriptionId: number, inFlight: InFlightCounts): boolean {
+    const consumer = this.keys.consumerOf(subscriptionId);
+    const origin = this.keys.originOf(subscriptionId);
+    return (
+      (consumer === undefined || (inFlight.byConsumer.get(consumer) ?? 0) < this.budgets.perConsumer) &&
+      (origin === undefined || (inFlight.byOrigin.get(origin) ?? 0) < this.budgets.perOrigin)
+    );
+  }
+
+  /** Counts an attempt's start (+1) or end (-1) for its consumer and origin. */
+  countInFlight(subscriptionId: number, inFlight: InFlightCounts, by: 1 | -1): void {
+    const consumer = this.keys.consumerOf(subscriptionId);
+    if (consumer !== undefined) bump(inFlight.byConsumer, consumer, by);
+    const origin = this.keys.originOf(subscriptionId);
+    if (origin !== undefined) bump(inFlight.byOrigin, origin, by);
+  }
+
+  /**
+   * What may be held, in flight and leased ahead together. In flight, each budget holds as it is (slotFor); held,
+   * each may be taken `rounds` times, so a party's next round can wait leased while its slots are busy.
+   */
+  private caps(rounds: number): { perSubscription: number; perConsumer: number; perOrigin: number } {
+    return {
+      perSubscription: rounds * this.budgets.perSubscription,
+      perConsumer: rounds * this.budgets.perConsumer,
+      perOrigin: rounds * this.budgets.perOrigin,
+    };
+  }
+
+  private fits(subscriptionId: number, held: Holdings, caps: ReturnType<BudgetLedger['caps']>): boolean {
+    const consumer = this.keys.consumerOf(subscriptionId);
+    const origin = this.keys.originOf(subscriptionId);
+    return (
+      (held.bySubscription.get(subscriptionId) ?? 0) < caps.perSubscription &&
+      (consumer === undefined || (held.byConsumer.get(consumer) ?? 0) < caps.perConsumer) &&
+      (origin === undefined || (held.byOrigin.get(origin) ?? 0) < caps.perOrigin)
+    );
+  }
+
+  private count(subscriptionId: number, held: Holdings): void {
+    bump(held.bySubscription, subscriptionId);
+    const consumer = this.keys.consumerOf(subscriptionId);
+    if (consumer !== undefined) bump(held.byConsumer, consumer);
+    const origin = this.keys.originOf(subscriptionId);
+    if (origin !== undefined) bump(held.byOrigin, origin);
+  }
+
+  /** Holdings per subscription, rolled up per consumer and origin. */
+  private held(): Holdings {
+    const held: Holdings = { bySubscription: new Map(this.holdings), byConsumer: new Map(), byOrigin: new Map() };
+    for (const [id, count] of this.holdings) {
+      const consumer = this.keys.consumerOf(id);
+      if (consumer !== undefined) bump(held.byConsumer, consumer, count);
+      const origin = this.keys.originOf(id);
+      if (origin !== undefined) bump(held.byOrigin, origin, count);
+    }
+    return held;
+  }
+}
+
+/** Attempts in flight in this process per consumer and per origin. */
+export interface InFlightCounts {
+  readonly byConsumer: Map<string, number>;
+  readonly byOrigin: Map<string, number>;
+}
+
+interface Holdings {
+  readonly bySubscription: Map<number, number>;
+  readonly byConsumer: Map<string, number>;
+  readonly byOrigin: Map<string, number>;
+}
+
+function bump<K>(map: Map<K, number>, key: K, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}

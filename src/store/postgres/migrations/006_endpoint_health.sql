@@ -1,0 +1,20 @@
+-- Endpoint health, the circuit breaker in front of every push subscription (docs/isolation.md). States and
+-- transitions are defined once, in src/domain/endpoint-health.ts.
+ALTER TABLE subscriptions
+  ADD COLUMN health text NOT NULL DEFAULT 'healthy' CHECK (health IN ('healthy', 'failing', 'suspended')),
+  -- When the current health began (null: healthy since creation).
+  ADD COLUMN health_since bigint,
+  -- The error of the latest failed attempt while failing or suspended.
+  ADD COLUMN health_error text,
+  ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0,
+  -- Suspended only: when the next probe may go out, and the wait that led to it (it doubles per failed probe).
+  ADD COLUMN probe_at bigint,
+  ADD COLUMN probe_interval bigint;
+
+-- Suspended subscriptions whose probe is due are found without reading every subscription.
+CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at IS NOT NULL;
+
+-- What every process holds leased right now, per subscription: the delivery budgets per consumer and per
+-- endpoint origin hold across processes (docs/isolation.md). Leased rows are few (at most the slots of every
+-- process), so counting them reads this small index only.
+CREATE INDEX deliveries_leased ON deliveries (subscription_id) WHERE lease_owner IS NOT NULL;
