@@ -1,16 +1,14 @@
-import Database from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type Policy, policyAuthorizer } from '../../src/domain/policy.js';
 import { subscriptionIdentity } from '../../src/domain/subscription-request.js';
-import { readMigrations } from '../../src/store/migration-files.js';
 import { expectProblem } from '../http/harness.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { assembleHerald, createTestApp, type HeraldUnderTest, sampleEvent, type TestApp } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
 import { rawSql } from '../store/retention-harness.js';
+import { migrateToBefore } from './older-schema.js';
 
 const api = '/events/api/v1';
 const resource = 'urn:altinn:resource:herald.identity';
@@ -124,8 +122,6 @@ describeEachEngine('A token cannot take another consumer\'s identity, on $name',
 describeEachEngine('Subscriptions an older Herald stored under a bare sub, on $name', (engine) => {
   let db: TestDatabase;
   let herald: HeraldUnderTest | undefined;
-  const migrations = readMigrations(engine.name);
-  const carryOver = migrations.find((m) => m.name.endsWith('_consumer_namespaces'));
 
   beforeEach(async () => {
     db = await engine.create();
@@ -135,29 +131,6 @@ describeEachEngine('Subscriptions an older Herald stored under a bare sub, on $n
     herald = undefined;
     await db.destroy();
   });
-
-  /** A database as Herald left it before consumers had namespaces: the migrations before `version`. */
-  async function migrateToBefore(version: number): Promise<void> {
-    const older = migrations.filter((m) => m.version < version);
-    if (engine.name === 'sqlite') {
-      const raw = new Database(db.database);
-      raw.exec('CREATE TABLE herald_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-      for (const m of older) {
-        raw.exec(m.sql);
-        raw.prepare("INSERT INTO herald_migrations VALUES (?, ?, 'then')").run(m.version, m.name);
-      }
-      raw.close();
-      return;
-    }
-    const client = new pg.Client({ connectionString: db.database });
-    await client.connect();
-    await client.query('CREATE TABLE herald_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-    for (const m of older) {
-      await client.query(m.sql);
-      await client.query('INSERT INTO herald_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-    }
-    await client.end();
-  }
 
   /** A subscription as the old code stored it: `consumer` the token's `sub` as it was. */
   async function storeOldStyle(consumer: string, resourceFilter: string, identity: string): Promise<void> {
@@ -171,8 +144,7 @@ describeEachEngine('Subscriptions an older Herald stored under a bare sub, on $n
   }
 
   it('moves each to /sub/{sub}, percent-encoded, for its owner to find; identities from org, userId and orgNumber stay', async () => {
-    expect(carryOver, 'a migration named *_consumer_namespaces').toBeDefined();
-    await migrateToBefore(carryOver!.version);
+    await migrateToBefore(engine, db, '_consumer_namespaces');
     const spec = { endpoint: null, sourceFilter: null, resourceFilter: resource, subjectFilter: null, alternativeSubjectFilter: null, typeFilter: null };
     await storeOldStyle('client-7', resource, subscriptionIdentity('client-7', spec));
     await storeOldStyle('auth0|42 ø/x%', resource, 'legacy-2');

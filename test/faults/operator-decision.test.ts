@@ -3,10 +3,12 @@ import { type OperatorSubscription, subscriptionsCommand } from '../../src/cli/s
 import { loadConfig } from '../../src/config/config.js';
 import { publish, resource, subscribe } from '../delivery/helpers.js';
 import { expectProblem } from '../http/harness.js';
-import { describeEachEngine } from '../support/engines.js';
+import { describeEachEngine, type TestDatabase } from '../support/engines.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testSecret } from '../support/tokens.js';
+import { rawSql } from '../store/retention-harness.js';
+import { migrateToBefore } from './older-schema.js';
 
 const subscriptionsPath = '/events/api/v1/subscriptions';
 
@@ -116,5 +118,40 @@ describeEachEngine("An operator's disable holds against the subscription's owner
       disabledBy: 'operator',
       lastError: 'keeps answering 410',
     });
+  });
+});
+
+describeEachEngine('Subscriptions disabled before Herald recorded who disabled them, on $name', (engine) => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await engine.create();
+  });
+  afterEach(async () => {
+    await db.destroy();
+  });
+
+  it("count as their endpoint's when a 410 disabled them, and as an operator's otherwise", async () => {
+    await migrateToBefore(engine, db, '_operator_decisions');
+    const disabled = [
+      ['gone', 'The endpoint answered 410 Gone.'],
+      ['gone-at-handshake', 'Validation failed: The endpoint answered 410 Gone: the subscription is disabled.'],
+      ['operator', 'abuse'],
+    ];
+    for (const [identity, lastError] of disabled) {
+      await rawSql(
+        engine,
+        db.database,
+        `INSERT INTO subscriptions (identity, consumer, created_by, endpoint, resource_filter, secret, status, created_at, last_error)
+         VALUES ($1, '/org/ttd', '/org/ttd', 'https://example.com/hook', $2, 'whsec_x', 'disabled', $3, $4)`,
+        [identity, resource, Date.now(), lastError],
+      );
+    }
+    const store = await db.open();
+    const found = (await store.subscriptions.listBy({})).map((s) => [s.lastError, s.disabledBy]);
+    expect(found).toEqual([
+      [disabled[0]![1], 'endpoint'],
+      [disabled[1]![1], 'endpoint'],
+      ['abuse', 'operator'],
+    ]);
   });
 });
