@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { consumerIdentity } from '../../src/domain/identity.js';
 import { type Policy, policyAuthorizer } from '../../src/domain/policy.js';
 import { subscriptionIdentity } from '../../src/domain/subscription-request.js';
 import { expectProblem } from '../http/harness.js';
@@ -173,5 +174,17 @@ describeEachEngine('Subscriptions an older Herald stored under a bare sub, on $n
     expect(again.json().id).toBe(oldId);
     const encoded = await herald.app.inject({ method: 'GET', url: `${api}/subscriptions`, headers: await bearer({ sub: 'auth0|42 ø/x%' }) });
     expect(encoded.json().count).toBe(1);
+    // The sub-only caller who wrote its sub as /org/alpha no longer reaches what it stored that way.
+    const intruder = await herald.app.inject({ method: 'GET', url: `${api}/subscriptions`, headers: await bearer({ sub: '/org/alpha' }) });
+    expect(intruder.json().count).toBe(0);
+  });
+
+  it('encodes in SQL exactly as Herald derives identities, for every kind of character', async () => {
+    await migrateToBefore(engine, db, '_consumer_namespaces');
+    const subs = ["-_.!~*'()AZaz09", ' "#$&+,/:;<=>?@[\\]^`{|}%', 'æøå ß', '中文', '🙂 emoji', 'tab\there', '/sub/x', '\u007f'];
+    for (const [n, sub] of subs.entries()) await storeOldStyle(sub, resource, `legacy-${n}`);
+    const store = await db.open();
+    const consumers = (await store.subscriptions.listBy({})).map((s) => s.consumer);
+    expect(consumers).toEqual(subs.map((sub) => consumerIdentity('sub', sub)));
   });
 });
