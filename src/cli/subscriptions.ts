@@ -1,5 +1,6 @@
 import type { HeraldConfig } from '../config/config.js';
-import type { SubscriptionRecord, SubscriptionStatus } from '../store/records.js';
+import { parseConsumer } from '../domain/identity.js';
+import type { DisabledBy, SubscriptionRecord, SubscriptionStatus } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { notFound, parseCommandArgs, parseSubscriptionId, usageError } from './command-error.js';
 import { withOperatorStore } from './operator-store.js';
@@ -15,6 +16,8 @@ export interface OperatorSubscription {
   readonly consumer: string;
   readonly createdBy: string;
   readonly status: SubscriptionStatus;
+  /** While disabled: by an operator, or by its endpoint's 410 Gone. */
+  readonly disabledBy: DisabledBy | null;
   readonly kind: 'push' | 'pull';
   readonly endPoint: string | null;
   readonly filters: {
@@ -65,6 +68,13 @@ async function listCommand(config: HeraldConfig, args: string[]): Promise<string
   if (status !== undefined && !(statuses as readonly string[]).includes(status)) {
     throw usageError(`subscriptions list: --status must be one of ${statuses.join(', ')}, not '${status}'.`);
   }
+  // Matched exactly as stored: a bare sub (as older Herald named sub-only callers) would list nothing.
+  if (values.consumer !== undefined && parseConsumer(values.consumer) === undefined) {
+    throw usageError(
+      `subscriptions list: --consumer must be a consumer as Herald names it, such as /org/ttd, /user/1337, ` +
+        `/organisation/991825827 or /sub/client-7 (a sub, percent-encoded), not '${values.consumer}'.`,
+    );
+  }
   const listed = await withOperatorStore(config, (store) =>
     listSubscriptions(store, { consumer: values.consumer, status: status as SubscriptionStatus | undefined }),
   );
@@ -88,6 +98,7 @@ function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; de
     consumer: s.consumer,
     createdBy: s.createdBy,
     status: s.status,
+    disabledBy: s.status === 'disabled' ? s.disabledBy : null,
     kind: s.endpoint === null ? 'pull' : 'push',
     endPoint: s.endpoint,
     filters: {
@@ -152,10 +163,14 @@ async function disableCommand(config: HeraldConfig, args: string[]): Promise<str
   if (values.reason === '') throw usageError(`${command}: --reason must not be empty.`);
   return withOperatorStore(config, async (store) => {
     const before = await existing(store, id);
-    // Left as it is: its last error may say why it was disabled (410 Gone, another operator's reason).
-    if (before.status === 'disabled') return `Subscription ${id} was already disabled.`;
+    // Left as it is: its last error says why another operator disabled it.
+    if (before.status === 'disabled' && before.disabledBy === 'operator') {
+      return `Subscription ${id} was already disabled by an operator: ${before.lastError ?? defaultDisableReason}`;
+    }
+    // One its endpoint disabled (410 Gone) becomes the operator's decision: its owner can no longer revive it.
+    const was = before.status === 'disabled' ? 'disabled by its endpoint' : before.status;
     await store.subscriptions.disable(id, values.reason ?? defaultDisableReason);
-    return `Subscription ${id} disabled (was ${before.status}): nothing more is queued or sent to it.`;
+    return `Subscription ${id} disabled (was ${was}): nothing more is queued or sent to it, and only an operator can enable it.`;
   });
 }
 

@@ -1,3 +1,4 @@
+import { parseConsumer } from './identity.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
 /** What a grant allows: publishing events, creating subscriptions, and reading events (poll, pull, push). */
@@ -7,7 +8,8 @@ export const policyActions: readonly PolicyAction[] = ['publish', 'subscribe', '
 /**
  * One grant: a consumer (or `*`, everyone) may take these actions on these resources (an exact URN, or a
  * prefix ending in `*`), optionally only for events about certain subjects — or, with `"self"`, only events
- * whose subject or alternative subject is the consumer itself.
+ * whose subject or alternative subject is the consumer itself (its whole identity: a `sub` token is
+ * `/sub/…`, so it can never pass for a `/person/…` or `/organisation/…` subject).
  */
 export interface Grant {
   readonly consumer: string;
@@ -58,6 +60,9 @@ function subjectAllowed(
   return allowed.some((subject) => subject === event.subject || subject === event.alternativesubject);
 }
 
+const consumerMessage =
+  'must be "*" or a consumer as Herald names it, such as "/org/ttd", "/user/1337", "/organisation/991825827" or "/sub/client-7".';
+
 /** Validates a policy document (the parsed JSON of `HERALD_POLICY`), naming every mistake. */
 export function parsePolicy(document: unknown): Parsed<Policy> {
   const errors: FieldError[] = [];
@@ -68,8 +73,9 @@ export function parsePolicy(document: unknown): Parsed<Policy> {
   grants.forEach((grant: unknown, index: number) => {
     const at = (field: string) => `grants[${index}].${field}`;
     const g = (grant ?? {}) as Record<string, unknown>;
-    if (typeof g.consumer !== 'string' || g.consumer === '') {
-      errors.push({ field: at('consumer'), message: 'must be a consumer such as "/org/ttd", or "*".' });
+    // A consumer no token can be (a bare `sub`, `%2f` for `%2F`) would match nobody, silently.
+    if (typeof g.consumer !== 'string' || (g.consumer !== '*' && parseConsumer(g.consumer) === undefined)) {
+      errors.push({ field: at('consumer'), message: consumerMessage });
     }
     if (!Array.isArray(g.actions) || g.actions.length === 0 || !g.actions.every((a) => policyActions.includes(a))) {
       errors.push({ field: at('actions'), message: `must list one or more of ${policyActions.join(', ')}.` });
@@ -78,7 +84,7 @@ export function parsePolicy(document: unknown): Parsed<Policy> {
       errors.push({ field: at('resources'), message: 'must list resource URNs, each exact or ending in "*".' });
     }
     const subjects = g.subjects;
-if (
+    if (
       subjects !== undefined &&
       subjects !== 'self' &&
       !(Array.isArray(subjects) && subjects.length > 0 && subjects.every((s) => typeof s === 'string' && s !== ''))

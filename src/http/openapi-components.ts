@@ -74,12 +74,17 @@ const Subscription = Type.Object({
   id: Type.Integer(),
   endPoint: Type.Optional(Type.String({ format: 'uri' })),
   ...SubscriptionFilters,
-  consumer: Type.String({ description: 'From the token: /org/{org}, /user/{id}, /organisation/{orgno} or sub.' }),
+  consumer: Type.String({
+    description: 'From the token: /org/{org}, /user/{id}, /organisation/{orgno} or /sub/{sub}, the value percent-encoded.',
+  }),
   createdBy: Type.String(),
   created: Type.String({ format: 'date-time' }),
   validated: Type.Boolean({ description: 'A push subscription receives events once its endpoint answered the handshake.' }),
   status: oneOf(['pending', 'active', 'disabled', 'inactive']),
   lastError: text('Why the last handshake failed or the subscription was disabled.'),
+  disabledBy: Type.Optional(
+    oneOf(['operator', 'endpoint'], 'While disabled: by an operator (only an operator enables it again) or by its endpoint (410 Gone).'),
+  ),
   nextValidationAt: Type.Optional(Type.String({ format: 'date-time' })),
   secret: text('whsec_ signing secret for webhook-signature; shown only in the answer to creation.'),
 });

@@ -33,6 +33,12 @@ export const problemCatalog = {
   subscriptionLimit: { status: 403, code: 'events:subscriptionLimit', title: 'Too many subscriptions.' },
   notFound: { status: 404, code: 'events:notFound', title: 'Not found.' },
   methodNotAllowed: { status: 405, code: 'events:methodNotAllowed', title: 'Method not allowed.' },
+  // Operators have the last word (docs/subscriptions.md).
+  disabledByOperator: {
+    status: 409,
+    code: 'events:disabledByOperator',
+    title: 'An operator disabled this subscription.',
+  },
   payloadTooLarge: { status: 413, code: 'events:payloadTooLarge', title: 'The request is too large.' },
   tooManyRequests: { status: 429, code: 'events:tooManyRequests', title: 'Too many requests.' },
   unsupportedMediaType: {

@@ -10,6 +10,12 @@ export type { AttemptOutcome } from '../domain/delivery-attempt.js';
  */
 export type SubscriptionStatus = 'pending' | 'active' | 'disabled' | 'inactive';
 
+/**
+ * Who disabled a subscription: an `operator` (only an operator enables it again), or its `endpoint`, which
+ * answered 410 Gone (its owner may validate it again).
+ */
+export type DisabledBy = 'operator' | 'endpoint';
+
 export interface SubscriptionRecord extends SubscriptionSpec {
   readonly id: number;
   readonly consumer: string;
@@ -36,6 +42,8 @@ export interface SubscriptionRecord extends SubscriptionSpec {
   readonly consecutiveFailures: number;
   /** Suspended: when the next probe may go out. */
   readonly probeAt: number | null;
+  /** Set while disabled; `lastError` says why. */
+  readonly disabledBy: DisabledBy | null;
 }
 
 export interface NewSubscription extends SubscriptionSpec {

@@ -8,7 +8,11 @@ const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, 
   next_validation_at AS "nextValidationAt", last_error AS "lastError",
   acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch",
   health, health_since AS "healthSince", health_error AS "healthError", consecutive_failures AS "consecutiveFailures",
-  probe_at AS "probeAt"`;
+  probe_at AS "probeAt",
+  disabled_by AS "disabledBy"`;
+
+/** True for a row no request of its owner may change: an operator disabled it (docs/subscriptions.md). */
+const notOperatorDisabled = `COALESCE(disabled_by, '') <> 'operator'`;
 
 /** What became of a validation handshake. */
 export type ValidationResult =
@@ -93,11 +97,13 @@ export class SubscriptionRepository {
   /**
    * Stops a subscription receiving, whoever owns it (an operator's act). Publishing and the dispatcher both
    * check the status in the database, so nothing more is queued or sent from the moment this commits, even
-   * by a process whose match index has not heard of the change yet.
+   * by a process whose match index has not heard of the change yet. From then on only an operator changes it:
+   * its owner's requests are refused, and handshakes and 410s still under way leave it as it is.
    */
   async disable(id: number, reason: string): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.sql.all<SubscriptionRecord>(
-      `UPDATE subscriptions SET status = 'disabled', last_error = $2, next_validation_at = NULL, validation_lease_until = NULL
+      `UPDATE subscriptions SET status = 'disabled', disabled_by = 'operator', last_error = $2, next_validation_at = NULL,
+         validation_lease_until = NULL
        WHERE id = $1 RETURNING ${subscriptionColumns}`,
       [id, reason],
     );
@@ -118,6 +124,7 @@ export class SubscriptionRepository {
          validation_attempts = CASE WHEN endpoint IS NULL THEN validation_attempts ELSE 0 END,
          next_validation_at = CASE WHEN endpoint IS NULL THEN NULL ELSE CAST($2 AS bigint) END,
          validation_lease_until = NULL,
+         disabled_by = NULL,
          last_error = CASE WHEN endpoint IS NULL THEN NULL ELSE last_error END,
          last_read_at = CASE WHEN endpoint IS NULL THEN CAST($2 AS bigint) ELSE last_read_at END
        WHERE id = $1 RETURNING ${subscriptionColumns}`,
@@ -137,28 +144,40 @@ export class SubscriptionRepository {
     return rows.map((row) => ({ ...row, count: Number(row.count) }));
   }
 
-  /** Deletes a subscription and its deliveries. */
+  /**
+   * Deletes a subscription and its deliveries, unless an operator disabled it: deleting would erase the
+   * operator's decision and let its owner make the identical subscription afresh.
+   */
   async delete(id: number): Promise<boolean> {
-    const rows = await this.sql.all<{ id: number }>('DELETE FROM subscriptions WHERE id = $1 RETURNING id', [id]);
+    const rows = await this.sql.all<{ id: number }>(
+      `DELETE FROM subscriptions WHERE id = $1 AND ${notOperatorDisabled} RETURNING id`,
+      [id],
+    );
     if (rows.length > 0) await this.changed();
     return rows.length > 0;
   }
 
+  /** Sets a status the endpoint's answers decide (410 Gone: disabled); an operator's disable stays as it is. */
   async setStatus(id: number, status: SubscriptionStatus, lastError: string | null): Promise<void> {
-    await this.sql.all('UPDATE subscriptions SET status = $2, last_error = $3 WHERE id = $1 RETURNING id', [id, status, lastError]);
+    await this.sql.all(
+      `UPDATE subscriptions SET status = $2, last_error = $3, disabled_by = CASE WHEN $2 = 'disabled' THEN 'endpoint' END
+       WHERE id = $1 AND ${notOperatorDisabled} RETURNING id`,
+      [id, status, lastError],
+    );
     await this.changed();
   }
 
   /**
-   * Runs the handshake again. A pending or disabled subscription waits (pending) until its endpoint answers; an
-   * active one stays active meanwhile, so no event is missed.
+   * Runs the handshake again (its owner's request). A pending subscription, or one its endpoint's 410 disabled,
+   * waits (pending) until its endpoint answers; an active one stays active meanwhile, so no event is missed.
+   * One an operator disabled is left as it is: `undefined`, as for one that does not exist.
    */
   async requestValidation(id: number, now: number): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.sql.all<SubscriptionRecord>(
       // An active subscription stays active (and keeps receiving events) while its endpoint is checked again.
       `UPDATE subscriptions SET status = CASE WHEN status = 'active' THEN 'active' ELSE 'pending' END,
-         validation_attempts = 0, next_validation_at = $2, validation_lease_until = NULL
-       WHERE id = $1 RETURNING ${subscriptionColumns}`,
+         validation_attempts = 0, next_validation_at = $2, validation_lease_until = NULL, disabled_by = NULL
+       WHERE id = $1 AND ${notOperatorDisabled} RETURNING ${subscriptionColumns}`,
       [id, now],
     );
     if (row) await this.changed();
@@ -190,9 +209,10 @@ export class SubscriptionRepository {
       );
     } else {
       // A failed check leaves the status as it was (pending stays pending, active stays active), unless the
-      // endpoint answered 410 Gone.
+      // endpoint answered 410 Gone. Neither touches a subscription an operator disabled meanwhile.
       await this.sql.all(
-        `UPDATE subscriptions SET status = COALESCE($4, status), validation_attempts = validation_attempts + 1,
+        `UPDATE subscriptions SET status = COALESCE($4, status), disabled_by = CASE WHEN $4 IS NULL THEN NULL ELSE 'endpoint' END,
+           validation_attempts = validation_attempts + 1,
            next_validation_at = $2, validation_lease_until = NULL, last_error = $3
          WHERE id = $1 AND status IN ('pending', 'active') RETURNING id`,
         [id, result.nextAttemptAt, result.error, result.disable ? 'disabled' : null],

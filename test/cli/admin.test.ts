@@ -135,7 +135,7 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
     await store.appendEvents([validEvent({ id: 'e4', resource: orders, source: 'https://example.com/orders' })], () => [push.id, pull.id]);
     expect((await store.deliveries.list(pull.id, undefined, 0, 10)).map((d) => d.eventId)).toEqual(['e1', 'e2', 'e3']);
     const repeated = await runHerald(db.database, ['subscriptions', 'disable', String(push.id)]);
-    expect(repeated.stdout.trim()).toBe(`Subscription ${push.id} was already disabled.`);
+    expect(repeated.stdout.trim()).toBe(`Subscription ${push.id} was already disabled by an operator: Endpoint under review.`);
 
     const pullEnabled = await runHerald(db.database, ['subscriptions', 'enable', String(pull.id)]);
     expect(pullEnabled.stdout).toMatch(/is active \(pull\)/);
@@ -181,6 +181,8 @@ describe('herald subscriptions, written wrong', () => {
     [['list', '--status', 'sleeping'], /--status must be one of pending, active, disabled, inactive/],
     [['list', '--bogus'], /Unknown option '--bogus'/],
     [['list', '--consumer'], /--consumer/],
+    [['list', '--consumer', 'client-7'], /--consumer must be a consumer as Herald names it, .* \/sub\/client-7 .*not 'client-7'/],
+    [['list', '--consumer', '/sub/a/b'], /--consumer must be a consumer as Herald names it/],
     [['list', 'extra'], /Unexpected argument 'extra'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [[], /say list, disable, enable or redrive/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasAnyScope, principalFromClaims, scopes } from '../../src/domain/identity.js';
+import { consumerIdentity, hasAnyScope, parseConsumer, principalFromClaims, scopes } from '../../src/domain/identity.js';
 
 const consumerOf = (claims: Record<string, unknown>) => principalFromClaims(claims)?.consumer;
 const scopesOf = (claims: Record<string, unknown>) => [
@@ -36,21 +36,66 @@ describe('principalFromClaims: the consumer', () => {
     expect(consumerOf({ consumer: maskinporten, sub: 's' })).toBe('/organisation/991825827');
   });
 
-  it('takes sub when no other claim names the caller', () => {
-    expect(consumerOf({ sub: 'client-7' })).toBe('client-7');
+  it('takes sub when no other claim names the caller, in a namespace of its own', () => {
+    expect(consumerOf({ sub: 'client-7' })).toBe('/sub/client-7');
+  });
+
+  it('never reads a sub as an identity another claim derives', () => {
+    expect(consumerOf({ sub: '/org/ttd' })).toBe('/sub/%2Forg%2Fttd');
+    expect(consumerOf({ sub: '/person/01017012345' })).toBe('/sub/%2Fperson%2F01017012345');
+    expect(consumerOf({ sub: '/sub/x' })).toBe('/sub/%2Fsub%2Fx');
+  });
+
+  it('percent-encodes every value, so no two values give one identity', () => {
+    expect(consumerOf({ org: 'ttd/../user/1' })).toBe('/org/ttd%2F..%2Fuser%2F1');
+    expect(consumerOf({ userId: '1 2' })).toBe('/user/1%202');
+    expect(consumerOf({ sub: 'a/b' })).not.toBe(consumerOf({ sub: 'a%2Fb' }));
+    expect(consumerOf({ sub: 'a%2Fb' })).toBe('/sub/a%252Fb');
+    expect(consumerOf({ sub: 'auth0|42' })).toBe('/sub/auth0%7C42');
+    expect(consumerOf({ sub: 'Ø' })).toBe('/sub/%C3%98');
+  });
+
+  it('names nobody when the claim that names the caller is not well-formed Unicode', () => {
+    expect(principalFromClaims({ sub: 'a\ud800' })).toBeUndefined();
+    expect(principalFromClaims({ org: '\udc00', sub: 'fallback' })).toBeUndefined();
   });
 
   it('skips empty and unusable claims and falls through to the next', () => {
-    expect(consumerOf({ org: '', userId: null, orgNumber: Number.NaN, sub: 'fallback' })).toBe('fallback');
-    expect(consumerOf({ consumer: { authority: 'x' }, sub: 'fallback' })).toBe('fallback');
-    expect(consumerOf({ consumer: { ID: '0192:' }, sub: 'fallback' })).toBe('fallback');
-    expect(consumerOf({ consumer: '0192:991825827', sub: 'fallback' })).toBe('fallback');
-    expect(consumerOf({ org: { name: 'ttd' }, sub: 'fallback' })).toBe('fallback');
+    const fallback = '/sub/fallback';
+    expect(consumerOf({ org: '', userId: null, orgNumber: Number.NaN, sub: 'fallback' })).toBe(fallback);
+    expect(consumerOf({ consumer: { authority: 'x' }, sub: 'fallback' })).toBe(fallback);
+    expect(consumerOf({ consumer: { ID: '0192:' }, sub: 'fallback' })).toBe(fallback);
+    expect(consumerOf({ consumer: '0192:991825827', sub: 'fallback' })).toBe(fallback);
+    expect(consumerOf({ org: { name: 'ttd' }, sub: 'fallback' })).toBe(fallback);
   });
 
   it('names nobody when the token has no identifying claim', () => {
     expect(principalFromClaims({ scope: scopes.publish })).toBeUndefined();
     expect(principalFromClaims({ sub: '' })).toBeUndefined();
+  });
+});
+
+describe('consumerIdentity and parseConsumer', () => {
+  it('read back every identity Herald writes', () => {
+    for (const value of ['ttd', '1337', 'a/b', 'a%2Fb', '%', 'Ø x', "-_.!~*'()"]) {
+      const identity = consumerIdentity('sub', value)!;
+      expect(parseConsumer(identity)).toEqual({ namespace: 'sub', value });
+    }
+    expect(parseConsumer('/organisation/991825827')).toEqual({ namespace: 'organisation', value: '991825827' });
+  });
+
+  it.each([
+    ['a bare sub', 'client-7'],
+    ['an unknown namespace', '/team/x'],
+    ['an empty value', '/org/'],
+    ['an unencoded /', '/org/a/b'],
+    ['lower-case hex', '/sub/a%2fb'],
+    ['an encoding of a letter', '/sub/%61'],
+    ['a broken escape', '/sub/a%2'],
+    ['a character Herald encodes', '/sub/a|b'],
+    ['a namespace in capitals', '/ORG/ttd'],
+  ])('refuse %s', (_what, text) => {
+    expect(parseConsumer(text)).toBeUndefined();
   });
 });
 

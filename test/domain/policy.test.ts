@@ -12,7 +12,8 @@ import {
 const resource = 'urn:altinn:resource:herald.policy-test';
 const messages = {
   document: 'A policy is an object with a "grants" array.',
-  consumer: 'must be a consumer such as "/org/ttd", or "*".',
+  consumer:
+    'must be "*" or a consumer as Herald names it, such as "/org/ttd", "/user/1337", "/organisation/991825827" or "/sub/client-7".',
   actions: 'must list one or more of publish, subscribe, read.',
   resources: 'must list resource URNs, each exact or ending in "*".',
   subjects: 'must be "self" or a non-empty list of subjects.',
@@ -39,6 +40,11 @@ describe('parsePolicy', () => {
     ['empty', ''],
     ['not a string', 7],
     ['null', null],
+    ['a bare sub, as older Herald named a sub-only token', 'client-7'],
+    ['in no namespace', '/team/ttd'],
+    ['a value with an unencoded /', '/org/ttd/x'],
+    ['encoded otherwise than Herald encodes (%2f for %2F)', '/sub/a%2fb'],
+    ['a namespace without a value', '/org/'],
   ])('refuses a consumer that is %s', (_what, consumer) => {
     expect(parsePolicy({ grants: [{ ...validGrant, consumer }] })).toEqual({
       ok: false,

@@ -6,7 +6,7 @@ import { type DeliveryStatus, deliveryStatuses } from '../../../store/records.js
 import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
 import { readableEvents } from '../../readable-events.js';
-import { ownedSubscription } from './owned-subscription.js';
+import { changeableSubscription, ownedSubscription } from './owned-subscription.js';
 import { presentDelivery } from './present.js';
 import { subscriptionsPath } from './subscriptions.js';
 
@@ -48,7 +48,9 @@ const docs = {
   },
   redrive: {
     summary: 'Redrive the dead letters',
-    description: "Queues every dead delivery of the subscription again, with a fresh retry ladder.",
+    description:
+      'Queues every dead delivery of the subscription again, with a fresh retry ladder. ' +
+      'Not for a subscription an operator disabled: `409`.',
     tags: ['Deliveries'],
     operationId: 'redriveDeliveries',
     documentedResponses: {
@@ -61,6 +63,7 @@ const docs = {
         },
       },
     },
+    problems: [409],
   },
 };
 
@@ -100,7 +103,9 @@ export async function deliveryRoutes(
   });
 
   app.post(`${subscriptionsPath}/:id/deliveries/redrive`, { ...guarded, schema: docs.redrive }, async (request) => {
-    const subscription = await ownedSubscription(store, request);
+    // Redriven deliveries of a disabled subscription would wait for it anyway; an operator's disable is
+    // refused outright, so the owner learns why nothing arrives.
+    const subscription = await changeableSubscription(store, request);
     const redriven = await store.deliveries.redrive(subscription.id, clock());
     options.wakeDispatcher();
     return { redriven };

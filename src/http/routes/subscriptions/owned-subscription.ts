@@ -17,3 +17,36 @@ export async function ownedSubscription(store: Store, request: FastifyRequest): 
   }
   return subscription;
 }
+
+/**
+ * Refuses its owner's request to change a subscription an operator disabled: only an operator changes it
+ * (`herald subscriptions enable`). The detail gives the operator's reason.
+ */
+export function refuseIfOperatorDisabled(subscription: SubscriptionRecord): void {
+  if (subscription.status !== 'disabled' || subscription.disabledBy !== 'operator') return;
+  const reason = (subscription.lastError ?? 'none given').replace(/\.$/, '');
+  throw new HttpProblem(
+    'disabledByOperator',
+    `An operator disabled subscription ${subscription.id}, with the reason: ${reason}. Only an operator can enable it again.`,
+  );
+}
+
+/**
+ * The subscription `{id}` names, if the caller created it and may change it: one an operator disabled is a
+ * 409 (`refuseIfOperatorDisabled`).
+ */
+export async function changeableSubscription(store: Store, request: FastifyRequest): Promise<SubscriptionRecord> {
+  const subscription = await ownedSubscription(store, request);
+  refuseIfOperatorDisabled(subscription);
+  return subscription;
+}
+
+/**
+ * Answers a change the store refused because an operator disabled the subscription after it was read: the
+ * 409, from the row as it is now (or the 404, if it has gone).
+ */
+export async function refusedChange(store: Store, id: number): Promise<never> {
+  const now = await store.subscriptions.get(id);
+  if (now) refuseIfOperatorDisabled(now);
+  throw new HttpProblem('notFound', `You have no subscription with id '${id}'.`);
+}

@@ -26,6 +26,9 @@ export function presentSubscription(s: SubscriptionRecord, options: { withSecret
     validated: s.validatedAt !== null,
     status: s.status,
     lastError: s.lastError,
+    // Who disabled it: an operator (only an operator enables it again; lastError is their reason) or the
+    // endpoint's 410 Gone (validating it again may bring it back).
+    disabledBy: s.status === 'disabled' ? s.disabledBy : undefined,
     nextValidationAt: s.status === 'pending' ? iso(s.nextValidationAt) : undefined,
     secret: options.withSecret ? s.secret : undefined,
   });

@@ -2,19 +2,21 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { refuseNonPublicEndpoint } from '../../../delivery/endpoint-guard.js';
-import { scopes } from '../../../domain/identity.js';
+import { parseConsumer, scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import {
   parseSubscriptionRequest,
+  type SubscriptionSpec,
   subscriptionIdentity,
   subscriptionMessages,
 } from '../../../domain/subscription-request.js';
 import { formatWebhookSecret } from '../../../domain/webhook-signature.js';
+import type { SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
-import { ownedSubscription } from './owned-subscription.js';
+import { changeableSubscription, ownedSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
 import { presentSubscription } from './present.js';
 
 export interface SubscriptionRoutesOptions {
@@ -52,7 +54,8 @@ const docs = {
     description:
       'With an `endPoint`, a push subscription: Herald checks the endpoint with a validation event, then POSTs ' +
       'each matching event to it, signed (Standard Webhooks). Without one, a pull subscription read from ' +
-      '`/subscriptions/{id}/events`. Asking again for an identical subscription answers with the existing one.',
+      '`/subscriptions/{id}/events`. Asking again for an identical subscription answers with the existing one ' +
+      '(`409` if an operator disabled it).',
     tags: ['Subscriptions'],
     operationId: 'createSubscription',
     documentedBody: {
@@ -83,6 +86,7 @@ const docs = {
         headers: { location: { type: 'string', description: 'The URL of the subscription.' } },
       },
     },
+    problems: [409],
   },
   list: {
     summary: 'List your subscriptions',
@@ -115,17 +119,21 @@ const docs = {
   },
   remove: {
     summary: 'Delete a subscription',
+    description: 'A subscription an operator disabled stays until an operator enables it: `409`.',
     tags: ['Subscriptions'],
     operationId: 'deleteSubscription',
     documentedResponses: { 200: { description: 'Deleted: nothing more is delivered or queued for it.' } },
+    problems: [409],
   },
   validate: {
     summary: 'Validate the endpoint again',
-    description: 'Sends a push subscription a new validation event; a 2xx answer from the endpoint activates it.',
+    description:
+      'Sends a push subscription a new validation event; a 2xx answer from the endpoint activates it. ' +
+      'One its endpoint disabled (410 Gone) can be validated again; one an operator disabled cannot: `409`.',
     tags: ['Subscriptions'],
     operationId: 'validateSubscription',
     documentedResponses: { 202: subscriptionAnswer('The handshake is queued.') },
-    problems: [400],
+    problems: [400, 409],
   },
 };
 
@@ -161,6 +169,14 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
       }
     }
     const identity = subscriptionIdentity(caller.consumer, spec);
+    const carriedOver = await carriedOverSubscription(store, caller.consumer, spec);
+    if (carriedOver) {
+      refuseIfOperatorDisabled(carriedOver);
+      return reply
+        .code(201)
+        .header('location', `${subscriptionsPath}/${carriedOver.id}`)
+        .send(presentSubscription(carriedOver, { withSecret: true }));
+    }
     const cap = options.maxPerConsumer ?? defaultMaxSubscriptionsPerConsumer;
     if ((await store.subscriptions.countByConsumer(caller.consumer)) >= cap) {
       // At the cap, asking again for one it already has still answers with it.
@@ -171,7 +187,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     }
     const now = clock();
     const push = spec.endpoint !== null;
-    const { subscription } = await store.subscriptions.create({
+    const { subscription, created } = await store.subscriptions.create({
       ...spec,
       identity,
       consumer: caller.consumer,
@@ -183,6 +199,8 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
       validatedAt: push ? null : now,
       now,
     });
+    // The identical subscription, which an operator disabled: asking for it again does not bring it back.
+    if (!created) refuseIfOperatorDisabled(subscription);
     if (push) options.wakeDispatcher();
     else await options.refreshMatching();
     return reply
@@ -207,18 +225,37 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
   );
 
   app.delete(`${subscriptionsPath}/:id`, { ...guarded, schema: docs.remove }, async (request, reply) => {
-    const subscription = await ownedSubscription(store, request);
-    await store.subscriptions.delete(subscription.id);
+    const subscription = await changeableSubscription(store, request);
+    if (!(await store.subscriptions.delete(subscription.id))) await refusedChange(store, subscription.id);
     return reply.code(200).send();
   });
 
   app.post(`${subscriptionsPath}/:id/validate`, { ...guarded, schema: docs.validate }, async (request, reply) => {
-    const subscription = await ownedSubscription(store, request);
+    const subscription = await changeableSubscription(store, request);
     if (!subscription.endpoint) {
       throw new HttpProblem('invalidRequest', 'A pull subscription has no endpoint to validate.');
     }
     const pending = await store.subscriptions.requestValidation(subscription.id, clock());
+    if (!pending) return refusedChange(store, subscription.id);
     options.wakeDispatcher();
-    return reply.code(202).send(pending ? presentSubscription(pending) : undefined);
+    return reply.code(202).send(presentSubscription(pending));
   });
+}
+
+/**
+ * The identical subscription this caller made before consumers had namespaces, if it is a `sub`-only caller:
+ * an older Herald stored it under the bare `sub`, and its identity (which makes identical requests meet on one
+ * row) still hashes that. The carry-over migration moved its consumer to `/sub/…`; this finds it by both, so
+ * asking again still answers with it rather than making a second (docs/authentication.md).
+ */
+async function carriedOverSubscription(
+  store: Store,
+  consumer: string,
+  spec: SubscriptionSpec,
+): Promise<SubscriptionRecord | undefined> {
+  const parsed = parseConsumer(consumer);
+  if (parsed?.namespace !== 'sub') return undefined;
+  const found = await store.subscriptions.findByIdentity(subscriptionIdentity(parsed.value, spec));
+  // A bare sub written like another namespace's identity stayed with that identity: not this caller's.
+  return found?.consumer === consumer ? found : undefined;
 }

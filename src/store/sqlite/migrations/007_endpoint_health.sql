@@ -1,6 +1,6 @@
 -- Endpoint health, the circuit breaker in front of every push subscription (docs/isolation.md). States and
 -- transitions are defined once, in src/domain/endpoint-health.ts. (SQLite has one Herald process per file, so
--- the delivery budgets need no count of other processes' leases, unlike PostgreSQL's migration 006.)
+-- the delivery budgets need no count of other processes' leases, unlike PostgreSQL's migration 008.)
 ALTER TABLE subscriptions ADD COLUMN health TEXT NOT NULL DEFAULT 'healthy'
   CHECK (health IN ('healthy', 'failing', 'suspended'));
 -- When the current health began (null: healthy since creation).
