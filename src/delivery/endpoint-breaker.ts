@@ -108,9 +108,12 @@ export class EndpointBreaker {
       else bySubscription.set(verdict.subscriptionId, { ...entry, failures: [...entry.failures, verdict] });
     }
     const recovered = [...bySubscription].filter(([id, entry]) => entry.succeeded && this.mayBeUnclean(id)).map(([id]) => id);
-    for (const resumed of await this.options.store.health.recordSuccesses(recovered, now)) {
-      this.suspendedHere.delete(resumed.subscriptionId);
-      await this.announce('herald.subscription.resumed', resumed.subscriptionId, resumed.suspendedSince, {});
+    const resumed = await this.options.store.health.recordSuccesses(recovered, now);
+    // This process sends to a resumed endpoint from its next round; others hear the announcement.
+    if (resumed.length > 0) await this.options.registry.reload();
+    for (const { subscriptionId, suspendedSince } of resumed) {
+      this.suspendedHere.delete(subscriptionId);
+      await this.announce('herald.subscription.resumed', subscriptionId, suspendedSince, {});
     }
     for (const id of recovered) this.unclean.delete(id);
 

@@ -49,26 +49,27 @@ export class EndpointHealthRepository {
 
   /**
    * Ends the failure runs of endpoints that answered 2xx. Writes only rows that were not already clean, so a
-   * healthy endpoint's success costs nothing here. Of two processes resuming one endpoint at once, one does: the
-   * update re-checks the row it waited for.
+   * healthy endpoint's success costs nothing here, and only endpoints that failed are read and written.
    * @returns the subscriptions that were suspended and are resumed now, with when their suspension began
    */
   async recordSuccesses(subscriptionIds: readonly number[], now: number): Promise<{ subscriptionId: number; suspendedSince: number }[]> {
     if (subscriptionIds.length === 0) return [];
-    const rows = await this.sql.all<{ subscriptionId: number; was: EndpointHealth; since: number | null }>(
-      `UPDATE subscriptions SET consecutive_failures = 0, health = 'healthy', health_since = $2, health_error = NULL,
-         probe_at = NULL, probe_interval = NULL
-       FROM (SELECT id AS prior_id, health AS was, health_since AS since, consecutive_failures AS failures
-             FROM subscriptions
-             WHERE ${this.sql.inList('id', 1)} AND (health <> 'healthy' OR consecutive_failures > 0)) AS prior
-       WHERE subscriptions.id = prior.before_id AND subscriptions.health = prior.was
-         AND subscriptions.consecutive_failures = prior.failures
-       RETURNING subscriptions.id AS "subscriptionId", prior.was AS was, prior.since AS since`,
-      [subscriptionIds, now],
+    const unclean = await this.sql.all<{ id: number; health: EndpointHealth; since: number | null; failures: number }>(
+      `SELECT id, health, health_since AS since, consecutive_failures AS failures FROM subscriptions
+       WHERE ${this.sql.inList('id', 1)} AND (health <> 'healthy' OR consecutive_failures > 0)`,
+      [subscriptionIds],
     );
-    const resumed = rows
-      .filter((row) => row.was === 'suspended')
-      .map((row) => ({ subscriptionId: Number(row.subscriptionId), suspendedSince: Number(row.since ?? now) }));
+    const resumed: { subscriptionId: number; suspendedSince: number }[] = [];
+    for (const row of unclean) {
+      // Only if unchanged since it was read: of two processes ending one run, one does.
+      const [won] = await this.sql.all<{ id: number }>(
+        `UPDATE subscriptions SET consecutive_failures = 0, health = 'healthy', health_since = $2, health_error = NULL,
+           probe_at = NULL, probe_interval = NULL
+         WHERE id = $1 AND health = $3 AND consecutive_failures = $4 RETURNING id`,
+        [row.id, now, row.health, row.failures],
+      );
+      if (won && row.health === 'suspended') resumed.push({ subscriptionId: Number(row.id), suspendedSince: Number(row.since ?? now) });
+    }
     // A resumption changes what every process may lease and claim; the end of a mere failure run does not, and
     // announcing it would have every process reload its subscriptions each time a flaky endpoint recovers.
     if (resumed.length > 0) await this.changed();
