@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { HeraldMetrics } from '../observability/herald-metrics.js';
 import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
+import { serializeRequest } from '../observability/request-log.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -56,13 +57,20 @@ export interface AppOptions {
   readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
 }
 
+/** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
+function withRedactedRequests(logger: NonNullable<AppOptions['logger']>): AppOptions['logger'] {
+  if (logger === false) return false;
+  const given = logger === true ? {} : logger;
+  return { ...given, serializers: { ...given.serializers, req: serializeRequest } };
+}
+
 /**
  * Builds the HTTP application. It does not listen (`server.ts` does) and does not own the store: closing the
  * app finishes in-flight commits, then the caller closes the store.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRedactedRequests(options.logger ?? false),
     bodyLimit: options.limits.maxRequestBytes,
     // Altinn's clients send trailing and doubled slashes (`/events/`, `/subscriptions//12`).
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
