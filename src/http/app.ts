@@ -32,6 +32,8 @@ export interface AppOptions {
     readonly maxSubscriptionsPerConsumer?: number;
   };
   readonly logger?: FastifyServerOptions['logger'];
+  /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
+  readonly pullInactivityMs?: number | undefined;
   readonly delivery: {
     /** The subscriptions publishing fans out to. */
     readonly registry: SubscriptionRegistry;
@@ -130,7 +132,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // The first process to start makes the key; every process on the database then shares it.
   const checkpointKey = Buffer.from(await options.store.pull.key('checkpoint', randomBytes(32).toString('base64')), 'base64');
-  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock, authorizer, metrics });
+  await app.register(pullRoute, {
+    store: options.store,
+    checkpointKey,
+    clock: options.clock,
+    authorizer,
+    metrics,
+    inactivityMs: options.pullInactivityMs,
+  });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
   await app.register(publishRoute, {
     appender,
