@@ -61,6 +61,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       baseUrl: config.baseUrl,
       limits: config.limits,
       logger: { level: config.logLevel },
+      pullInactivityMs: config.delivery.subscriptionInactivityMs,
       metrics,
       metricsToken: config.metricsToken,
       renderMetrics: group && ((now) => group.render(now)),

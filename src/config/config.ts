@@ -8,7 +8,7 @@ import { parseByteSize } from './byte-size.js';
 export type JwtKeySource =
   | { readonly kind: 'secret'; readonly secret: string }
   | { readonly kind: 'publicKey'; readonly pem: string }
-  | { readonly kind: 'jwks'; readonly url: string }
+  | { readonly kind: 'jwks'; readonly url: string; readonly maxAgeMs: number }
   | { readonly kind: 'development' };
 
 export interface JwtConfig {
@@ -67,6 +67,7 @@ export const defaults = {
   HOST: '0.0.0.0',
   HERALD_DATABASE: './data/herald.db',
   HERALD_DATABASE_POOL_SIZE: '10',
+  HERALD_JWKS_MAX_AGE: '5m',
   HERALD_MAX_EVENT_SIZE: '256KiB',
   HERALD_MAX_REQUEST_SIZE: '1MiB',
   HERALD_LOG_LEVEL: 'info',
@@ -208,13 +209,17 @@ function readJwtConfig(env: Readonly<Record<string, string | undefined>>, proble
   }
   if (jwksUrl !== undefined && !/^https?:\/\/\S+$/.test(jwksUrl))
     problems.push('HERALD_JWKS_URL must be an http(s) URL.');
+  const jwksMaxAgeMs = parseDuration(nonEmpty(env.HERALD_JWKS_MAX_AGE) ?? defaults.HERALD_JWKS_MAX_AGE);
+  if (jwksMaxAgeMs === undefined || jwksMaxAgeMs < 1_000) {
+    problems.push('HERALD_JWKS_MAX_AGE must be a duration of at least 1s, such as 5m.');
+  }
   const keys: JwtKeySource =
     secret !== undefined
       ? { kind: 'secret', secret }
       : pem !== undefined
         ? { kind: 'publicKey', pem }
         : jwksUrl !== undefined
-          ? { kind: 'jwks', url: jwksUrl }
+          ? { kind: 'jwks', url: jwksUrl, maxAgeMs: jwksMaxAgeMs ?? 0 }
           : { kind: 'development' };
   return { keys, issuer: nonEmpty(env.HERALD_JWT_ISSUER), audience: nonEmpty(env.HERALD_JWT_AUDIENCE) };
 }

@@ -17,7 +17,9 @@ const maxBatchesPerRound = 50;
 
 /**
  * Keeps pull subscriptions tidy in the background: marks the ones unread for too long inactive, and removes
- * acknowledged queue rows in small batches (acknowledging itself only moves a position).
+ * acknowledged queue rows in small batches (acknowledging itself only moves a position). Marking is
+ * housekeeping (the status shown for subscriptions nobody reads): a read judges inactivity itself, at the
+ * moment it comes (PullRepository.recordRead), so no reader depends on when this last ran.
  */
 export class PullMaintenance {
   private timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@ import { Agent, errors, request } from 'undici';
 import type { AttemptResponse } from '../domain/delivery-attempt.js';
 import { isNonPublicAddress } from '../domain/endpoint.js';
 import { Deadlines } from './deadlines.js';
+import { nonPublicEndpointReason } from './endpoint-guard.js';
 
 export interface WebhookSenderOptions {
   /** An attempt that has no complete answer within this time failed. */
@@ -14,6 +15,8 @@ export interface WebhookSenderOptions {
   readonly connectionsPerOrigin?: number;
   /** Allow private, loopback and link-local addresses (development and tests). */
   readonly allowPrivateAddresses?: boolean;
+  /** How host names are resolved when connecting; `dns.lookup` unless a test gives its own. */
+  readonly lookup?: typeof lookup;
 }
 
 /** Raised when an endpoint's host resolves to an address webhooks may not reach. */
@@ -45,7 +48,7 @@ export class WebhookSender {
         timeout: Math.min(options.timeoutMs, 10_000),
         // Checked when connecting, not only when subscribing: a host name may resolve elsewhere by then
         // (DNS rebinding), and the address actually dialled is the one that counts.
-        ...(options.allowPrivateAddresses ? {} : { lookup: publicOnlyLookup }),
+        ...(options.allowPrivateAddresses ? {} : { lookup: publicOnlyLookup(options.lookup ?? lookup) }),
       },
     });
   }
@@ -55,7 +58,7 @@ export class WebhookSender {
       // An IP literal is dialled without a lookup, so it is checked here.
       const host = hostOf(url);
       if (host !== undefined && isIP(host) && isNonPublicAddress(host)) {
-        return { kind: 'failed', error: nonPublicMessage(host) };
+        return { kind: 'failed', error: nonPublicEndpointReason };
       }
     }
     // The whole attempt, from connecting to the end of the answer, is bounded by the time limit.
@@ -105,25 +108,27 @@ function hostOf(url: string): string | undefined {
   }
 }
 
-function nonPublicMessage(address: string): string {
-  return `The endpoint's host resolves to ${address}, a private, loopback or link-local address.`;
-}
-
-/** `dns.lookup` that refuses a host when any of its addresses is not public. */
-function publicOnlyLookup(
-  hostname: string,
-  options: LookupOptions,
-  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-): void {
-  lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const blocked = addresses.find((a) => isNonPublicAddress(a.address));
-    if (blocked) return callback(new NonPublicAddressError(nonPublicMessage(blocked.address)), []);
-    if (options.all) return callback(null, addresses);
-    const [first] = addresses;
-    if (!first) return callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), []);
-    callback(null, first.address, first.family);
-  });
+/**
+ * `dns.lookup` that refuses a host when any of its addresses is not public. The error names no address: it
+ * becomes the attempt's recorded error, which the subscription's owner reads (see endpoint-guard.ts).
+ */
+function publicOnlyLookup(resolve: typeof lookup) {
+  return (
+    hostname: string,
+    options: LookupOptions,
+    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      if (addresses.some((a) => isNonPublicAddress(a.address))) {
+        return callback(new NonPublicAddressError(nonPublicEndpointReason), []);
+      }
+      if (options.all) return callback(null, addresses);
+      const [first] = addresses;
+      if (!first) return callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {

@@ -1,28 +1,66 @@
 import { isIP } from 'node:net';
+import {
+  type AddressRange,
+  globalUnicast,
+  ipv4EmbeddingRanges,
+  refusedIpv4Ranges,
+  refusedIpv6Ranges,
+} from './special-addresses.js';
 
 /**
  * Whether an IP address is private, loopback, link-local or otherwise not a public internet address, where
- * a webhook must not be sent unless the operator allows it (SSRF protection).
+ * a webhook must not be sent unless the operator allows it (SSRF protection). Anything that is not an IP
+ * address is non-public too, so that only addresses proven public pass.
  */
 export function isNonPublicAddress(address: string): boolean {
+  return nonPublicRangeOf(address) !== undefined;
+}
+
+/**
+ * The special-purpose range (special-addresses.ts) an address falls in, for operators' logs.
+ * @returns the range's CIDR and name, or `undefined` for a public address
+ * @example nonPublicRangeOf('2002:7f00:1::1') // '2002::/16 (6to4 …)'
+ */
+export function nonPublicRangeOf(address: string): string | undefined {
   const version = isIP(address);
-  if (version === 4) return isNonPublicIpv4(address);
-  if (version === 6) {
-    // Compared as numbers, not text: `0:0::1` is loopback too, and the URL parser writes `[::ffff:10.0.0.1]`
-    // as `::ffff:a00:1`, which a pattern for the dotted form lets through.
-    const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = ipv6Groups(address);
-    const first96Zero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-    if (first96Zero && g5 === 0xffff) return isNonPublicIpv4(`${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`);
-    return (
-      (first96Zero && g5 === 0) || // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d
-      (g0 & 0xfe00) === 0xfc00 || // unique local fc00::/7
-      (g0 & 0xffc0) === 0xfe80 || // link-local fe80::/10
-      (g0 & 0xff00) === 0xff00 || // multicast
-      (g0 === 0x64 && g1 === 0xff9b) || // NAT64 may reach private IPv4
-      (g0 === 0x2001 && g1 === 0xdb8) // documentation
-    );
+  if (version === 4) return ipv4RangeOf(ipv4Number(address));
+  if (version !== 6) return 'not an IP address';
+  // Compared as numbers, not text: `0:0::1` is loopback too, and the URL parser writes `[::ffff:10.0.0.1]`
+  // as `::ffff:a00:1`, which a pattern for the dotted form lets through.
+  const value = ipv6Number(address);
+  if (ipv4EmbeddingRanges.some((range) => inRange(value, range, 128))) return ipv4RangeOf(value & 0xffffffffn);
+  const refused = refusedIpv6Ranges.find((range) => inRange(value, range, 128));
+  if (refused) return describe(refused);
+  return inRange(value, globalUnicast, 128) ? undefined : 'outside global unicast 2000::/3 (unassigned or reserved)';
+}
+
+function ipv4RangeOf(value: bigint): string | undefined {
+  const refused = refusedIpv4Ranges.find((range) => inRange(value, range, 32));
+  return refused && describe(refused);
+}
+
+const describe = (range: AddressRange) => `${range.cidr} (${range.name})`;
+
+/** Ranges parsed once: the network as a number and its prefix length. */
+const parsedRanges = new Map<AddressRange, { network: bigint; length: number }>();
+
+function inRange(value: bigint, range: AddressRange, bits: number): boolean {
+  let parsed = parsedRanges.get(range);
+  if (!parsed) {
+    const [network = '', length = ''] = range.cidr.split('/');
+    parsed = { network: bits === 32 ? ipv4Number(network) : ipv6Number(network), length: Number(length) };
+    parsedRanges.set(range, parsed);
   }
-  return true;
+  const shift = BigInt(bits - parsed.length);
+  return value >> shift === parsed.network >> shift;
+}
+
+function ipv4Number(address: string): bigint {
+  return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+}
+
+function ipv6Number(address: string): bigint {
+  return ipv6Groups(address).reduce((value, group) => (value << 16n) | BigInt(group), 0n);
 }
 
 /** The eight 16-bit groups of an address `isIP` calls IPv6, with `::` filled in and a dotted tail read. */
@@ -39,22 +77,6 @@ function ipv6Groups(address: string): number[] {
   const before = groups(head);
   const after = groups(tail);
   return [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
-}
-
-function isNonPublicIpv4(address: string): boolean {
-  const [a = 0, b = 0] = address.split('.').map(Number);
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
-    (a === 169 && b === 254) || // link-local, cloud metadata
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    a >= 224 // multicast and reserved
-  );
 }
 
 /**

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { HeraldMetrics } from '../observability/herald-metrics.js';
 import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
+import { serializeRequest } from '../observability/request-log.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -31,6 +32,8 @@ export interface AppOptions {
     readonly maxSubscriptionsPerConsumer?: number;
   };
   readonly logger?: FastifyServerOptions['logger'];
+  /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
+  readonly pullInactivityMs?: number | undefined;
   readonly delivery: {
     /** The subscriptions publishing fans out to. */
     readonly registry: SubscriptionRegistry;
@@ -56,13 +59,20 @@ export interface AppOptions {
   readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
 }
 
+/** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
+function withRedactedRequests(logger: NonNullable<AppOptions['logger']>): AppOptions['logger'] {
+  if (logger === false) return false;
+  const given = logger === true ? {} : logger;
+  return { ...given, serializers: { ...given.serializers, req: serializeRequest } };
+}
+
 /**
  * Builds the HTTP application. It does not listen (`server.ts` does) and does not own the store: closing the
  * app finishes in-flight commits, then the caller closes the store.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRedactedRequests(options.logger ?? false),
     bodyLimit: options.limits.maxRequestBytes,
     // Altinn's clients send trailing and doubled slashes (`/events/`, `/subscriptions//12`).
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
@@ -122,7 +132,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // The first process to start makes the key; every process on the database then shares it.
   const checkpointKey = Buffer.from(await options.store.pull.key('checkpoint', randomBytes(32).toString('base64')), 'base64');
-  await app.register(pullRoute, { store: options.store, checkpointKey, clock: options.clock, authorizer, metrics });
+  await app.register(pullRoute, {
+    store: options.store,
+    checkpointKey,
+    clock: options.clock,
+    authorizer,
+    metrics,
+    inactivityMs: options.pullInactivityMs,
+  });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
   await app.register(publishRoute, {
     appender,

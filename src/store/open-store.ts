@@ -13,7 +13,25 @@ export interface OpenStoreOptions {
  * @example await openStore('./data/herald.db')
  */
 export async function openStore(database: string, options: OpenStoreOptions = {}): Promise<Store> {
-  return isPostgresUrl(database)
-    ? PostgresStore.open({ connectionString: database, maxConnections: options.poolSize })
-    : SqliteStore.open(database);
+  if (!isPostgresUrl(database)) return SqliteStore.open(database);
+  try {
+    return await PostgresStore.open({ connectionString: database, maxConnections: options.poolSize });
+  } catch (error) {
+    if ((error as { code?: string }).code === missingDatabase) throw noSuchDatabase(database, error);
+    throw error;
+  }
+}
+
+/** PostgreSQL's SQLSTATE for a database that does not exist (invalid_catalog_name). */
+const missingDatabase = '3D000';
+
+/** Names the database and the server, never the URL's password, and says what to do. */
+function noSuchDatabase(database: string, cause: unknown): Error {
+  const url = new URL(database);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  return new Error(
+    `The PostgreSQL database '${name}' does not exist on ${url.host} (HERALD_DATABASE): create it ` +
+      `(CREATE DATABASE "${name}") or point HERALD_DATABASE at an existing database; Herald creates its tables itself.`,
+    { cause },
+  );
 }

@@ -7,6 +7,23 @@ export interface QueuePosition {
   readonly status: string;
 }
 
+/** A read of a pull subscription's queue, as `recordRead` judges it. */
+export interface PullRead {
+  readonly subscriptionId: number;
+  /** The checkpoint the reader passed: the epoch it was given in, and the queue position it acknowledges. */
+  readonly checkpoint: { readonly upTo: number; readonly epoch: number } | undefined;
+  readonly now: number;
+  /** A subscription last read (or created) before this is inactive. */
+  readonly inactiveBefore: number;
+  /** The status the reader found before the read; other processes hear of a change from it. */
+  readonly seenStatus: string;
+}
+
+/** A read as recorded: the position after it, and whether it counted (its checkpoint was still valid). */
+export interface RecordedRead extends QueuePosition {
+  readonly counted: boolean;
+}
+
 /** One queued event: its delivery id (the queue position) and the event as stored. */
 export interface QueuedEvent {
   readonly id: number;
@@ -27,19 +44,43 @@ export class PullRepository {
   ) {}
 
   /**
-   * Acknowledges everything up to `upTo` (never moving backwards, so a repeated or older checkpoint is
-   * harmless) and records the read, in one statement.
+   * Records a read of a pull subscription, judging its inactivity at the same moment, in one statement, so
+   * that concurrent readers (on any process) agree: a subscription unread since `inactiveBefore` becomes
+   * inactive now, as the sweep would have made it, and its checkpoint epoch moves on.
+   *
+   * With a checkpoint, the read counts only if the subscription is not inactive (nor just became so) and the
+   * checkpoint is of its current epoch; then everything up to `checkpoint.upTo` is acknowledged (never moving
+   * backwards, so a repeated or older checkpoint is harmless) and the read time recorded. Otherwise nothing
+   * but the judgement changes. Without a checkpoint, the read always counts: an inactive subscription (or one
+   * found inactive now) becomes active again, in a new epoch.
+   * @returns the position after the read, and whether it counted; `undefined` when there is no such subscription
    */
-  async acknowledge(subscriptionId: number, upTo: number, now: number): Promise<QueuePosition | undefined> {
+  async recordRead(read: PullRead): Promise<RecordedRead | undefined> {
+    const { subscriptionId, checkpoint, now, inactiveBefore } = read;
+    // $2 is the checkpoint's epoch (NULL without one), $3 what it acknowledges, $4 the inactivity cutoff.
+    const unreadTooLong = `(status = 'active' AND COALESCE(last_read_at, created_at) < CAST($4 AS bigint))`;
+    const counts = `(CAST($2 AS integer) IS NULL OR (status <> 'inactive' AND NOT ${unreadTooLong} AND checkpoint_epoch = CAST($2 AS integer)))`;
     const [row] = await this.sql.all<QueuePosition>(
       `UPDATE subscriptions SET
-         acknowledged_delivery_id = CASE WHEN acknowledged_delivery_id < $2 THEN $2 ELSE acknowledged_delivery_id END,
-         last_read_at = $3
+         status = CASE
+           WHEN CAST($2 AS integer) IS NULL AND (status = 'inactive' OR ${unreadTooLong}) THEN 'active'
+           WHEN ${unreadTooLong} THEN 'inactive'
+           ELSE status END,
+         checkpoint_epoch = CASE WHEN ${unreadTooLong} THEN checkpoint_epoch + 1 ELSE checkpoint_epoch END,
+         acknowledged_delivery_id = CASE
+           WHEN ${counts} AND acknowledged_delivery_id < CAST($3 AS bigint) THEN CAST($3 AS bigint)
+           ELSE acknowledged_delivery_id END,
+         last_read_at = CASE WHEN ${counts} THEN CAST($5 AS bigint) ELSE last_read_at END
        WHERE id = $1
        RETURNING acknowledged_delivery_id AS acknowledged, checkpoint_epoch AS epoch, status`,
-      [subscriptionId, upTo, now],
+      [subscriptionId, checkpoint?.epoch ?? null, checkpoint?.upTo ?? 0, inactiveBefore, now],
     );
-    return row;
+    if (!row) return undefined;
+    // Exactly the statement's condition, read from what it left: a read that counted changed neither the
+    // status nor the epoch, and one that did not count left the subscription inactive or in another epoch.
+    const counted = checkpoint === undefined || (row.status !== 'inactive' && Number(row.epoch) === checkpoint.epoch);
+    if (row.status !== read.seenStatus) await this.changed();
+    return { ...row, counted };
   }
 
   /**
@@ -56,15 +97,6 @@ export class PullRepository {
        ORDER BY d.id LIMIT $3`,
       [subscriptionId, afterDeliveryId, limit],
     );
-  }
-
-  /** An inactive subscription read without a checkpoint becomes active again. */
-  async reactivate(subscriptionId: number, now: number): Promise<void> {
-    const rows = await this.sql.all(
-      `UPDATE subscriptions SET status = 'active', last_read_at = $2 WHERE id = $1 AND status = 'inactive' RETURNING id`,
-      [subscriptionId, now],
-    );
-    if (rows.length > 0) await this.changed();
   }
 
   /**

@@ -122,7 +122,15 @@ describe('loadConfig: reading each variable', () => {
 
   it('uses a JWKS URL', () => {
     const url = 'https://login.example.com/.well-known/jwks.json';
-    expect(loadConfig({ HERALD_JWKS_URL: url }).jwt.keys).toEqual({ kind: 'jwks', url });
+    expect(loadConfig({ HERALD_JWKS_URL: url }).jwt.keys).toEqual({ kind: 'jwks', url, maxAgeMs: 300_000 });
+  });
+
+  it('reads how old the JWKS may get, and refuses an age below a second', () => {
+    const url = 'https://login.example.com/.well-known/jwks.json';
+    expect(loadConfig({ HERALD_JWKS_URL: url, HERALD_JWKS_MAX_AGE: '30s' }).jwt.keys).toEqual({ kind: 'jwks', url, maxAgeMs: 30_000 });
+    for (const age of ['500ms', 'soon', '0s']) {
+      expect(() => loadConfig({ HERALD_JWKS_URL: url, HERALD_JWKS_MAX_AGE: age })).toThrow(/HERALD_JWKS_MAX_AGE/);
+    }
   });
 
   it('counts the secret length in bytes, not characters', () => {

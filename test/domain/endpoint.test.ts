@@ -26,6 +26,9 @@ describe('isNonPublicAddress: IPv4', () => {
     ['multicast 224.0.0.0/4, at its end', '239.255.255.255'],
     ['reserved 240.0.0.0/4', '240.0.0.1'],
     ['broadcast', '255.255.255.255'],
+    ['6to4 relay anycast 192.88.99.0/24', '192.88.99.1'],
+    ['documentation 198.51.100.0/24', '198.51.100.1'],
+    ['documentation 203.0.113.0/24', '203.0.113.255'],
   ])('calls %s non-public (%s)', (_what, address) => {
     expect(isNonPublicAddress(address)).toBe(true);
   });
@@ -47,6 +50,8 @@ describe('isNonPublicAddress: IPv4', () => {
     ['198.17.x, beside benchmarking', '198.17.255.255'],
     ['198.20.x, beside benchmarking', '198.20.0.0'],
     ['the last address below multicast', '223.255.255.255'],
+    ['192.0.1.x, between IETF protocol assignments and documentation', '192.0.1.1'],
+    ['192.88.98.x, beside 6to4 relay anycast', '192.88.98.1'],
   ])('calls %s public (%s)', (_what, address) => {
     expect(isNonPublicAddress(address)).toBe(false);
   });
@@ -80,6 +85,21 @@ describe('isNonPublicAddress: IPv6', () => {
     ['NAT64 with leading zeros', '0064:ff9b::a00:1'],
     ['documentation 2001:db8::/32', '2001:db8::1'],
     ['documentation with leading zeros', '2001:0db8::1'],
+    ['site-local fec0::/10 (deprecated), just above link-local', 'fec0::1'],
+    ['6to4 2002::/16 embedding loopback', '2002:7f00:1::1'],
+    ['Teredo 2001::/32', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
+    ['IETF protocol assignments 2001::/23, at its end', '2001:1ff:ffff::1'],
+    ['discard-only 100::/64', '100::1'],
+    ['local-use NAT64 64:ff9b:1::/48', '64:ff9b:1::a00:1'],
+    ['NAT64 embedding loopback', '64:ff9b::7f00:1'],
+    ['documentation 3fff::/20', '3fff:fff::1'],
+    ['SRv6 5f00::/16', '5f00::1'],
+    ['unassigned, outside 2000::/3', '4000::1'],
+    ['unassigned, just below 2000::/3', '1fff:ffff::1'],
+    // Once thought public by a textual check; they are unassigned space outside 2000::/3.
+    ['00fc::1, whose text starts with fc but which is not unique local', 'fc::1'],
+    ['0fe8::1, whose text starts with fe8 but which is not link-local', 'fe8::1'],
+    ['fbff::1, just below unique local', 'fbff::1'],
   ])('calls %s non-public (%s)', (_what, address) => {
     expect(isNonPublicAddress(address)).toBe(true);
   });
@@ -90,11 +110,11 @@ describe('isNonPublicAddress: IPv6', () => {
     ['a public 2001:4860:: address', '2001:4860:4860::8888'],
     ['IPv4-mapped public', '::ffff:8.8.8.8'],
     ['IPv4-mapped public written in hex', '::ffff:808:808'],
-    ['00fc::1, whose text starts with fc but which is not unique local', 'fc::1'],
-    ['0fe8::1, whose text starts with fe8 but which is not link-local', 'fe8::1'],
-    ['fec0::1, just above link-local', 'fec0::1'],
-    ['fbff::1, just below unique local', 'fbff::1'],
     ['2001:db9::1, beside documentation', '2001:db9::1'],
+    ['2001:200::1, just above 2001::/23', '2001:200::1'],
+    ['2003::1, just above 6to4', '2003::1'],
+    ['3fff:1000::1, just above 3fff::/20', '3fff:1000::1'],
+    ['NAT64 embedding a public address', '64:ff9b::808:808'],
   ])('calls %s public (%s)', (_what, address) => {
     expect(isNonPublicAddress(address)).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nonPublicEndpointReason } from '../../src/delivery/endpoint-guard.js';
 import { describeEachEngine, type Engine } from '../support/engines.js';
 import { createTestApp, defaultLimits, type TestApp } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
@@ -265,11 +266,9 @@ describeEachEngine('POST /subscriptions with bad input on $name', (engine) => {
         altinn.invalidEndpoint,
       );
       expect(problem.detail).toBe(altinn.invalidEndpoint);
-      expect(problem.errors?.endPoint).toContainEqual(
-        expect.stringMatching(
-          new RegExp(`^The endpoint's host resolves to ${address ?? '.+'}, a private, loopback or link-local address\\.$`),
-        ),
-      );
+      // The refusal names no address: it must not tell what a host name resolves to (a DNS oracle).
+      expect(problem.errors?.endPoint).toContain(nonPublicEndpointReason);
+      if (address !== undefined && !endpoint.includes(address)) expect(JSON.stringify(problem)).not.toContain(address);
     });
 
     it.each([
@@ -283,9 +282,8 @@ describeEachEngine('POST /subscriptions with bad input on $name', (engine) => {
         'endPoint',
         altinn.invalidEndpoint,
       );
-      expect(problem.errors?.endPoint).toContain(
-        `The endpoint's host resolves to ${address}, a private, loopback or link-local address.`,
-      );
+      expect(problem.errors?.endPoint).toContain(nonPublicEndpointReason);
+      expect(JSON.stringify(problem)).not.toContain(address);
     });
 
     it("refuses an http sourceFilter with Altinn's message", async () => {

@@ -90,6 +90,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
     clock: clock.now,
+    pullInactivityMs: options.inactivityMs ?? 60_000,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;

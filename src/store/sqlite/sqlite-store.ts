@@ -149,6 +149,15 @@ export class SqliteStore implements Store {
     } catch (error) {
       db.close();
       const code = (error as { code?: string }).code ?? '';
+      if (code === 'SQLITE_NOTADB') {
+        // Nothing has been written to it: SQLite refuses the file at its first read.
+        throw new Error(
+          `The file at ${path} is not a SQLite database (${code}). HERALD_DATABASE must name Herald's database ` +
+            'file, or a path where no file exists yet (Herald creates it), or a postgres:// URL; Herald left ' +
+            'the file as it was.',
+          { cause: error },
+        );
+      }
       if (/^SQLITE_(READONLY|CANTOPEN|FULL|IOERR)/.test(code)) {
         throw new Error(
           `Cannot write the SQLite database at ${path} (${code}): is its folder read-only or its disk full?`,

@@ -20,7 +20,11 @@ export interface PullRouteOptions {
   readonly checkpointKey: Uint8Array;
   readonly clock?: () => number;
   readonly metrics?: HeraldMetrics | undefined;
+  /** A subscription unread for this long is inactive (HERALD_SUBSCRIPTION_INACTIVITY); default 30 days. */
+  readonly inactivityMs?: number | undefined;
 }
+
+const defaultInactivityMs = 30 * 24 * 60 * 60_000;
 
 const PullQueryString = Type.Object({
   limit: Type.Optional(Type.String({ description: 'Events per page, 1 to 5000; default 2000.', examples: ['100'] })),
@@ -67,6 +71,7 @@ const pullDocs = {
 export async function pullRoute(app: FastifyInstance, options: PullRouteOptions): Promise<void> {
   const { store, checkpointKey } = options;
   const clock = options.clock ?? Date.now;
+  const inactivityMs = options.inactivityMs ?? defaultInactivityMs;
 
   app.get(
     `${subscriptionsPath}/:id/events`,
@@ -83,26 +88,32 @@ export async function pullRoute(app: FastifyInstance, options: PullRouteOptions)
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const { limit, waitSeconds, checkPoint } = parsed.value;
 
-      let acknowledgeUpTo = 0;
+      let checkpoint: { upTo: number; epoch: number } | undefined;
       if (checkPoint !== undefined) {
-        const checkpoint = decodeCheckpoint(checkPoint, checkpointKey);
-        if (!checkpoint || checkpoint.subscriptionId !== subscription.id) {
+        const decoded = decodeCheckpoint(checkPoint, checkpointKey);
+        if (!decoded || decoded.subscriptionId !== subscription.id) {
           throw new HttpProblem('invalidCheckpoint', 'The checkPoint is not one Herald gave out for this subscription.');
         }
-        if (subscription.status === 'inactive' || checkpoint.epoch !== subscription.checkpointEpoch) {
-          throw new HttpProblem(
-            'checkpointOutOfRange',
-            'The subscription went inactive after this checkPoint was given out, so it no longer counts. ' +
-              'Call again without a checkPoint to read from the earliest queued event and get a valid one.',
-          );
-        }
-        acknowledgeUpTo = checkpoint.deliveryId;
-      } else if (subscription.status === 'inactive') {
-        await store.pull.reactivate(subscription.id, clock());
+        checkpoint = { upTo: decoded.deliveryId, epoch: decoded.epoch };
       }
-
-      const position = await store.pull.acknowledge(subscription.id, acknowledgeUpTo, clock());
+      // Whether the subscription has been unread too long is judged here, with the read itself (the sweep only
+      // tidies up), so a reader coming back after the limit never has its old checkpoint honoured.
+      const now = clock();
+      const position = await store.pull.recordRead({
+        subscriptionId: subscription.id,
+        checkpoint,
+        now,
+        inactiveBefore: now - inactivityMs,
+        seenStatus: subscription.status,
+      });
       if (!position) throw new HttpProblem('notFound', `You have no subscription with id '${subscription.id}'.`);
+      if (!position.counted) {
+        throw new HttpProblem(
+          'checkpointOutOfRange',
+          'The subscription went inactive after this checkPoint was given out, so it no longer counts. ' +
+            'Call again without a checkPoint to read from the earliest queued event and get a valid one.',
+        );
+      }
       // Events the subscriber may no longer read (a revoked grant) are left out and acknowledged with the page.
       // An empty page means drained, so a page left with nothing to show is passed over and the read goes on
       // (waiting, if asked to, for events it may read), within the time one call may take.
