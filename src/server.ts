@@ -4,6 +4,7 @@ import { loadOrCreateDevSecret } from './config/dev-secret.js';
 import { PolicyFile } from './config/policy-file.js';
 import { scopesOnly } from './domain/policy.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { healthAnnouncer } from './delivery/health-announcer.js';
 import { PullMaintenance } from './delivery/pull-maintenance.js';
 import { Retention } from './delivery/retention.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
@@ -12,6 +13,7 @@ import { buildApp } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
 import { WorkerGroupMetrics } from './observability/group-metrics-worker.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
+import { GroupCommitAppender } from './store/group-commit.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -97,10 +99,14 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       app.log.warn('HERALD_ALLOW_PRIVATE_ENDPOINTS is on: webhooks may target http and private addresses.');
     }
     const url = await app.listen({ port: config.port, host: config.host });
+    const announcements = new GroupCommitAppender(store, registry.match, undefined, () => dispatcher?.claim());
     const running = new Dispatcher({
       store,
       registry,
       sender,
+      budgets: config.delivery.budgets,
+      health: config.delivery.health,
+      announceHealth: healthAnnouncer(announcements, () => config.baseUrl ?? url),
       schedule: config.delivery.schedule,
       timeoutMs: config.delivery.timeoutMs,
       leaseMarginMs: config.delivery.leaseMarginMs,
@@ -142,6 +148,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         await maintenance.stop();
         await retention.stop();
         await running.stop();
+        await announcements.drain();
         await sender.close();
         registry.stop();
         group?.stop();

@@ -1,6 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { isPostgresUrl } from '../store/database-url.js';
+import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { parseDuration } from '../domain/duration.js';
+import { defaultHealthThresholds, type HealthThresholds } from '../domain/endpoint-health.js';
 import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { parseByteSize } from './byte-size.js';
 
@@ -51,6 +53,10 @@ export interface HeraldConfig {
     readonly allowPrivateEndpoints: boolean;
     /** A pull subscription unread for this long becomes inactive. */
     readonly subscriptionInactivityMs: number;
+    /** What each party may hold of the delivery slots (docs/isolation.md). */
+    readonly budgets: DeliveryBudgets;
+    /** The circuit breaker's thresholds (docs/isolation.md). */
+    readonly health: HealthThresholds;
   };
   /** How long data is kept (docs/retention.md). */
   readonly retention: {
@@ -76,6 +82,15 @@ export const defaults = {
   HERALD_DELIVERY_LEASE_MARGIN: '30s',
   HERALD_ALLOW_PRIVATE_ENDPOINTS: 'false',
   HERALD_SUBSCRIPTION_INACTIVITY: '30d',
+  HERALD_DELIVERY_CONCURRENCY: String(defaultBudgets.perProcess),
+  HERALD_DELIVERY_SUBSCRIPTION_BUDGET: String(defaultBudgets.perSubscription),
+  HERALD_DELIVERY_CONSUMER_BUDGET: String(defaultBudgets.perConsumer),
+  HERALD_DELIVERY_ORIGIN_BUDGET: String(defaultBudgets.perOrigin),
+  HERALD_HANDSHAKE_CONCURRENCY: String(defaultBudgets.handshakes),
+  HERALD_HANDSHAKE_CONSUMER_BUDGET: String(defaultBudgets.handshakesPerConsumer),
+  HERALD_ENDPOINT_FAILURE_THRESHOLD: String(defaultHealthThresholds.failureThreshold),
+  HERALD_ENDPOINT_PROBE_INTERVAL: '15s',
+  HERALD_ENDPOINT_PROBE_MAX_INTERVAL: '15m',
   HERALD_RETENTION: '90d',
   HERALD_DELIVERY_RETENTION: '30d',
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
@@ -165,6 +180,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     leaseMarginMs: leaseMarginMs ?? 0,
     allowPrivateEndpoints: allowPrivate === 'true',
     subscriptionInactivityMs: inactivityMs ?? 0,
+    budgets: readBudgets(read, problems),
+    health: readHealthThresholds(read, problems),
   };
 
   const retention = {
@@ -191,6 +208,38 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   if (problems.length > 0) throw new ConfigError(problems);
   return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken };
+}
+
+type Read = (name: keyof typeof defaults) => string;
+
+function readBudgets(read: Read, problems: string[]): DeliveryBudgets {
+  const count = (name: keyof typeof defaults) => {
+    const text = read(name);
+    if (!/^\d{1,6}$/.test(text) || Number(text) < 1) problems.push(`${name} must be a whole number above 0.`);
+    return Number(text);
+  };
+  return {
+    perProcess: count('HERALD_DELIVERY_CONCURRENCY'),
+    perSubscription: count('HERALD_DELIVERY_SUBSCRIPTION_BUDGET'),
+    perConsumer: count('HERALD_DELIVERY_CONSUMER_BUDGET'),
+    perOrigin: count('HERALD_DELIVERY_ORIGIN_BUDGET'),
+    handshakes: count('HERALD_HANDSHAKE_CONCURRENCY'),
+    handshakesPerConsumer: count('HERALD_HANDSHAKE_CONSUMER_BUDGET'),
+  };
+}
+
+function readHealthThresholds(read: Read, problems: string[]): HealthThresholds {
+  const threshold = read('HERALD_ENDPOINT_FAILURE_THRESHOLD');
+  if (!/^\d{1,6}$/.test(threshold) || Number(threshold) < 1) {
+    problems.push('HERALD_ENDPOINT_FAILURE_THRESHOLD must be a whole number of failures in a row, above 0.');
+  }
+  const probeIntervalMs = parseDuration(read('HERALD_ENDPOINT_PROBE_INTERVAL'));
+  if (probeIntervalMs === undefined || probeIntervalMs <= 0) problems.push('HERALD_ENDPOINT_PROBE_INTERVAL must be a duration such as 15s.');
+  const maxProbeIntervalMs = parseDuration(read('HERALD_ENDPOINT_PROBE_MAX_INTERVAL'));
+  if (maxProbeIntervalMs === undefined || maxProbeIntervalMs < (probeIntervalMs ?? 0)) {
+    problems.push('HERALD_ENDPOINT_PROBE_MAX_INTERVAL must be a duration no shorter than HERALD_ENDPOINT_PROBE_INTERVAL, such as 15m.');
+  }
+  return { failureThreshold: Number(threshold), probeIntervalMs: probeIntervalMs ?? 0, maxProbeIntervalMs: maxProbeIntervalMs ?? 0 };
 }
 
 function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {

@@ -4,7 +4,8 @@ import type { HealthChange, HealthThresholds } from '../domain/endpoint-health.j
 import type { Authorizer } from '../domain/policy.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
-import { BudgetLedger, type DeliveryBudgets, defaultBudgets, type InFlightCounts } from './delivery-budgets.js';
+import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
+import { BudgetLedger, type InFlightCounts } from './budget-ledger.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
 import { OutcomeRecorder } from './outcome-recorder.js';

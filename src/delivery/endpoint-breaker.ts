@@ -172,7 +172,7 @@ export class EndpointBreaker {
     const subscription = this.options.registry.get(subscriptionId);
     if (!this.options.announce || !subscription?.endpoint) return;
     await this.options
-      .announce({ type, subscriptionId, consumer: subscription.consumer, endpoint: subscription.endpoint, at, ...details })
+      .announce({ type, subscriptionId, consumer: subscription.consumer, at, ...details })
       .catch((error: unknown) => this.options.onError?.(error, `announcing the health of subscription ${subscriptionId}`));
   }
 }

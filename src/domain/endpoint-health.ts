@@ -99,7 +99,6 @@ export interface HealthChange {
   readonly subscriptionId: number;
   /** The subscription's owner: the event's subject. */
   readonly consumer: string;
-  readonly endpoint: string;
   readonly at: number;
   /** The error that suspended the endpoint; absent on resumption. */
   readonly error?: string | null;
@@ -125,7 +124,6 @@ export function healthEvent(change: HealthChange, baseUrl: string): Record<strin
     datacontenttype: 'application/json',
     data: {
       subscriptionId: change.subscriptionId,
-      endPoint: change.endpoint,
       health: change.type === 'herald.subscription.suspended' ? 'suspended' : 'healthy',
       ...(change.error ? { lastError: change.error } : {}),
       ...(change.failures !== undefined ? { failures: change.failures } : {}),

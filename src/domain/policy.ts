@@ -1,3 +1,4 @@
+import { healthResource } from './endpoint-health.js';
 import { parseConsumer } from './identity.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
@@ -37,7 +38,7 @@ export interface PolicyRequest {
  * @example isAllowed(policy, { consumer: '/org/ttd', action: 'publish', resource: 'urn:altinn:resource:a' })
  */
 export function isAllowed(policy: Policy, request: PolicyRequest): boolean {
-  return policy.grants.some(
+  return [...builtInGrants, ...policy.grants].some(
     (grant) =>
       (grant.consumer === '*' || grant.consumer === request.consumer) &&
       grant.actions.includes(request.action) &&
@@ -45,6 +46,14 @@ export function isAllowed(policy: Policy, request: PolicyRequest): boolean {
       (request.event === undefined || subjectAllowed(grant, request.consumer, request.event)),
   );
 }
+
+/**
+ * What every policy grants without saying: each consumer may subscribe to and read the health of its own
+ * endpoints, which Herald publishes with the owner as subject (docs/isolation.md).
+ */
+export const builtInGrants: readonly Grant[] = [
+  { consumer: '*', actions: ['subscribe', 'read'], resources: [healthResource], subjects: 'self' },
+];
 
 function matchesResource(pattern: string, resource: string): boolean {
   return pattern.endsWith('*') ? resource.startsWith(pattern.slice(0, -1)) : pattern === resource;

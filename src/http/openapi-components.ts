@@ -85,6 +85,18 @@ const Subscription = Type.Object({
   disabledBy: Type.Optional(
     oneOf(['operator', 'endpoint'], 'While disabled: by an operator (only an operator enables it again) or by its endpoint (410 Gone).'),
   ),
+  health: Type.Optional(
+    Type.Object(
+      {
+        status: oneOf(['healthy', 'failing', 'suspended'], 'The circuit breaker: suspended after failures in a row, until a probe gets a 2xx.'),
+        since: Type.Optional(Type.String({ format: 'date-time', description: 'When the current health began.' })),
+        lastError: text('The last failed attempt, while failing or suspended.'),
+        failures: Type.Optional(Type.Integer({ description: 'Failures in a row, while failing or suspended.' })),
+        nextProbeAt: Type.Optional(Type.String({ format: 'date-time', description: 'Suspended: when the next probe may go.' })),
+      },
+      { description: 'Push subscriptions: the endpoint\'s health (docs/isolation.md).' },
+    ),
+  ),
   nextValidationAt: Type.Optional(Type.String({ format: 'date-time' })),
   secret: text('whsec_ signing secret for webhook-signature; shown only in the answer to creation.'),
 });

@@ -3,6 +3,9 @@ import type { Authorizer } from '../../src/domain/policy.js';
 import type { RateLimits } from '../../src/http/rate-limits.js';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher, type DispatcherOptions } from '../../src/delivery/dispatcher.js';
+import { healthAnnouncer } from '../../src/delivery/health-announcer.js';
+import type { HealthThresholds } from '../../src/domain/endpoint-health.js';
+import { GroupCommitAppender } from '../../src/store/group-commit.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
 import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
 import { WebhookSender } from '../../src/delivery/webhook-sender.js';
@@ -44,7 +47,9 @@ export interface AssembleOptions {
   readonly authorizer?: Authorizer;
   readonly rateLimits?: RateLimits;
   /** The dispatcher's limits and lease owner, where a test needs them other than the defaults. */
-  readonly dispatcher?: Pick<DispatcherOptions, 'owner' | 'maxInFlight' | 'maxPerSubscription' | 'idleWaitMs'>;
+  readonly dispatcher?: Pick<DispatcherOptions, 'owner' | 'maxInFlight' | 'maxPerSubscription' | 'idleWaitMs' | 'budgets'>;
+  /** The circuit breaker's thresholds, where a test needs them other than the defaults. */
+  readonly health?: HealthThresholds;
   /** The webhook sender to use (a test may watch its requests); closed with the rest. */
   readonly sender?: WebhookSender;
   /** Passes every claim the dispatcher makes through this, for tests that watch the claim path. */
@@ -64,8 +69,11 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
   const timeoutMs = options.timeoutMs ?? 2_000;
   const sender =
     options.sender ?? new WebhookSender({ timeoutMs, allowPrivateAddresses: options.allowPrivateEndpoints ?? true });
+  const announcements = new GroupCommitAppender(store, registry.match);
   const dispatcher = new Dispatcher({
     ...options.dispatcher,
+    health: options.health,
+    announceHealth: healthAnnouncer(announcements, () => options.baseUrl ?? baseUrl),
     store,
     registry,
     sender,
@@ -106,6 +114,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
       closed = true;
       await app.close();
       await dispatcher.stop();
+      await announcements.drain();
       await sender.close();
       registry.stop();
     },

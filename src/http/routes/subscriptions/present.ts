@@ -29,8 +29,20 @@ export function presentSubscription(s: SubscriptionRecord, options: { withSecret
     // Who disabled it: an operator (only an operator enables it again; lastError is their reason) or the
     // endpoint's 410 Gone (validating it again may bring it back).
     disabledBy: s.status === 'disabled' ? s.disabledBy : undefined,
+    health: s.endpoint === null ? undefined : presentHealth(s),
     nextValidationAt: s.status === 'pending' ? iso(s.nextValidationAt) : undefined,
     secret: options.withSecret ? s.secret : undefined,
+  });
+}
+
+/** A push endpoint's health (the circuit breaker, docs/isolation.md). */
+function presentHealth(s: SubscriptionRecord) {
+  return compact({
+    status: s.health,
+    since: iso(s.healthSince),
+    lastError: s.health === 'healthy' ? undefined : s.healthError,
+    failures: s.health === 'healthy' ? undefined : s.consecutiveFailures,
+    nextProbeAt: s.health === 'suspended' ? iso(s.probeAt) : undefined,
   });
 }
 
