@@ -111,7 +111,7 @@ export class Dispatcher {
     this.clock = options.clock ?? Date.now;
     this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
-    this.handshakes = new Handshakes({ ...options, clock: this.clock, random: this.random });
+    this.handshakes = new Handshakes({ ...options, clock: this.clock, random: this.random, perConsumer: this.budgets.handshakesPerConsumer });
     const registry = options.registry;
     this.ledger = new BudgetLedger(this.budgets, {
       consumerOf: (id) => registry.get(id)?.consumer,

@@ -16,6 +16,8 @@ export interface HandshakeOptions {
   readonly baseUrl: string;
   readonly clock: () => number;
   readonly random: () => number;
+  /** Handshakes one consumer may have in flight at once, across processes. */
+  readonly perConsumer: number;
 }
 
 /** Handshakes leased in one round at most. */
@@ -55,7 +57,7 @@ export class Handshakes {
     if (throttled && !this.changed && at - this.checkedAt < checkIntervalMs) return [];
     this.changed = false;
     this.checkedAt = at;
-    const due = await this.options.store.subscriptions.leaseDueValidations(now, leaseUntil, limit);
+    const due = await this.options.store.subscriptions.leaseDueValidations(now, leaseUntil, limit, this.options.perConsumer);
     // A full lease may have left more due: look again next round.
     if (due.length >= limit) this.changed = true;
     return due;

@@ -184,18 +184,37 @@ export class SubscriptionRepository {
     return row;
   }
 
-  /** Leases the handshakes that are due, so one process performs each. */
-  leaseDueValidations(now: number, leaseUntil: number, limit: number): Promise<ValidationTask[]> {
+  /**
+   * Leases the handshakes that are due, so one process performs each. No consumer gets more than `perConsumer`
+   * in flight, counting every process's (a consumer at its share is left out, so its endpoints that hang cannot
+   * hold back another consumer's handshakes).
+   */
+  leaseDueValidations(now: number, leaseUntil: number, limit: number, perConsumer = limit): Promise<ValidationTask[]> {
+    // Window functions cannot share a query level with FOR UPDATE: candidates are locked innermost, ranked around.
     return this.sql.all<ValidationTask>(
-      `UPDATE subscriptions SET validation_lease_until = $2
+      `WITH validating AS (
+         SELECT consumer, count(*) AS held FROM subscriptions
+         WHERE validation_lease_until IS NOT NULL AND validation_lease_until > $1 GROUP BY consumer
+       )
+       UPDATE subscriptions SET validation_lease_until = $2
        WHERE id IN (
-         SELECT id FROM subscriptions
-         WHERE next_validation_at <= $1 AND status IN ('pending', 'active') AND endpoint IS NOT NULL
-           AND (validation_lease_until IS NULL OR validation_lease_until <= $1)
-         ORDER BY next_validation_at LIMIT $3 ${this.sql.lockForLease('subscriptions')}
+         SELECT ranked.id FROM (
+           SELECT c.id, c.due, row_number() OVER (PARTITION BY c.consumer ORDER BY c.due, c.id)
+             + COALESCE((SELECT v.held FROM validating v WHERE v.consumer = c.consumer), 0) AS nth
+           FROM (
+             SELECT s.id, s.consumer, s.next_validation_at AS due FROM subscriptions s
+             WHERE s.next_validation_at <= $1 AND s.status IN ('pending', 'active') AND s.endpoint IS NOT NULL
+               AND (s.validation_lease_until IS NULL OR s.validation_lease_until <= $1)
+               AND s.consumer NOT IN (SELECT v.consumer FROM validating v WHERE v.held >= $4)
+             ORDER BY s.next_validation_at LIMIT $5 ${this.sql.lockForLease('s')}
+           ) AS c
+         ) AS ranked
+         WHERE ranked.nth <= $4
+         ORDER BY ranked.due LIMIT $3
        )
        RETURNING id AS "subscriptionId", endpoint, secret, validation_attempts AS attempts`,
-      [now, leaseUntil, limit],
+      // A few times the limit are looked at, so one consumer's many due handshakes leave room for others'.
+      [now, leaseUntil, limit, perConsumer, limit * 4],
     );
   }
 

@@ -18,3 +18,6 @@ CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at 
 -- endpoint origin hold across processes (docs/isolation.md). Leased rows are few (at most the slots of every
 -- process), so counting them reads this small index only.
 CREATE INDEX deliveries_leased ON deliveries (subscription_id) WHERE lease_owner IS NOT NULL;
+
+-- Handshakes in flight per consumer, for the handshake budget (a consumer at its share waits for its own).
+CREATE INDEX subscriptions_validating ON subscriptions (consumer) WHERE validation_lease_until IS NOT NULL;

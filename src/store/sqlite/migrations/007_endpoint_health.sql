@@ -13,3 +13,6 @@ ALTER TABLE subscriptions ADD COLUMN probe_at INTEGER;
 ALTER TABLE subscriptions ADD COLUMN probe_interval INTEGER;
 
 CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at IS NOT NULL;
+
+-- Handshakes in flight per consumer, for the handshake budget (a consumer at its share waits for its own).
+CREATE INDEX subscriptions_validating ON subscriptions (consumer) WHERE validation_lease_until IS NOT NULL;
