@@ -1,3 +1,4 @@
+import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { HeraldConfig } from '../config/config.js';
 import { parseConsumer } from '../domain/identity.js';
 import type { DisabledBy, SubscriptionRecord, SubscriptionStatus } from '../store/records.js';
@@ -20,6 +21,14 @@ export interface OperatorSubscription {
   readonly disabledBy: DisabledBy | null;
   readonly kind: 'push' | 'pull';
   readonly endPoint: string | null;
+  /** Push only: the endpoint's health (the circuit breaker, docs/isolation.md). */
+  readonly health: {
+    readonly status: EndpointHealth;
+    readonly since: string | null;
+    readonly lastError: string | null;
+    readonly failures: number;
+    readonly nextProbeAt: string | null;
+  } | null;
   readonly filters: {
     readonly source: string | null;
     readonly resource: string | null;
@@ -101,6 +110,16 @@ function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; de
     disabledBy: s.status === 'disabled' ? s.disabledBy : null,
     kind: s.endpoint === null ? 'pull' : 'push',
     endPoint: s.endpoint,
+    health:
+      s.endpoint === null
+        ? null
+        : {
+            status: s.health,
+            since: s.healthSince === null ? null : new Date(s.healthSince).toISOString(),
+            lastError: s.health === 'healthy' ? null : s.healthError,
+            failures: s.consecutiveFailures,
+            nextProbeAt: s.health === 'suspended' && s.probeAt !== null ? new Date(s.probeAt).toISOString() : null,
+          },
     filters: {
       source: s.sourceFilter,
       resource: s.resourceFilter,
@@ -117,11 +136,12 @@ function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; de
 
 /** A plain table, columns padded to their widest cell, for a terminal or `grep`. */
 function subscriptionTable(rows: readonly OperatorSubscription[]): string {
-  const header = ['ID', 'CONSUMER', 'STATUS', 'ENDPOINT', 'FILTERS', 'CREATED', 'DUE', 'DEAD'];
+  const header = ['ID', 'CONSUMER', 'STATUS', 'HEALTH', 'ENDPOINT', 'FILTERS', 'CREATED', 'DUE', 'DEAD'];
   const cells = rows.map((s) => [
     String(s.id),
     s.consumer,
     s.status,
+    s.health?.status ?? '-',
     s.endPoint ?? 'pull',
     describeFilters(s.filters),
     `${s.created.slice(0, 19)}Z`,
@@ -129,7 +149,7 @@ function subscriptionTable(rows: readonly OperatorSubscription[]): string {
     String(s.deliveries.dead),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)));
-  const numeric = new Set([0, 6, 7]);
+  const numeric = new Set([0, 7, 8]);
   const line = (row: readonly string[]) =>
     row
       .map((cell, column) => {

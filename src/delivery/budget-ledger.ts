@@ -171,3 +171,28 @@ interface Holdings {
 function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
+
+/**
+ * Orders what waits so that consumers take turns: each consumer's deliveries keep their order, and the first of
+ * every consumer goes before the second of any. Slots are then shared among the consumers with work, not taken
+ * by whoever's backlog is oldest.
+ * @example inTurnByConsumer(['a1', 'a2', 'b1'], (x) => x[0]) // ['a1', 'b1', 'a2']
+ */
+export function inTurnByConsumer<T>(waiting: readonly T[], consumerOf: (entry: T) => string): T[] {
+  const queues = new Map<string, T[]>();
+  for (const entry of waiting) {
+    const consumer = consumerOf(entry);
+    const queue = queues.get(consumer);
+    if (queue) queue.push(entry);
+    else queues.set(consumer, [entry]);
+  }
+  if (queues.size <= 1) return [...waiting];
+  const inTurn: T[] = [];
+  for (let turn = 0; inTurn.length < waiting.length; turn++) {
+    for (const queue of queues.values()) {
+      const entry = queue[turn];
+      if (entry !== undefined) inTurn.push(entry);
+    }
+  }
+  return inTurn;
+}

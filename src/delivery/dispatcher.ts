@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
-import type { HealthChange, HealthThresholds } from '../domain/endpoint-health.js';
+import type { HealthChange, HealthEventType, HealthThresholds } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
-import { BudgetLedger, type InFlightCounts } from './budget-ledger.js';
+import { BudgetLedger, type InFlightCounts, inTurnByConsumer } from './budget-ledger.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
+import { readRefusal } from './read-refusal.js';
 import { signedPost } from './signed-post.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
@@ -51,6 +52,8 @@ export interface DispatcherOptions {
 /** Observes deliveries for metrics; `response` is absent when nothing was sent. */
 export interface DeliveryMetrics {
   attempted(deliveryId: number, outcome: AttemptOutcome, response?: AttemptResponse): void;
+  /** The circuit breaker suspended or resumed an endpoint. */
+  healthChanged?(type: HealthEventType): void;
 }
 
 /** The process's and each subscription's default slots (see DeliveryBudgets). */
@@ -125,6 +128,7 @@ export class Dispatcher {
       thresholds: options.health,
       clock: this.clock,
       announce: options.announceHealth,
+      changed: (type) => options.metrics?.healthChanged?.(type),
       onError: options.onError,
     });
   }
@@ -303,7 +307,7 @@ export class Dispatcher {
       this.ledger.hold(task.subscriptionId);
       this.ready.push({ task, leaseUntil });
     }
-    this.ready = this.inTurnByConsumer(this.ready);
+    this.ready = inTurnByConsumer(this.ready, (entry) => this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '');
     return [...fromBuffer, ...launchedHandshakes, ...this.launchReady()];
   }
 
@@ -312,30 +316,6 @@ export class Dispatcher {
     const due = await this.breaker.dueProbes(now, leaseUntil, this.running);
     const probes = await Promise.all(due.map((id) => this.options.store.deliveries.leaseProbe(id, this.owner, now, leaseUntil)));
     return probes.filter((probe) => probe !== undefined);
-  }
-
-  /**
-   * Orders what waits so that consumers take turns: each consumer's deliveries keep their order, and the first
-   * of every consumer goes before the second of any. Slots are shared among the consumers with work, not taken
-   * by whoever's backlog is oldest.
-   */
-  private inTurnByConsumer(waiting: { task: DeliveryTask; leaseUntil: number }[]): { task: DeliveryTask; leaseUntil: number }[] {
-    const queues = new Map<string, { task: DeliveryTask; leaseUntil: number }[]>();
-    for (const entry of waiting) {
-      const consumer = this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '';
-      const queue = queues.get(consumer);
-      if (queue) queue.push(entry);
-      else queues.set(consumer, [entry]);
-    }
-    if (queues.size <= 1) return waiting;
-    const inTurn: { task: DeliveryTask; leaseUntil: number }[] = [];
-    for (let turn = 0; inTurn.length < waiting.length; turn++) {
-      for (const queue of queues.values()) {
-        const entry = queue[turn];
-        if (entry) inTurn.push(entry);
-      }
-    }
-    return inTurn;
   }
 
   /**
@@ -402,7 +382,7 @@ export class Dispatcher {
     const subscription = this.options.registry.get(task.subscriptionId);
     // Deleted meanwhile (its deliveries went with it), or not yet known here: the lease lapses harmlessly.
     if (!subscription?.endpoint) return;
-    const refusal = this.refusal(subscription.consumer, task.payload);
+    const refusal = readRefusal(this.options.authorizer, subscription.consumer, task.payload);
     if (refusal) {
       // Not sent, and not silently dropped: dead with the reason, redrivable once the grant is back.
       const dead = { kind: 'dead', statusCode: null, error: refusal } as const;
@@ -430,21 +410,5 @@ export class Dispatcher {
       .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
       .finally(() => this.recording.delete(recording));
     this.recording.add(recording);
-  }
-
-  /** Why the consumer may not read this event now (a revoked grant), or undefined when it may. */
-  private refusal(consumer: string, payload: string): string | undefined {
-    const authorizer = this.options.authorizer;
-    if (!authorizer?.enforced) return undefined;
-    const event = JSON.parse(payload) as { resource: string; subject?: string; alternativesubject?: string };
-    const allowed = authorizer.allows({
-      consumer,
-      action: 'read',
-      resource: event.resource,
-      event: { subject: event.subject ?? null, alternativesubject: event.alternativesubject ?? null },
-    });
-    // The reason shows in the subscriber's delivery listing: it names nothing of the event (not even its
-    // resource, which a subscription by source alone never named), only that the policy refuses it.
-    return allowed ? undefined : `Not authorized: ${consumer} may not read this event under the policy in force.`;
   }
 }

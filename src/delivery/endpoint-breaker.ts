@@ -17,6 +17,8 @@ export interface BreakerOptions {
   readonly clock: () => number;
   /** Publishes a change of an endpoint's health into Herald's own log. */
   readonly announce?: ((change: HealthChange) => Promise<void>) | undefined;
+  /** Told of each suspension and resumption this process makes, for metrics. */
+  readonly changed?: ((type: HealthChange['type']) => void) | undefined;
   readonly onError?: ((error: unknown, context: string) => void) | undefined;
 }
 
@@ -169,6 +171,7 @@ export class EndpointBreaker {
     at: number,
     details: Pick<HealthChange, 'error' | 'failures' | 'nextProbeAt'>,
   ): Promise<void> {
+    this.options.changed?.(type);
     const subscription = this.options.registry.get(subscriptionId);
     if (!this.options.announce || !subscription?.endpoint) return;
     await this.options

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { endpointHealthStates, type HealthEventType } from '../domain/endpoint-health.js';
 import type { MetricsJson } from './group-metrics.js';
 import type { AttemptOutcome, AttemptResponse } from '../domain/delivery-attempt.js';
 import type { Store } from '../store/store.js';
@@ -96,6 +97,19 @@ export class HeraldMetrics {
     registers: [this.readings],
     aggregator: 'first',
   });
+  private readonly endpoints = new Gauge({
+    name: 'herald_endpoints',
+    help: "Push subscriptions by their endpoint's health (healthy, failing, suspended: the circuit breaker).",
+    labelNames: ['health'] as const,
+    registers: [this.readings],
+    aggregator: 'first',
+  });
+  private readonly healthChanges = new Counter({
+    name: 'herald_endpoint_health_changes_total',
+    help: 'Endpoints suspended by the circuit breaker, and resumed by a probe, in this process.',
+    labelNames: ['change'] as const,
+    registers: [this.counts],
+  });
   private readonly storeErrors = new Counter({
     name: 'herald_store_errors_total',
     help: 'Store failures, by kind (unavailable: cannot be reached or cannot write; query: a statement failed) and operation.',
@@ -114,6 +128,7 @@ export class HeraldMetrics {
     for (const outcome of ['stored', 'duplicate', 'refused', 'failed'] as const) this.publishedEvents.inc({ outcome }, 0);
     this.deadLetters.inc(0);
     this.pulledEvents.inc(0);
+    for (const change of ['suspended', 'resumed'] as const) this.healthChanges.inc({ change }, 0);
   }
 
   /** A publish request committed: each event was new (`true`) or already stored. */
@@ -154,6 +169,11 @@ export class HeraldMetrics {
     }
   }
 
+  /** The circuit breaker suspended or resumed an endpoint. */
+  healthChanged(type: HealthEventType): void {
+    this.healthChanges.inc({ change: type === 'herald.subscription.suspended' ? 'suspended' : 'resumed' });
+  }
+
   /** A pull subscription read returned `events` events. */
   pulled(events: number): void {
     this.pulledEvents.inc(events);
@@ -191,6 +211,7 @@ export class HeraldMetrics {
       // Unregistered, not zeroed: a lag of 0 would say all is well.
       this.readings.removeSingleMetric('herald_delivery_queue_lag_seconds');
       this.subscriptions.reset();
+      this.endpoints.reset();
       this.storeFailed(error, 'scrape');
     }
     return this.readings.metrics();
@@ -207,6 +228,10 @@ export class HeraldMetrics {
       for (const kind of ['push', 'pull']) this.subscriptions.set({ status, kind }, 0);
     }
     for (const { status, kind, count } of counts) this.subscriptions.set({ status, kind }, count);
+    const health = await store.health.countByHealth();
+    this.endpoints.reset();
+    for (const state of endpointHealthStates) this.endpoints.set({ health: state }, 0);
+    for (const { health: state, count } of health) this.endpoints.set({ health: state }, count);
   }
 
   /** Observes the latencies of deliveries made since the last look; a store failure counts and drops them. */

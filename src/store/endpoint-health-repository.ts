@@ -117,4 +117,13 @@ export class EndpointHealthRepository {
       [subscriptionId, now, maxIntervalMs],
     );
   }
+
+  /** How many push subscriptions' endpoints are in each health: a metric. */
+  async countByHealth(): Promise<{ health: EndpointHealth; count: number }[]> {
+    const rows = await this.sql.all<{ health: EndpointHealth; count: number }>(
+      'SELECT health, count(*) AS count FROM subscriptions WHERE endpoint IS NOT NULL GROUP BY health',
+      [],
+    );
+    return rows.map((row) => ({ health: row.health, count: Number(row.count) }));
+  }
 }
