@@ -81,10 +81,10 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
     const { code, stdout } = await runHerald(db.database, ['subscriptions', 'list']);
     expect(code).toBe(0);
     const [header, ...rows] = stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID\s+CONSUMER\s+STATUS\s+ENDPOINT\s+FILTERS\s+CREATED\s+DUE\s+DEAD$/);
+    expect(header).toMatch(/^ID\s+CONSUMER\s+STATUS\s+HEALTH\s+ENDPOINT\s+FILTERS\s+CREATED\s+DUE\s+DEAD$/);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatch(new RegExp(`^\\s*${push.id}\\s+/org/ttd\\s+active\\s+https://hooks.example.com/orders\\s+resource=${orders} alternativesubject=\\(set\\)\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2\\s+1$`));
-    expect(rows[1]).toMatch(new RegExp(`^\\s*${pull.id}\\s+/org/digdir\\s+active\\s+pull\\s+source=https://example.com/orders .*\\s+3\\s+0$`));
+    expect(rows[0]).toMatch(new RegExp(`^\\s*${push.id}\\s+/org/ttd\\s+active\\s+healthy\\s+https://hooks.example.com/orders\\s+resource=${orders} alternativesubject=\\(set\\)\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z\\s+2\\s+1$`));
+    expect(rows[1]).toMatch(new RegExp(`^\\s*${pull.id}\\s+/org/digdir\\s+active\\s+-\\s+pull\\s+source=https://example.com/orders .*\\s+3\\s+0$`));
     // The table names no personal number; the JSON, for scripts, has everything but the signing secret.
     expect(stdout).not.toContain('01017012345');
   });
