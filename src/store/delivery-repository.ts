@@ -97,10 +97,10 @@ export class DeliveryRepository {
              ORDER BY d.next_attempt_at LIMIT $4 ${this.sql.lockForLease('d')}
            ) AS c
          ) AS ranked
-         WHERE ranked.nth_of_subscription <= COALESCE(
-             (SELECT r.room FROM ${this.roomsOf(6)} AS r WHERE r.subscription_id = ranked.subscription_id), $7)
-           AND ranked.nth_of_consumer <= COALESCE(
-             (SELECT r.room FROM ${this.consumerRoomsOf(8)} AS r WHERE r.consumer = ranked.consumer), $9)
+           LEFT JOIN ${this.roomsOf(6)} AS subscription_room ON subscription_room.subscription_id = ranked.subscription_id
+           LEFT JOIN ${this.consumerRoomsOf(8)} AS consumer_room ON consumer_room.consumer = ranked.consumer
+         WHERE ranked.nth_of_subscription <= COALESCE(subscription_room.room, $7)
+           AND ranked.nth_of_consumer <= COALESCE(consumer_room.room, $9)
        )
        RETURNING id, subscription_id AS "subscriptionId", attempts,
          (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload,
