@@ -152,8 +152,8 @@ describe('parseBinaryEvent: the body is the data', () => {
     expect(stored).not.toHaveProperty('datacontenttype');
   });
 
-  it('treats a JSON body of null as no data', () => {
-    expect(accept(ceHeaders, 'application/json', Buffer.from('null')).stored).not.toHaveProperty('data');
+  it('keeps a JSON body of null as data: null', () => {
+    expect(accept(ceHeaders, 'application/json', Buffer.from('null')).stored).toHaveProperty('data', null);
   });
 
   it('refuses a body that is not the JSON its media type promises', () => {

@@ -238,8 +238,15 @@ describe('parseCloudEvent: data', () => {
     expect(accept({ ...minimal, data }).stored.data).toEqual(data);
   });
 
-  it('treats data: null as no data', () => {
-    expect(accept({ ...minimal, data: null }).stored).not.toHaveProperty('data');
+  it('keeps data: null, which is not the same as no data (JSON format §3.1.1)', () => {
+    expect(accept({ ...minimal, data: null }).stored).toHaveProperty('data', null);
+    expect(accept(minimal).stored).not.toHaveProperty('data');
+  });
+
+  it('drops a null data next to data_base64: the bytes are the data', () => {
+    const stored = accept({ ...minimal, data: null, data_base64: 'aGk=' }).stored;
+    expect(stored).not.toHaveProperty('data');
+    expect(stored.data_base64).toBe('aGk=');
   });
 
   it.each(['aGVsbG8=', 'aGk=', 'AAEC', ''])("accepts the base64 data_base64 '%s'", (data_base64) => {
