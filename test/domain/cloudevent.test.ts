@@ -34,6 +34,45 @@ function refuse(input: unknown, fieldPrefix?: string) {
   return parsed.errors;
 }
 
+describe('parseCloudEvent: limits and text', () => {
+  it.each([
+    ['id', 'a'.repeat(1025)],
+    ['subject', '€'.repeat(342)],
+    ['type', 't'.repeat(1025)],
+    ['time', `2020-02-20T08:00:06.${'1'.repeat(60)}Z`],
+    ['myext', 'v'.repeat(4097)],
+  ])('refuses a %s over its limit, naming it and the limit', (name, value) => {
+    expect(refuse({ ...minimal, [name]: value })).toEqual([
+      { field: name, message: expect.stringMatching(new RegExp(`^'${name}' must be at most \\d+ bytes of UTF-8 text; it is \\d+\\.$`)) },
+    ]);
+  });
+
+  it('accepts values at their limits', () => {
+    expect(accept({ ...minimal, id: 'a'.repeat(1024), subject: '😀'.repeat(256), myext: 'v'.repeat(4096) }).id).toHaveLength(1024);
+  });
+
+  it('does not limit data_base64 or data apart: the event size does', () => {
+    expect(accept({ ...minimal, data_base64: 'aGVs'.repeat(5000) }).stored.data_base64).toHaveLength(20_000);
+    expect(accept({ ...minimal, data: 'x'.repeat(20_000) }).stored.data).toHaveLength(20_000);
+  });
+
+  it('refuses an extension name over 128 characters', () => {
+    const name = 'x'.repeat(129);
+    expect(refuse({ ...minimal, [name]: 1 })).toEqual([{ field: name, message: expect.stringMatching(/at most 128 characters/) }]);
+  });
+
+  it('refuses unpaired surrogates in any attribute, and anywhere in data, naming the attribute with its prefix', () => {
+    expect(refuse({ ...minimal, id: '\ud800' }, '[2].')).toEqual([{ field: '[2].id', message: expect.stringMatching(/unpaired surrogate/) }]);
+    expect(refuse({ ...minimal, data: { a: [{ '\udc00': 1 }] } })).toEqual([
+      { field: 'data', message: expect.stringMatching(/unpaired surrogate at a\[0\]\./) },
+    ]);
+  });
+
+  it('accepts a literal backslash-u-d in text, which is no surrogate', () => {
+    expect(accept({ ...minimal, subject: '\\ud800' }).subject).toBe('\\ud800');
+  });
+});
+
 describe('parseCloudEvent: the accepted event', () => {
   it("accepts the example event of Altinn's publishing guide and keeps every attribute in order", () => {
     const event = accept(altinnSpecExample);
