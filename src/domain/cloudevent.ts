@@ -175,7 +175,7 @@ function loneSurrogateErrors(event: Record<string, unknown>, fieldPrefix: string
     errors.push({
       field: fieldPrefix + name,
       message:
-        `'${name}' holds an unpaired surrogate${path ? ` at ${path}` : ''} (such as the JSON escape \ud800 ` +
+        `'${name}' holds an unpaired surrogate${path ? ` at ${path}` : ''} (such as the JSON escape \\ud800 ` +
         'without its pair), which is not Unicode text and cannot be stored.',
     });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCloudEvent, parseRfc3339 } from '../../src/domain/cloudevent.js';
+import { hasLoneSurrogate } from '../../src/domain/unicode-text.js';
 import { seededRandom } from '../support/random.js';
 
 const minimal = {
@@ -62,7 +63,9 @@ describe('parseCloudEvent: limits and text', () => {
   });
 
   it('refuses unpaired surrogates in any attribute, and anywhere in data, naming the attribute with its prefix', () => {
-    expect(refuse({ ...minimal, id: '\ud800' }, '[2].')).toEqual([{ field: '[2].id', message: expect.stringMatching(/unpaired surrogate/) }]);
+    const [error] = refuse({ ...minimal, id: '\ud800' }, '[2].');
+    expect(error).toEqual({ field: '[2].id', message: expect.stringMatching(/unpaired surrogate \(such as the JSON escape \\ud800 /) });
+    expect(hasLoneSurrogate(error?.message ?? ''), 'the message itself is well-formed text').toBe(false);
     expect(refuse({ ...minimal, data: { a: [{ '\udc00': 1 }] } })).toEqual([
       { field: 'data', message: expect.stringMatching(/unpaired surrogate at a\[0\]\./) },
     ]);
