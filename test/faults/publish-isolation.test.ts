@@ -222,7 +222,7 @@ describeEachEngine('A store refusal on any route is the client’s error, on $na
     // any, answer 400 before the store is asked.
     if (engine.name === 'postgres') {
       expect(response.statusCode, response.body).toBe(400);
-      expect(response.body).not.toMatch(/index|btree|subscriptions_consumer/);
+      expect(response.body).not.toMatch(/btree|row size|subscriptions_consumer|54000/);
     }
   });
 });
