@@ -1,5 +1,6 @@
 import { parseCloudEvent, type ValidEvent } from './cloudevent.js';
 import { isJsonMediaType, isTextMediaType, isUtf8, type MediaType } from './media-type.js';
+import { isAscii } from './unicode-text.js';
 import type { FieldError, Parsed } from './validation.js';
 
 const cePrefix = 'ce-';
@@ -36,6 +37,11 @@ export function parseBinaryEvent(
       continue;
     }
     const value = Array.isArray(rawValue) ? rawValue.join(',') : rawValue;
+    if (!isAscii(value)) {
+      // Node reads header bytes as Latin-1: raw UTF-8 would be stored as other characters than were sent.
+      errors.push({ field: rawName, message: nonAsciiHeader(rawName) });
+      continue;
+    }
     try {
       // Defined, not assigned: a `ce-__proto__` header must become an attribute (and be refused), not a prototype.
       Object.defineProperty(event, attribute, {
@@ -48,7 +54,9 @@ export function parseBinaryEvent(
       errors.push({ field: rawName, message: `Header '${rawName}' holds an invalid percent-encoding.` });
     }
   }
-  if (contentType !== undefined) event.datacontenttype = contentType;
+  if (contentType !== undefined && !isAscii(contentType)) {
+    errors.push({ field: 'content-type', message: nonAsciiHeader('Content-Type') });
+  } else if (contentType !== undefined) event.datacontenttype = contentType;
 
   if (body && body.length > 0) {
     const essence = mediaType?.essence ?? 'application/json';
@@ -82,6 +90,13 @@ export function parseBinaryEvent(
           : { field: cePrefix + e.field, message: e.message },
     ),
   };
+}
+
+function nonAsciiHeader(name: string): string {
+  return (
+    `Header '${name}' holds characters outside ASCII: percent-encode their UTF-8 bytes ` +
+    '(CloudEvents HTTP binding 1.0.2 §3.1.3.2).'
+  );
 }
 
 function decodeUtf8(body: Buffer): string {

@@ -1,5 +1,7 @@
+import { attributeLimits, exceedsBytes, extensionLimits, tooLong } from './attribute-limits.js';
 import { hasControlCharacters } from './control-characters.js';
 import { isValidResourceUrn } from './resource-urn.js';
+import { loneSurrogatePath, mayHoldLoneSurrogate } from './unicode-text.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
 /**
@@ -15,7 +17,10 @@ export interface ValidEvent {
   readonly alternativesubject: string | null;
   /** `time` as a UTC ISO string with millisecond precision, for range queries; the payload keeps the original. */
   readonly time: string | null;
-  /** The structured CloudEvent (JSON text), attributes in the order the producer sent them, nulls dropped. */
+  /**
+   * The structured CloudEvent (JSON text), attributes in the order the producer sent them, null attributes
+   * dropped; a `data` of null is kept, since it is not the same as no data (JSON format §3.1.1).
+   */
   readonly payload: string;
 }
 
@@ -90,7 +95,8 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
   const errors: FieldError[] = [];
   const event: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {
-    if (value === null || value === undefined) continue; // null means unset (CloudEvents JSON format §3.1)
+    // A null attribute means unset (CloudEvents JSON format §3.1); a null `data` is data (§3.1.1).
+    if (value === undefined || (value === null && name !== 'data')) continue;
     // Own properties only: `constructor` or `__proto__` must not find Object.prototype's members.
     const check = Object.hasOwn(knownAttributes, name) ? knownAttributes[name] : undefined;
     if (!check && !attributeNamePattern.test(name)) {
@@ -100,8 +106,16 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
       });
       continue;
     }
+    if (!check && name.length > extensionLimits.name) {
+      errors.push({
+        field: fieldPrefix + name,
+        message: `Extension attribute names must be at most ${extensionLimits.name} characters; this one has ${name.length}.`,
+      });
+      continue;
+    }
     const problem =
-      (check ?? extensionValue)(value) ?? (name === 'data' ? dataProblem(value) : textProblem(value));
+      (check ?? extensionValue)(value) ??
+      (name === 'data' ? dataProblem(value) : textProblem(value, byteLimit(name, check !== undefined)));
     if (problem) {
       errors.push({
         field: fieldPrefix + name,
@@ -122,6 +136,8 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
   if (!('resource' in event) && !errors.some((e) => e.field === `${fieldPrefix}resource`)) {
     errors.push({ field: `${fieldPrefix}resource`, message: "A 'resource' property must be defined." });
   }
+  // A null `data` says nothing next to bytes that are the data.
+  if (event.data === null && 'data_base64' in event) delete event.data;
   if ('data' in event && 'data_base64' in event) {
     errors.push({
       field: `${fieldPrefix}data_base64`,
@@ -130,6 +146,11 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
   }
   if (errors.length > 0) return { ok: false, errors };
 
+  const payload = JSON.stringify(event);
+  if (mayHoldLoneSurrogate(payload)) {
+    const unpaired = loneSurrogateErrors(event, fieldPrefix);
+    if (unpaired.length > 0) return { ok: false, errors: unpaired };
+  }
   return accepted({
     id: event.id as string,
     source: event.source as string,
@@ -138,18 +159,46 @@ export function parseCloudEvent(input: unknown, fieldPrefix = ''): Parsed<ValidE
     subject: (event.subject as string | undefined) ?? null,
     alternativesubject: (event.alternativesubject as string | undefined) ?? null,
     time: typeof event.time === 'string' ? (parseRfc3339(event.time) ?? null) : null,
-    payload: JSON.stringify(event),
+    payload,
   });
+}
+
+/**
+ * Each attribute holding an unpaired surrogate, anywhere in it (a key or string deep in `data`): UTF-8 cannot
+ * hold one, and the database would store U+FFFD in its place, making different values one.
+ */
+function loneSurrogateErrors(event: Record<string, unknown>, fieldPrefix: string): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [name, value] of Object.entries(event)) {
+    const path = loneSurrogatePath(value);
+    if (path === undefined) continue;
+    errors.push({
+      field: fieldPrefix + name,
+      message:
+        `'${name}' holds an unpaired surrogate${path ? ` at ${path}` : ''} (such as the JSON escape \\ud800 ` +
+        'without its pair), which is not Unicode text and cannot be stored.',
+    });
+  }
+  return errors;
+}
+
+/** The most an attribute may hold, in UTF-8 bytes; `resource` is bounded by its URN rule, `data_base64` by the event's size. */
+function byteLimit(name: string, known: boolean): number | undefined {
+  if (Object.hasOwn(attributeLimits, name)) return attributeLimits[name as keyof typeof attributeLimits];
+  return known ? undefined : extensionLimits.value;
 }
 
 /** The deepest `data` Herald stores: deeper JSON is almost surely an attack, and costly to serialize. */
 export const maxDataDepth = 100;
 
-/** CloudEvents strings may not hold control characters (1.0.2 §3.2); PostgreSQL text cannot hold U+0000. */
-function textProblem(value: unknown): string | undefined {
-  return typeof value === 'string' && hasControlCharacters(value)
-    ? 'must not contain control characters.'
-    : undefined;
+/**
+ * CloudEvents strings may not hold control characters (1.0.2 §3.2), and PostgreSQL text cannot hold U+0000.
+ * Every stored string has a limit, so that no valid event can exceed an index entry.
+ */
+function textProblem(value: unknown, limit: number | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (hasControlCharacters(value)) return 'must not contain control characters.';
+  return limit !== undefined && exceedsBytes(value, limit) ? tooLong(value, limit) : undefined;
 }
 
 function dataProblem(value: unknown): string | undefined {

@@ -3,6 +3,7 @@ import { type PollCursor, parsePollCursor } from './poll-cursor.js';
 import { isValidResourceUrn } from './resource-urn.js';
 import { parseSourceFilter, type SourceFilter } from './source-filter.js';
 import { parseTextPattern, type TextPattern } from './text-pattern.js';
+import { isAscii, parametersNotUtf8 } from './unicode-text.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
 export const pollPageSize = { default: 50, max: 1000 } as const;
@@ -32,18 +33,33 @@ export interface PollQuery {
 /**
  * Validates the poll parameters with Altinn's rules and messages. The alternative subject may come in the
  * `Altinn-AlternativeSubject` header instead of the query, which keeps personal numbers out of URLs.
+ * `rawQuery` (the query string as sent, without `?`) is checked for escapes that do not decode to UTF-8: the
+ * query parser keeps those undecoded, and the poll would filter on text the client did not mean.
  */
 export function parsePollQuery(
   parameters: PollParameters,
   alternativeSubjectHeader?: string,
+  rawQuery = '',
 ): Parsed<PollQuery> {
   const errors: FieldError[] = [];
   const refuse = (field: string, message: string) => errors.push({ field, message });
+
+  for (const name of new Set(parametersNotUtf8(rawQuery))) {
+    refuse(
+      name,
+      `The '${name}' parameter is not valid UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of ` +
+        "each character outside ASCII, and a literal '%' as %25.",
+    );
+  }
 
   for (const name of ['after', 'resource', 'source', 'subject', 'alternativesubject'] as const) {
     if (parameters[name] === '') refuse(name, `The '${name}' parameter must not be empty.`);
     if (isControlled(parameters[name]))
       refuse(name, `The '${name}' parameter must not contain control characters.`);
+  }
+  if (alternativeSubjectHeader !== undefined && !isAscii(alternativeSubjectHeader)) {
+    // Node reads header bytes as Latin-1: raw UTF-8 would be matched as other characters than were sent.
+    refuse('Altinn-AlternativeSubject', 'The Altinn-AlternativeSubject header must hold ASCII characters only.');
   }
   if (isControlled(alternativeSubjectHeader)) {
     refuse(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { exceedsBytes, subscriptionFieldLimits, tooLong } from './attribute-limits.js';
 import { hasControlCharacters } from './control-characters.js';
 import { parseEndpoint } from './endpoint.js';
 import { isValidResourceUrn } from './resource-urn.js';
@@ -77,6 +78,12 @@ export function parseSubscriptionRequest(
     else if (hasControlCharacters(value)) {
       const message = altinnMessages[name] ?? `'${field}' must not hold control characters.`;
       errors.push({ field, message });
+    } else if (isTooLong(field, value)) {
+      // Altinn's wording first, where it has one, for clients that match on it.
+      const limit = subscriptionFieldLimits[field as keyof typeof subscriptionFieldLimits];
+      const altinn = altinnMessages[name];
+      const reason = `'${field}' ${tooLong(value, limit)}`;
+      errors.push({ field, message: altinn ? `${altinn.replace(/\.$/, '')}: ${reason}` : reason });
     } else fields[name as keyof typeof fieldNames] = value;
   }
 
@@ -114,6 +121,14 @@ export function parseSubscriptionRequest(
     alternativeSubjectFilter: fields.alternativesubjectfilter ?? null,
     typeFilter: fields.typefilter ?? null,
   });
+}
+
+/** Every stored field has a limit; `resourceFilter` is bounded by Altinn's URN rule. */
+function isTooLong(field: string, value: string): boolean {
+  return (
+    Object.hasOwn(subscriptionFieldLimits, field) &&
+    exceedsBytes(value, subscriptionFieldLimits[field as keyof typeof subscriptionFieldLimits])
+  );
 }
 
 /** Source filters are https always (Altinn's rule): `allowHttp` concerns where Herald sends, not what it matches. */

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HeraldMetrics } from '../observability/herald-metrics.js';
 import { requestIdHeader } from '../observability/request-id.js';
-import { isStoreUnavailable } from '../store/store-errors.js';
+import { isRefusedByStore, isStoreUnavailable } from '../store/store-errors.js';
 import { HttpProblem, type ProblemKind, problemBody } from './problems.js';
 
 /** Fastify's own errors, by code, as problems. */
@@ -50,6 +50,12 @@ export function installErrorHandler(app: FastifyInstance, metrics?: HeraldMetric
     if (kind) return sendProblem(reply, kind, error.message, request.id);
     if (status >= 400 && status < 500) return sendProblem(reply, 'invalidRequest', error.message, request.id);
     metrics?.storeFailed(error, 'request');
+    if (isRefusedByStore(error)) {
+      // The request's own content: permanent, so not a 503 a client would retry forever. The database's
+      // message names tables and indexes, so it stays in the log.
+      request.log.warn({ err: error }, 'store refused the request');
+      return sendProblem(reply, 'contentNotStorable', contentNotStorableDetail(), request.id);
+    }
     if (isStoreUnavailable(error)) {
       request.log.warn({ err: error }, 'store unavailable');
       reply.header('retry-after', '1');
@@ -71,6 +77,14 @@ export function installErrorHandler(app: FastifyInstance, metrics?: HeraldMetric
       `There is no ${request.method} ${request.url.split('?')[0]} here.`,
       request.id,
     ),
+  );
+}
+
+/** The detail of `contentNotStorable`: what the client can do, without the database's internals. */
+export function contentNotStorableDetail(what = 'this request'): string {
+  return (
+    `The store refused a value in ${what} (too large for its index, or not valid for its column). ` +
+    'Sending it again unchanged will be refused again.'
   );
 }
 

@@ -16,6 +16,11 @@ export const problemCatalog = {
     code: 'events:invalidQuery',
     title: 'One or more query parameters are not valid.',
   },
+  contentNotStorable: {
+    status: 400,
+    code: 'events:contentNotStorable',
+    title: 'The store refused the content of the request.',
+  },
   invalidCheckpoint: { status: 400, code: 'events:invalidCheckpoint', title: 'The checkPoint is not valid.' },
   checkpointOutOfRange: {
     status: 400,

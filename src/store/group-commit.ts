@@ -1,10 +1,14 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
+import { isRefusedByStore } from './store-errors.js';
 import type { DeliveryClaim, Store, SubscriptionMatcher } from './store.js';
 
 /** How many events one commit may carry; a single larger request still commits whole. */
 export const maxEventsPerCommit = 2_000;
 
-/** Retrying requests one by one stops after this many consecutive failures: the store is down, not one event. */
+/**
+ * Retrying requests one by one stops after this many consecutive failures of the store: it is down, not one
+ * event. A request the database refuses for its own content (isRefusedByStore) is not such a failure.
+ */
 const maxFailuresInARow = 3;
 
 /** Told of every commit the appender makes, for metrics. */
@@ -74,7 +78,8 @@ export class GroupCommitAppender {
 
   /**
    * After a shared commit failed, each request is retried alone, so one the database refuses cannot fail the
-   * others. When the database itself is down, consecutive failures end the retries early.
+   * others. When the database itself is down, consecutive failures end the retries early; refusals say
+   * nothing about the store's health (any number of hostile requests may come together), so they do not count.
    */
   private async commitOneByOne(batch: readonly PendingAppend[]): Promise<void> {
     let failuresInARow = 0;
@@ -90,7 +95,7 @@ export class GroupCommitAppender {
       } catch (error) {
         this.observer?.failed(error);
         pending.reject(error);
-        failuresInARow++;
+        if (!isRefusedByStore(error)) failuresInARow++;
       }
     }
   }

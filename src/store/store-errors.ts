@@ -40,3 +40,26 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR'))) return true;
   return unavailableMessages.test((error as { message?: unknown }).message as string);
 }
+
+/**
+ * Errors the request's own content causes: the database refuses the values, not the work. PostgreSQL's
+ * classes 22 (data exception: a value its column cannot hold), 23 (integrity constraint violation) and 54
+ * (program limit exceeded: an index entry too large); SQLite's TOOBIG, CONSTRAINT (all its kinds) and
+ * MISMATCH. The same request would be refused again: it is answered 4xx, and never counts against the store.
+ */
+const refusedPostgresClasses = /^(?:22|23|54)[0-9A-Z]{3}$/;
+const refusedSqliteCodes = /^SQLITE_(?:TOOBIG|CONSTRAINT|MISMATCH)(?:_|$)/;
+
+/**
+ * Whether the database refused the request's content (permanent: the client's error), as opposed to being
+ * unavailable (transient: `isStoreUnavailable`) or a bug.
+ * @example isRefusedByStore(Object.assign(new Error('index row size 3016 exceeds maximum'), { code: '54000', severity: 'ERROR' })) // true
+ */
+export function isRefusedByStore(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  if (typeof code !== 'string') return false;
+  if (refusedSqliteCodes.test(code)) return true;
+  // pg's DatabaseError carries the server's severity next to the five-character SQLSTATE.
+  return typeof severity === 'string' && refusedPostgresClasses.test(code);
+}

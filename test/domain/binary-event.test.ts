@@ -152,8 +152,17 @@ describe('parseBinaryEvent: the body is the data', () => {
     expect(stored).not.toHaveProperty('datacontenttype');
   });
 
-  it('treats a JSON body of null as no data', () => {
-    expect(accept(ceHeaders, 'application/json', Buffer.from('null')).stored).not.toHaveProperty('data');
+  it('refuses raw characters outside ASCII in a ce- header or Content-Type: HTTP reads them as Latin-1', () => {
+    expect(refuse({ ...ceHeaders, 'ce-subject': '/party/Ã©' }, 'application/json', Buffer.from('{}'))).toEqual([
+      { field: 'ce-subject', message: expect.stringMatching(/percent-encode/) },
+    ]);
+    expect(refuse(ceHeaders, 'text/plain; name=Ã©', Buffer.from('x'))).toEqual([
+      { field: 'content-type', message: expect.stringMatching(/outside ASCII/) },
+    ]);
+  });
+
+  it('keeps a JSON body of null as data: null', () => {
+    expect(accept(ceHeaders, 'application/json', Buffer.from('null')).stored).toHaveProperty('data', null);
   });
 
   it('refuses a body that is not the JSON its media type promises', () => {

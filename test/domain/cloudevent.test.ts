@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCloudEvent, parseRfc3339 } from '../../src/domain/cloudevent.js';
+import { hasLoneSurrogate } from '../../src/domain/unicode-text.js';
 import { seededRandom } from '../support/random.js';
 
 const minimal = {
@@ -33,6 +34,47 @@ function refuse(input: unknown, fieldPrefix?: string) {
   if (parsed.ok) throw new Error('expected the event to be refused');
   return parsed.errors;
 }
+
+describe('parseCloudEvent: limits and text', () => {
+  it.each([
+    ['id', 'a'.repeat(1025)],
+    ['subject', '€'.repeat(342)],
+    ['type', 't'.repeat(1025)],
+    ['time', `2020-02-20T08:00:06.${'1'.repeat(60)}Z`],
+    ['myext', 'v'.repeat(4097)],
+  ])('refuses a %s over its limit, naming it and the limit', (name, value) => {
+    expect(refuse({ ...minimal, [name]: value })).toEqual([
+      { field: name, message: expect.stringMatching(new RegExp(`^'${name}' must be at most \\d+ bytes of UTF-8 text; it is \\d+\\.$`)) },
+    ]);
+  });
+
+  it('accepts values at their limits', () => {
+    expect(accept({ ...minimal, id: 'a'.repeat(1024), subject: '😀'.repeat(256), myext: 'v'.repeat(4096) }).id).toHaveLength(1024);
+  });
+
+  it('does not limit data_base64 or data apart: the event size does', () => {
+    expect(accept({ ...minimal, data_base64: 'aGVs'.repeat(5000) }).stored.data_base64).toHaveLength(20_000);
+    expect(accept({ ...minimal, data: 'x'.repeat(20_000) }).stored.data).toHaveLength(20_000);
+  });
+
+  it('refuses an extension name over 128 characters', () => {
+    const name = 'x'.repeat(129);
+    expect(refuse({ ...minimal, [name]: 1 })).toEqual([{ field: name, message: expect.stringMatching(/at most 128 characters/) }]);
+  });
+
+  it('refuses unpaired surrogates in any attribute, and anywhere in data, naming the attribute with its prefix', () => {
+    const [error] = refuse({ ...minimal, id: '\ud800' }, '[2].');
+    expect(error).toEqual({ field: '[2].id', message: expect.stringMatching(/unpaired surrogate \(such as the JSON escape \\ud800 /) });
+    expect(hasLoneSurrogate(error?.message ?? ''), 'the message itself is well-formed text').toBe(false);
+    expect(refuse({ ...minimal, data: { a: [{ '\udc00': 1 }] } })).toEqual([
+      { field: 'data', message: expect.stringMatching(/unpaired surrogate at a\[0\]\./) },
+    ]);
+  });
+
+  it('accepts a literal backslash-u-d in text, which is no surrogate', () => {
+    expect(accept({ ...minimal, subject: '\\ud800' }).subject).toBe('\\ud800');
+  });
+});
 
 describe('parseCloudEvent: the accepted event', () => {
   it("accepts the example event of Altinn's publishing guide and keeps every attribute in order", () => {
@@ -238,8 +280,15 @@ describe('parseCloudEvent: data', () => {
     expect(accept({ ...minimal, data }).stored.data).toEqual(data);
   });
 
-  it('treats data: null as no data', () => {
-    expect(accept({ ...minimal, data: null }).stored).not.toHaveProperty('data');
+  it('keeps data: null, which is not the same as no data (JSON format §3.1.1)', () => {
+    expect(accept({ ...minimal, data: null }).stored).toHaveProperty('data', null);
+    expect(accept(minimal).stored).not.toHaveProperty('data');
+  });
+
+  it('drops a null data next to data_base64: the bytes are the data', () => {
+    const stored = accept({ ...minimal, data: null, data_base64: 'aGk=' }).stored;
+    expect(stored).not.toHaveProperty('data');
+    expect(stored.data_base64).toBe('aGk=');
   });
 
   it.each(['aGVsbG8=', 'aGk=', 'AAEC', ''])("accepts the base64 data_base64 '%s'", (data_base64) => {

@@ -150,6 +150,18 @@ describe('parsePollQuery', () => {
     },
   );
 
+  it('refuses parameters whose percent-decoding is not UTF-8, as the raw query string shows them', () => {
+    const parsed = parsePollQuery({ after: '0', resource, subject: '%FF' }, undefined, `after=0&resource=${resource}&subject=%FF`);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? [] : parsed.errors).toEqual([{ field: 'subject', message: expect.stringMatching(/not valid UTF-8/) }]);
+  });
+
+  it('refuses an Altinn-AlternativeSubject header holding raw characters outside ASCII', () => {
+    expect(refuse({ after: '0', resource }, '/person/Ã©')).toEqual([
+      { field: 'Altinn-AlternativeSubject', message: expect.stringMatching(/ASCII/) },
+    ]);
+  });
+
   it('reports every problem of a poll at once', () => {
     const errors = refuse({ subject: '/a', alternativesubject: '/b', size: 'x', type: '' });
     expect(errors.map((e) => e.field)).toEqual(['after', 'resource', 'type', 'subject', 'size']);

@@ -301,6 +301,24 @@ describe('parseSubscriptionRequest: what it refuses', () => {
     ]);
   });
 
+  it.each([
+    ['endPoint', `${endpoint}/${'a'.repeat(2048)}`, subscriptionMessages.invalidEndpoint],
+    ['sourceFilter', `${source}/${'a'.repeat(1024)}`, 'SourceFilter must be an absolute URL with the https scheme'],
+    ['subjectFilter', `/party/${'€'.repeat(400)}`, undefined],
+    ['alternativeSubjectFilter', `/person/${'1'.repeat(1100)}`, undefined],
+    ['typeFilter', 't'.repeat(1025), undefined],
+  ])('refuses a %s over its limit in bytes, keeping Altinn\'s wording first where it has one', (field, value, altinn) => {
+    const [error, ...others] = refused({ endPoint: endpoint, resourceFilter: resource, [field]: value });
+    expect(others).toEqual([]);
+    expect(error?.field).toBe(field);
+    expect(error?.message).toMatch(new RegExp(`'${field}' must be at most \\d+ bytes of UTF-8 text`));
+    if (altinn) expect(error?.message.startsWith(altinn)).toBe(true);
+  });
+
+  it('accepts filters at their limits', () => {
+    expect(accepted({ endPoint: endpoint, resourceFilter: resource, subjectFilter: 's'.repeat(1024) }).subjectFilter).toHaveLength(1024);
+  });
+
   it('reports every fault of a request at once', () => {
     const errors = refused({ endPoint: 'ftp://x', sourceFilter: 'http://x', resourceFilter: 'nope', typeFilter: 1 });
     expect(errors).toEqual(

@@ -113,12 +113,12 @@ describeEachEngine('Publishing on $name', (engine) => {
     }
   });
 
-  it('treats null attributes as unset', async () => {
+  it('treats null attributes as unset, and keeps a null data as null', async () => {
     const event = sampleEvent({ id: 'nulls', subject: null, data: null });
     expect((await publish(event)).statusCode).toBe(200);
     const [stored] = await storedEvents('nulls');
     expect(stored).not.toHaveProperty('subject');
-    expect(stored).not.toHaveProperty('data');
+    expect(stored).toHaveProperty('data', null);
   });
 
   it('accepts binary and structured events from the official CloudEvents SDK', async () => {

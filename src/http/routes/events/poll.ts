@@ -89,7 +89,9 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
     async (request, reply) => {
       const caller = callerOf(request);
       const query = request.query as Record<string, unknown>;
-      const parsed = parsePollQuery(query, headerText(request, 'altinn-alternativesubject'));
+      const queryStart = request.url.indexOf('?');
+      const rawQuery = queryStart < 0 ? '' : request.url.slice(queryStart + 1);
+      const parsed = parsePollQuery(query, headerText(request, 'altinn-alternativesubject'), rawQuery);
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const poll = parsed.value;
 

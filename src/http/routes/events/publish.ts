@@ -11,7 +11,9 @@ import type { ConsumerRateLimiter } from '../../../domain/rate-limit.js';
 import type { HeraldMetrics } from '../../../observability/herald-metrics.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
+import { contentNotStorableDetail } from '../../error-handler.js';
 import { HttpProblem, invalid } from '../../problems.js';
+import { isRefusedByStore } from '../../../store/store-errors.js';
 import { tooManyRequests } from '../../rate-limits.js';
 
 export interface PublishRouteOptions {
@@ -96,6 +98,12 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
         const stored = await options.appender.append(parsed.value);
         options.metrics?.published(stored, reply.elapsedTime / 1000);
       } catch (error) {
+        // Limits keep a valid event within every column and index, so this is a safety net: a refusal of the
+        // events themselves is permanent, and answered as the client's error, not as the store's.
+        if (isRefusedByStore(error)) {
+          request.log.warn({ err: error }, 'store refused the events');
+          throw new HttpProblem('contentNotStorable', contentNotStorableDetail(mode === 'batch' ? 'this batch' : 'this event'));
+        }
         request.log.error({ err: error }, 'publish commit failed');
         throw new HttpProblem(
           'storeUnavailable',
