@@ -24,16 +24,22 @@ export type ConsumerNamespace = (typeof consumerNamespaces)[number];
  * `encodeURIComponent` does (everything but letters, digits and `-_.!~*'()`; `/` is `%2F`, `%` is `%25`), so
  * the value is one path segment and two values never give one identity.
  * @returns `undefined` for a value that is not well-formed Unicode (an unpaired surrogate), which no
- *   identity can faithfully hold.
+ *   identity can faithfully hold, or one longer than `maxIdentityLength` encoded.
  * @example consumerIdentity('sub', 'auth0|42') // '/sub/auth0%7C42'
  */
 export function consumerIdentity(namespace: ConsumerNamespace, value: string): string | undefined {
+  let identity: string;
   try {
-    return `/${namespace}/${encodeURIComponent(value)}`;
+    identity = `/${namespace}/${encodeURIComponent(value)}`;
   } catch {
     return undefined;
   }
+  // Percent-encoded, it is ASCII: its length is its size. A longer one could not be indexed (docs/isolation.md).
+  return identity.length <= maxIdentityLength ? identity : undefined;
 }
+
+/** The longest consumer identity, encoded: it is stored in indexed columns, and no real claim comes near it. */
+export const maxIdentityLength = 1_024;
 
 /**
  * Reads an identity as Herald writes it, or `undefined` for any other text (a bare `sub` as older Herald

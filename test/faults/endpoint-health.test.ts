@@ -87,6 +87,19 @@ describeEachEngine('Endpoint health on $name', (engine) => {
     expect(await healthEvents('other')).toEqual([]);
   });
 
+  it("nobody, not even the admin scope, can publish a forged health event", async () => {
+    const admin = await testToken({ scope: 'altinn:events.publish altinn:events.publish.admin' });
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: '/events/api/v1/events',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/cloudevents+json' },
+      payload: { specversion: '1.0', id: 'forged', source: 'https://herald.test/x', type: 'herald.subscription.resumed', resource: healthResource },
+    });
+    expect(forged.statusCode, forged.body).toBe(403);
+    expect(forged.json()).toMatchObject({ detail: expect.stringContaining('urn:herald:') });
+    expect(await healthEvents('ttd')).toEqual([]);
+  });
+
   it('a success before the threshold ends the run: failing, then healthy, never suspended', async () => {
     const subscription = await subscribe(t, endpoint.url);
     await publish(t, 'f-1', 'f-2');

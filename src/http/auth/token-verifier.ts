@@ -104,7 +104,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const principal = principalFromClaims(payload);
       if (!principal)
         throw new TokenRejected(
-          'The token names no caller: it needs an org, userId, orgNumber or sub claim.',
+          'The token names no caller: it needs an org, userId, orgNumber or sub claim, of well-formed text and at most 1,024 characters once percent-encoded.',
         );
 
       let validUntil = payload.exp !== undefined ? payload.exp * 1000 : now + uncachedLifetimeMs;

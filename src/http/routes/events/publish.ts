@@ -179,11 +179,20 @@ const publishSchema = {
   problems: [413, 415, 429],
 };
 
+/** Resources Herald publishes its own events under (docs/isolation.md). */
+const reservedResourcePrefix = 'urn:herald:';
+
 /**
  * With a policy in force, every event must be one the caller may publish: its resource, and its subjects when
  * the grant names them. The admin scope publishes to any resource, as in Altinn. A batch is refused whole.
  */
 function authorizePublish(authorizer: Authorizer, caller: Principal, events: readonly ValidEvent[], batch: boolean): void {
+  // Herald's own events (endpoint health) are Herald's alone: no token, admin or not, may forge one.
+  const reserved = events.findIndex((event) => event.resource.startsWith(reservedResourcePrefix));
+  if (reserved >= 0) {
+    const which = batch ? `Event [${reserved}]: resources` : 'Resources';
+    throw new HttpProblem('forbidden', `${which} under ${reservedResourcePrefix} are Herald's own; nobody may publish to them.`);
+  }
   if (!authorizer.enforced || hasAnyScope(caller, [scopes.publishAdmin])) return;
   const refused = events.findIndex(
     (event) => !authorizer.allows({ consumer: caller.consumer, action: 'publish', resource: event.resource, event }),
