@@ -89,6 +89,8 @@ export class Dispatcher {
   private readonly ledger: BudgetLedger;
   private readonly breaker: EndpointBreaker;
   private running = false;
+  /** Set by `stop`: nothing more is launched, not even what was leased ahead (it is given back). */
+  private stopping = false;
   private looping: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   /** Set by `wake` while a round is under way, so the loop runs again instead of sleeping through it. */
@@ -156,6 +158,7 @@ export class Dispatcher {
   /** Stops leasing and waits for the attempts in flight to be recorded. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.stopWatching?.();
     this.wake();
     await this.looping;
@@ -171,6 +174,8 @@ export class Dispatcher {
     await Promise.all(this.handshaking);
     await Promise.all(this.recording);
     await this.breaker.settled();
+    // Stopped: a tool may still drive one-off rounds (runOnce).
+    this.stopping = false;
   }
 
   wake(): void {
@@ -326,6 +331,8 @@ export class Dispatcher {
    */
   private launchReady(): Promise<void>[] {
     const launched: Promise<void>[] = [];
+    // An attempt that finishes while stopping must not start what waits: stop gives that back instead.
+    if (this.stopping) return launched;
     const suspended: number[] = [];
     const now = this.clock();
     for (let i = 0; i < this.ready.length && this.inFlight.size < this.budgets.perProcess; ) {
@@ -408,7 +415,12 @@ export class Dispatcher {
   private recordInBackground(record: () => Promise<void>, subscriptionId: number): void {
     const recording = record()
       .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
-      .finally(() => this.recording.delete(recording));
+      .finally(() => {
+        this.recording.delete(recording);
+        // Until its outcome is written a delivery stays leased, and where budgets are shared the leases are what
+        // is counted: a round cut short by them may go on now.
+        if (this.backlog) this.wake();
+      });
     this.recording.add(recording);
   }
 }
