@@ -21,6 +21,8 @@ export class BudgetLedger {
    * process's as last read from the database and kept current with this process's own changes since.
    */
   private holdings = new Map<number, number>();
+  /** This process's own holdings per subscription: a subscription's budget is per process. */
+  private readonly own = new Map<number, number>();
 
   constructor(
     private readonly budgets: DeliveryBudgets,
@@ -29,12 +31,12 @@ export class BudgetLedger {
 
   hold(subscriptionId: number): void {
     bump(this.holdings, subscriptionId);
+    bump(this.own, subscriptionId);
   }
 
   free(subscriptionId: number): void {
-    const left = (this.holdings.get(subscriptionId) ?? 1) - 1;
-    if (left > 0) this.holdings.set(subscriptionId, left);
-    else this.holdings.delete(subscriptionId);
+    decrement(this.holdings, subscriptionId);
+    decrement(this.own, subscriptionId);
   }
 
   /** Every process's leases, just read from the database (this process's own among them). */
@@ -143,9 +145,9 @@ export class BudgetLedger {
     if (origin !== undefined) bump(held.byOrigin, origin);
   }
 
-  /** Holdings per subscription, rolled up per consumer and origin. */
+  /** This process's holdings per subscription, and everyone's (where shared) rolled up per consumer and origin. */
   private held(): Holdings {
-    const held: Holdings = { bySubscription: new Map(this.holdings), byConsumer: new Map(), byOrigin: new Map() };
+    const held: Holdings = { bySubscription: new Map(this.own), byConsumer: new Map(), byOrigin: new Map() };
     for (const [id, count] of this.holdings) {
       const consumer = this.keys.consumerOf(id);
       if (consumer !== undefined) bump(held.byConsumer, consumer, count);
@@ -170,6 +172,12 @@ interface Holdings {
 
 function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
+}
+
+function decrement<K>(map: Map<K, number>, key: K): void {
+  const left = (map.get(key) ?? 1) - 1;
+  if (left > 0) map.set(key, left);
+  else map.delete(key);
 }
 
 /**

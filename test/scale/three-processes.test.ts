@@ -28,6 +28,12 @@ const fleetEnv = {
   HERALD_DELIVERY_LEASE_MARGIN: '1s',
   HERALD_RETRY_SCHEDULE: '300ms,300ms,1s,1s,2s,2s,5s,5s,5s,5s,5s',
   HERALD_DATABASE_POOL_SIZE: '4',
+  // This suite is about scale-out (every process sends to one consumer's endpoint at once) and about retries
+  // through every process; the isolation budgets and the circuit breaker, which would cap and suspend that one
+  // endpoint, are proven in test/faults (docs/isolation.md).
+  HERALD_DELIVERY_CONSUMER_BUDGET: '1000',
+  HERALD_DELIVERY_ORIGIN_BUDGET: '1000',
+  HERALD_ENDPOINT_FAILURE_THRESHOLD: '100000',
 };
 
 /** Attempts one process may have in flight to one endpoint. */
