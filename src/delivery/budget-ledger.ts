@@ -11,18 +11,14 @@ export interface BudgetKeys {
 }
 
 /**
- * Counts what is held per subscription, consumer and origin, and decides what a lease or a claim may take.
- * Counts come from this process's own holdings, or, where other processes share the budgets, from the database's
- * leases (which include this process's own).
+ * Counts what is held per subscription, consumer and origin, and decides what a lease or a claim may take: this
+ * process's own holdings, and, where other processes share the budgets, theirs as last heard.
  */
 export class BudgetLedger {
-  /**
-   * Deliveries held per subscription: this process's own, or, where processes share the budgets, every
-   * process's as last read from the database and kept current with this process's own changes since.
-   */
-  private holdings = new Map<number, number>();
-  /** This process's own holdings per subscription: a subscription's budget is per process. */
+  /** This process's holdings per subscription (in flight or leased to go next). */
   private readonly own = new Map<number, number>();
+  /** Other processes' holdings per subscription, as last heard, where processes share the budgets. */
+  private others = new Map<number, number>();
 
   constructor(
     private readonly budgets: DeliveryBudgets,
@@ -30,18 +26,23 @@ export class BudgetLedger {
   ) {}
 
   hold(subscriptionId: number): void {
-    bump(this.holdings, subscriptionId);
     bump(this.own, subscriptionId);
   }
 
   free(subscriptionId: number): void {
-    decrement(this.holdings, subscriptionId);
-    decrement(this.own, subscriptionId);
+    const left = (this.own.get(subscriptionId) ?? 1) - 1;
+    if (left > 0) this.own.set(subscriptionId, left);
+    else this.own.delete(subscriptionId);
   }
 
-  /** Every process's leases, just read from the database (this process's own among them). */
-  readShared(leased: Map<number, number>): void {
-    this.holdings = leased;
+  /** What this process holds, to share with the others. */
+  ownHoldings(): ReadonlyMap<number, number> {
+    return this.own;
+  }
+
+  /** What the other processes hold, just heard. */
+  readShared(others: Map<number, number>): void {
+    this.others = others;
   }
 
   /**
@@ -145,14 +146,19 @@ export class BudgetLedger {
     if (origin !== undefined) bump(held.byOrigin, origin);
   }
 
-  /** This process's holdings per subscription, and everyone's (where shared) rolled up per consumer and origin. */
+  /**
+   * A subscription's budget is per process: its count is this process's own. A consumer's and an origin's are
+   * shared: their counts add every process's holdings.
+   */
   private held(): Holdings {
     const held: Holdings = { bySubscription: new Map(this.own), byConsumer: new Map(), byOrigin: new Map() };
-    for (const [id, count] of this.holdings) {
-      const consumer = this.keys.consumerOf(id);
-      if (consumer !== undefined) bump(held.byConsumer, consumer, count);
-      const origin = this.keys.originOf(id);
-      if (origin !== undefined) bump(held.byOrigin, origin, count);
+    for (const holdings of [this.own, this.others]) {
+      for (const [id, count] of holdings) {
+        const consumer = this.keys.consumerOf(id);
+        if (consumer !== undefined) bump(held.byConsumer, consumer, count);
+        const origin = this.keys.originOf(id);
+        if (origin !== undefined) bump(held.byOrigin, origin, count);
+      }
     }
     return held;
   }
@@ -174,11 +180,7 @@ function bump<K>(map: Map<K, number>, key: K, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
-function decrement<K>(map: Map<K, number>, key: K): void {
-  const left = (map.get(key) ?? 1) - 1;
-  if (left > 0) map.set(key, left);
-  else map.delete(key);
-}
+
 
 /**
  * Orders what waits so that consumers take turns: each consumer's deliveries keep their order, and the first of

@@ -59,6 +59,9 @@ export interface DeliveryMetrics {
 /** The process's and each subscription's default slots (see DeliveryBudgets). */
 export const dispatchLimits = { maxInFlight: defaultBudgets.perProcess, maxPerSubscription: defaultBudgets.perSubscription } as const;
 
+/** How often a running dispatcher shares its holdings with the other processes' (see shareHoldings). */
+const shareIntervalMs = 250;
+
 /** Headroom on top of the attempt timeout, for recording the outcome, before another process may take over. */
 const defaultLeaseMarginMs = 30_000;
 
@@ -89,6 +92,11 @@ export class Dispatcher {
   private readonly ledger: BudgetLedger;
   private readonly breaker: EndpointBreaker;
   private running = false;
+  /** When this process last shared its holdings (monotonic ms), and the timer that shares them. */
+  private sharedAt = Number.NEGATIVE_INFINITY;
+  private sharing: NodeJS.Timeout | undefined;
+  /** Attempts ended since the last lease statement (see leaseAndLaunch). */
+  private endedSinceLease = 0;
   /** Set by `stop`: nothing more is launched, not even what was leased ahead (it is given back). */
   private stopping = false;
   private looping: Promise<void> | undefined;
@@ -148,6 +156,13 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.options.store.holdings) {
+      this.sharing = setInterval(() => {
+        const now = this.clock();
+        this.shareHoldings(now, this.leaseUntil(now)).catch((error: unknown) => this.options.onError?.(error, 'sharing holdings'));
+      }, shareIntervalMs);
+      this.sharing.unref();
+    }
     this.stopWatching = this.options.store.watch((topic) => {
       if (topic === 'subscriptions') this.handshakes.subscriptionsChanged();
       this.wake();
@@ -159,6 +174,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.running = false;
     this.stopping = true;
+    clearInterval(this.sharing);
     this.stopWatching?.();
     this.wake();
     await this.looping;
@@ -174,6 +190,9 @@ export class Dispatcher {
     await Promise.all(this.handshaking);
     await Promise.all(this.recording);
     await this.breaker.settled();
+    await this.options.store.holdings
+      ?.forget(this.owner)
+      .catch((error: unknown) => this.options.onError?.(error, 'forgetting holdings'));
     // Stopped: a tool may still drive one-off rounds (runOnce).
     this.stopping = false;
   }
@@ -286,14 +305,17 @@ export class Dispatcher {
     const rounds = this.running ? 2 : 1;
     const free = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
     // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
-    // saves a lease statement per finished attempt.
-    if (free <= 0 || (this.inFlight.size > 0 && free < this.budgets.perProcess / 4)) {
+    // saves a lease statement per finished attempt. Slots a budget holds back count as busy: while what waits
+    // here still feeds the free slots, a lease waits until a quarter of the slots' worth of attempts has ended.
+    const batch = this.budgets.perProcess / 4;
+    const underLoad = this.inFlight.size > 0;
+    if (free <= 0 || (underLoad && (free < batch || (this.ready.length > 0 && this.endedSinceLease < batch)))) {
       this.backlog = true;
       return [...fromBuffer, ...launchedHandshakes];
     }
+    this.endedSinceLease = 0;
     const probes = await this.leaseProbes(now, leaseUntil);
-    // Where processes share the budgets, what every process holds is read first (a small index of leased rows).
-    if (store.capabilities.concurrentWriters) this.ledger.readShared(await store.deliveries.leasedBySubscription(now));
+    if (this.sharedAt === Number.NEGATIVE_INFINITY) await this.shareHoldings(now, leaseUntil);
     const room = this.ledger.leaseRoom(this.rounds());
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free, room);
     // A lease cut short by budgets, or one that left parties out, may have left work behind.
@@ -314,6 +336,18 @@ export class Dispatcher {
     }
     this.ready = inTurnByConsumer(this.ready, (entry) => this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '');
     return [...fromBuffer, ...launchedHandshakes, ...this.launchReady()];
+  }
+
+  /**
+   * Where processes share the budgets, tells the others what this one holds and hears what they hold: four times
+   * a second while the loop runs, and before a process's first lease. Between exchanges a lease counts with what
+   * it heard last and its own holdings as they are.
+   */
+  private async shareHoldings(now: number, until: number): Promise<void> {
+    const holdings = this.options.store.holdings;
+    if (!holdings) return;
+    this.sharedAt = performance.now();
+    this.ledger.readShared(await holdings.exchange(this.owner, this.ledger.ownHoldings(), now, until));
   }
 
   /** One due delivery of each suspended endpoint whose probe is due. */
@@ -368,6 +402,7 @@ export class Dispatcher {
         if (left > 0) this.perSubscription.set(subscriptionId, left);
         else this.perSubscription.delete(subscriptionId);
         this.ledger.free(subscriptionId);
+        this.endedSinceLease++;
         this.inFlight.delete(running);
         if (this.ready.length > 0) this.launchReady();
         if (this.backlog) this.wake();

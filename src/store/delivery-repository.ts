@@ -147,10 +147,10 @@ export class DeliveryRepository {
   }
 
   /**
-   * How many deliveries each subscription has leased right now, by every process: what the budgets count on
-   * PostgreSQL, where several processes share them (a small partial index holds just the leased rows).
+   * How many deliveries each subscription has leased right now, by every process: for tools and tests (it reads
+   * every due delivery; the dispatcher learns other processes' holdings from DispatcherHoldings instead).
    */
-  async leasedBySubscription(now: number): Promise<Map<number, number>> {
+  async countLeased(now: number): Promise<Map<number, number>> {
     const rows = await this.sql.all<{ subscriptionId: number | string; n: number | string }>(
       `SELECT subscription_id AS "subscriptionId", count(*) AS n FROM deliveries
        WHERE lease_owner IS NOT NULL AND lease_until > $1 GROUP BY subscription_id`,

@@ -2,6 +2,7 @@ import type { ValidEvent } from '../domain/cloudevent.js';
 import type { SourceFilter } from '../domain/source-filter.js';
 import type { TextPattern } from '../domain/text-pattern.js';
 import type { DeliveryRepository } from './delivery-repository.js';
+import type { DispatcherHoldings } from './dispatcher-holdings.js';
 import type { EndpointHealthRepository } from './endpoint-health-repository.js';
 import type { DeliveryTask } from './records.js';
 import type { EventRepository } from './event-repository.js';
@@ -65,6 +66,8 @@ export interface Store {
   readonly deliveries: DeliveryRepository;
   /** Endpoint health, the circuit breaker (docs/isolation.md). */
   readonly health: EndpointHealthRepository;
+  /** Where processes share budgets (`concurrentWriters`): what each dispatcher holds; absent otherwise. */
+  readonly holdings?: DispatcherHoldings;
   readonly pull: PullRepository;
   readonly events: EventRepository;
   /** Removal of old events and deliveries (docs/retention.md). */

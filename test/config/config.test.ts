@@ -37,7 +37,7 @@ describe('loadConfig: defaults', () => {
         leaseMarginMs: 30_000,
         allowPrivateEndpoints: false,
         subscriptionInactivityMs: 30 * 86_400_000,
-        budgets: { perProcess: 128, perSubscription: 32, perConsumer: 64, perOrigin: 96, handshakes: 8, handshakesPerConsumer: 2 },
+        budgets: { perProcess: 128, perSubscription: 32, perConsumer: 96, perOrigin: 112, handshakes: 8, handshakesPerConsumer: 2 },
         health: { failureThreshold: 10, probeIntervalMs: 15_000, maxProbeIntervalMs: 15 * 60_000 },
       },
       retention: { eventsMs: 90 * 86_400_000, deliveriesMs: 30 * 86_400_000 },

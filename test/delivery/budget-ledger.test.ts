@@ -44,11 +44,14 @@ describe('BudgetLedger', () => {
     expect(ledger.admit([1, 1, 1, 1, 1].map(task), 2).take).toHaveLength(4);
   });
 
-  it("counts every process's leases where they are shared", () => {
+  it("counts other processes' holdings for consumers and origins, not for a subscription's own budget", () => {
     const ledger = new BudgetLedger(budgets, keys);
-    ledger.readShared(new Map([[2, 3]]));
-    expect(ledger.leaseRoom(1).excluded).toContain(1);
-    ledger.free(2);
+    ledger.readShared(new Map([[2, 2]]));
+    ledger.hold(3);
+    const room = ledger.leaseRoom(1);
+    expect([...room.excluded].sort()).toEqual([1, 2, 3]); // alpha: 2 elsewhere + 1 here = its 3
+    expect(room.subscriptions.has(2)).toBe(false); // subscription 2's own budget is this process's: untouched
+    ledger.free(3);
     expect(ledger.leaseRoom(1).consumers.get('alpha')).toBe(1);
   });
 });

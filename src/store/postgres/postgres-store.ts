@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ValidEvent } from '../../domain/cloudevent.js';
+import { DispatcherHoldings } from '../dispatcher-holdings.js';
 import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
@@ -61,6 +62,7 @@ export class PostgresStore implements Store {
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly health: EndpointHealthRepository;
+  readonly holdings: DispatcherHoldings;
   readonly pull: PullRepository;
   readonly events: EventRepository;
   readonly retention: RetentionRepository;
@@ -87,6 +89,7 @@ export class PostgresStore implements Store {
     this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
     this.health = new EndpointHealthRepository(executor, () => this.announce('subscriptions'));
+    this.holdings = new DispatcherHoldings(executor);
     this.pull = new PullRepository(executor, () => this.announce('subscriptions'));
     this.events = new EventRepository(executor, 'event_keys');
     this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));

@@ -14,10 +14,15 @@ ALTER TABLE subscriptions
 -- Suspended subscriptions whose probe is due are found without reading every subscription.
 CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at IS NOT NULL;
 
--- What every process holds leased right now, per subscription: the delivery budgets per consumer and per
--- endpoint origin hold across processes (docs/isolation.md). Leased rows are few (at most the slots of every
--- process), so counting them reads this small index only.
-CREATE INDEX deliveries_leased ON deliveries (subscription_id) WHERE lease_owner IS NOT NULL;
+-- What each Herald process holds of the delivery budgets (per subscription: in flight or leased to go next),
+-- so the budgets per consumer and per endpoint origin hold across processes (docs/isolation.md). Each process
+-- rewrites its own row a few times a second and reads the others'; a row outlives its process by a lease, as
+-- its leases do. Unlogged: it is rewritten constantly and means nothing after a crash.
+CREATE UNLOGGED TABLE dispatcher_holdings (
+  owner text PRIMARY KEY,
+  holdings text NOT NULL,
+  expires_at bigint NOT NULL
+);
 
 -- Handshakes in flight per consumer, for the handshake budget (a consumer at its share waits for its own).
 CREATE INDEX subscriptions_validating ON subscriptions (consumer) WHERE validation_lease_until IS NOT NULL;
