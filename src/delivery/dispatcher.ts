@@ -95,8 +95,9 @@ export class Dispatcher {
   /** When this process last shared its holdings (monotonic ms), and the timer that shares them. */
   private sharedAt = Number.NEGATIVE_INFINITY;
   private sharing: NodeJS.Timeout | undefined;
-  /** Attempts ended since the last lease statement (see leaseAndLaunch). */
+  /** Attempts ended since the last lease statement, and whether new work came since (see leaseAndLaunch). */
   private endedSinceLease = 0;
+  private newWork = true;
   /** Set by `stop`: nothing more is launched, not even what was leased ahead (it is given back). */
   private stopping = false;
   private looping: Promise<void> | undefined;
@@ -165,6 +166,7 @@ export class Dispatcher {
     }
     this.stopWatching = this.options.store.watch((topic) => {
       if (topic === 'subscriptions') this.handshakes.subscriptionsChanged();
+      this.newWork = true;
       this.wake();
     });
     this.looping = this.loop();
@@ -287,7 +289,11 @@ export class Dispatcher {
         this.wakeUp = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      // Slept the whole while: retries may have come due.
+      const timer = setTimeout(() => {
+        this.newWork = true;
+        done();
+      }, ms);
       this.wakeUp = done;
     });
   }
@@ -309,11 +315,15 @@ export class Dispatcher {
     // here still feeds the free slots, a lease waits until a quarter of the slots' worth of attempts has ended.
     const batch = this.budgets.perProcess / 4;
     const underLoad = this.inFlight.size > 0;
-    if (free <= 0 || (underLoad && (free < batch || (this.ready.length > 0 && this.endedSinceLease < batch)))) {
+    // New work (announced, or come due while the loop slept) is leased at once: it may be another consumer's,
+    // whose deliveries must not wait for this consumer's attempts to end.
+    const waitForBatch = this.ready.length > 0 && this.endedSinceLease < batch && !this.newWork;
+    if (free <= 0 || (underLoad && (free < batch || waitForBatch))) {
       this.backlog = true;
       return [...fromBuffer, ...launchedHandshakes];
     }
     this.endedSinceLease = 0;
+    this.newWork = false;
     const probes = await this.leaseProbes(now, leaseUntil);
     if (this.sharedAt === Number.NEGATIVE_INFINITY) await this.shareHoldings(now, leaseUntil);
     const room = this.ledger.leaseRoom(this.rounds());
