@@ -1,0 +1,263 @@
+-- PostgreSQL schema of a freshly migrated Herald database. Made by `npm run schema:dump`; do not edit.
+
+-- Its day partitions (deliveries_p<day>) are made as days pass and not shown.
+CREATE TABLE deliveries (
+  id bigint DEFAULT nextval('deliveries_id_seq'::regclass) NOT NULL,
+  subscription_id bigint NOT NULL,
+  event_seq bigint NOT NULL,
+  status text NOT NULL,
+  attempts integer DEFAULT 0 NOT NULL,
+  next_attempt_at bigint,
+  lease_owner text,
+  lease_until bigint,
+  last_status_code integer,
+  last_error text,
+  delivered_at bigint,
+  created_at bigint NOT NULL,
+  CONSTRAINT deliveries_pkey PRIMARY KEY (id),
+  CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
+  CONSTRAINT deliveries_subscription_id_fkey1 FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
+) PARTITION BY RANGE (id);
+CREATE INDEX deliveries_due ON ONLY public.deliveries USING btree (next_attempt_at) WHERE (next_attempt_at IS NOT NULL);
+CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
+CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
+CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
+
+-- A partition of deliveries; its bounds are not shown: they are set from the day of migrating.
+CREATE TABLE deliveries_legacy (
+  id bigint NOT NULL,
+  subscription_id bigint NOT NULL,
+  event_seq bigint NOT NULL,
+  status text NOT NULL,
+  attempts integer DEFAULT 0 NOT NULL,
+  next_attempt_at bigint,
+  lease_owner text,
+  lease_until bigint,
+  last_status_code integer,
+  last_error text,
+  delivered_at bigint,
+  created_at bigint NOT NULL,
+  CONSTRAINT deliveries_legacy_pkey PRIMARY KEY (id),
+  CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
+  CONSTRAINT deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
+) PARTITION OF deliveries;
+CREATE INDEX deliveries_legacy_due ON public.deliveries_legacy USING btree (next_attempt_at) WHERE (next_attempt_at IS NOT NULL);
+CREATE UNIQUE INDEX deliveries_legacy_pkey ON public.deliveries_legacy USING btree (id);
+CREATE INDEX deliveries_legacy_subscription ON public.deliveries_legacy USING btree (subscription_id, id);
+CREATE INDEX deliveries_legacy_subscription_status ON public.deliveries_legacy USING btree (subscription_id, status, id);
+
+CREATE UNLOGGED TABLE dispatcher_holdings (
+  owner text NOT NULL,
+  holdings text NOT NULL,
+  expires_at bigint NOT NULL,
+  CONSTRAINT dispatcher_holdings_pkey PRIMARY KEY (owner)
+);
+CREATE UNIQUE INDEX dispatcher_holdings_pkey ON public.dispatcher_holdings USING btree (owner);
+
+CREATE TABLE event_keys (
+  source text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  seq bigint DEFAULT nextval('events_seq_seq'::regclass) NOT NULL,
+  CONSTRAINT event_keys_pkey PRIMARY KEY (source, id)
+);
+CREATE INDEX event_keys_id ON public.event_keys USING btree (id);
+CREATE UNIQUE INDEX event_keys_pkey ON public.event_keys USING btree (source, id);
+CREATE INDEX event_keys_seq ON public.event_keys USING btree (seq);
+
+-- Its day partitions (events_p<day>) are made as days pass and not shown.
+CREATE TABLE events (
+  seq bigint NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  type text COLLATE "C" NOT NULL,
+  resource text COLLATE "C" NOT NULL,
+  subject text COLLATE "C",
+  alternativesubject text COLLATE "C",
+  "time" timestamp with time zone,
+  registered_at timestamp with time zone DEFAULT now() NOT NULL,
+  payload json NOT NULL,
+  CONSTRAINT events_pkey PRIMARY KEY (seq)
+) PARTITION BY RANGE (seq);
+CREATE INDEX events_alternativesubject_seq ON ONLY public.events USING btree (alternativesubject, seq) WHERE (alternativesubject IS NOT NULL);
+CREATE UNIQUE INDEX events_pkey ON ONLY public.events USING btree (seq);
+CREATE INDEX events_resource_seq ON ONLY public.events USING btree (resource, seq);
+CREATE INDEX events_source_seq ON ONLY public.events USING btree (source, seq);
+CREATE INDEX events_subject_seq ON ONLY public.events USING btree (subject, seq) WHERE (subject IS NOT NULL);
+
+-- A partition of events; its bounds are not shown: they are set from the day of migrating.
+CREATE TABLE events_legacy (
+  seq bigint NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  type text COLLATE "C" NOT NULL,
+  resource text COLLATE "C" NOT NULL,
+  subject text COLLATE "C",
+  alternativesubject text COLLATE "C",
+  "time" timestamp with time zone,
+  registered_at timestamp with time zone DEFAULT now() NOT NULL,
+  payload json NOT NULL,
+  CONSTRAINT events_legacy_pkey PRIMARY KEY (seq)
+) PARTITION OF events;
+CREATE INDEX events_legacy_alternativesubject_seq ON public.events_legacy USING btree (alternativesubject, seq) WHERE (alternativesubject IS NOT NULL);
+CREATE UNIQUE INDEX events_legacy_pkey ON public.events_legacy USING btree (seq);
+CREATE INDEX events_legacy_resource_seq ON public.events_legacy USING btree (resource, seq);
+CREATE INDEX events_legacy_source_seq ON public.events_legacy USING btree (source, seq);
+CREATE INDEX events_legacy_subject_seq ON public.events_legacy USING btree (subject, seq) WHERE (subject IS NOT NULL);
+
+CREATE TABLE herald_keys (
+  name text NOT NULL,
+  value text NOT NULL,
+  CONSTRAINT herald_keys_pkey PRIMARY KEY (name)
+);
+CREATE UNIQUE INDEX herald_keys_pkey ON public.herald_keys USING btree (name);
+
+CREATE TABLE herald_migrations (
+  version integer NOT NULL,
+  name text NOT NULL,
+  applied_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT herald_migrations_pkey PRIMARY KEY (version)
+);
+CREATE UNIQUE INDEX herald_migrations_pkey ON public.herald_migrations USING btree (version);
+
+CREATE TABLE herald_partitions (
+  from_day integer NOT NULL,
+  to_day integer NOT NULL,
+  CONSTRAINT herald_partitions_pkey PRIMARY KEY (from_day)
+);
+CREATE UNIQUE INDEX herald_partitions_pkey ON public.herald_partitions USING btree (from_day);
+
+CREATE TABLE retention_marks (
+  at bigint NOT NULL,
+  events_before bigint NOT NULL,
+  deliveries_before bigint NOT NULL,
+  CONSTRAINT retention_marks_pkey PRIMARY KEY (at)
+);
+CREATE UNIQUE INDEX retention_marks_pkey ON public.retention_marks USING btree (at);
+
+CREATE TABLE retention_state (
+  name text NOT NULL,
+  value bigint NOT NULL,
+  CONSTRAINT retention_state_pkey PRIMARY KEY (name)
+);
+CREATE UNIQUE INDEX retention_state_pkey ON public.retention_state USING btree (name);
+
+CREATE TABLE subscriptions (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  identity text NOT NULL,
+  consumer text NOT NULL,
+  created_by text NOT NULL,
+  endpoint text,
+  source_filter text,
+  resource_filter text,
+  subject_filter text,
+  alternative_subject_filter text,
+  type_filter text,
+  secret text NOT NULL,
+  status text NOT NULL,
+  created_at bigint NOT NULL,
+  validated_at bigint,
+  validation_attempts integer DEFAULT 0 NOT NULL,
+  next_validation_at bigint,
+  validation_lease_until bigint,
+  last_error text,
+  acknowledged_delivery_id bigint DEFAULT 0 NOT NULL,
+  last_read_at bigint,
+  checkpoint_epoch integer DEFAULT 0 NOT NULL,
+  disabled_by text,
+  health text DEFAULT 'healthy'::text NOT NULL,
+  health_since bigint,
+  health_error text,
+  consecutive_failures integer DEFAULT 0 NOT NULL,
+  probe_at bigint,
+  probe_interval bigint,
+  CONSTRAINT subscriptions_disabled_by_check CHECK ((disabled_by = ANY (ARRAY['operator'::text, 'endpoint'::text]))),
+  CONSTRAINT subscriptions_health_check CHECK ((health = ANY (ARRAY['healthy'::text, 'failing'::text, 'suspended'::text]))),
+  CONSTRAINT subscriptions_identity_key UNIQUE (identity),
+  CONSTRAINT subscriptions_pkey PRIMARY KEY (id),
+  CONSTRAINT subscriptions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'disabled'::text, 'inactive'::text])))
+);
+CREATE INDEX subscriptions_consumer ON public.subscriptions USING btree (consumer, id);
+CREATE UNIQUE INDEX subscriptions_identity_key ON public.subscriptions USING btree (identity);
+CREATE UNIQUE INDEX subscriptions_pkey ON public.subscriptions USING btree (id);
+CREATE INDEX subscriptions_probe_due ON public.subscriptions USING btree (probe_at) WHERE (probe_at IS NOT NULL);
+CREATE INDEX subscriptions_validating ON public.subscriptions USING btree (consumer) WHERE (validation_lease_until IS NOT NULL);
+CREATE INDEX subscriptions_validation_due ON public.subscriptions USING btree (next_validation_at) WHERE (next_validation_at IS NOT NULL);
+
+CREATE SEQUENCE deliveries_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
+
+CREATE SEQUENCE events_seq_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
+
+CREATE SEQUENCE subscriptions_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
+
+CREATE OR REPLACE FUNCTION public.herald_append(lock_key bigint, ids text[], sources text[], types text[], resources text[], subjects text[], alternativesubjects text[], times timestamp with time zone[], payloads text[], fan_event integer[], fan_subscription bigint[], fan_claimed boolean[], now_ms bigint, lease_owner text, lease_until bigint, notify_channel text)
+ RETURNS TABLE(event_n integer, seq bigint, delivery_id bigint, subscription_id bigint, claimed boolean)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  stored_n integer[];
+  stored_seq bigint[];
+  created_id bigint[];
+  created_subscription bigint[];
+  created_seq bigint[];
+  created_leased boolean[];
+  unclaimed boolean;
+BEGIN
+  PERFORM pg_advisory_xact_lock(lock_key);
+
+  -- (source, id) is unique in event_keys, which also draws the positions, in batch order; only the first
+  -- of equal (source, id) events in a batch is new.
+  WITH input AS (
+    SELECT * FROM unnest(ids, sources, types, resources, subjects, alternativesubjects, times, payloads)
+      WITH ORDINALITY AS e(id, source, type, resource, subject, alternativesubject, time, payload, n)
+  ), firsts AS (
+    SELECT DISTINCT ON (input.source, input.id) * FROM input ORDER BY input.source, input.id, input.n
+  ), keys AS (
+    INSERT INTO event_keys (source, id) SELECT input.source, input.id FROM input ORDER BY input.n
+    ON CONFLICT (source, id) DO NOTHING
+    RETURNING event_keys.seq, event_keys.source, event_keys.id
+  ), written AS (
+    INSERT INTO events (seq, id, source, type, resource, subject, alternativesubject, time, payload)
+    SELECT keys.seq, f.id, f.source, f.type, f.resource, f.subject, f.alternativesubject, f.time, f.payload::json
+    FROM keys JOIN firsts f ON f.source = keys.source AND f.id = keys.id
+    RETURNING events.seq, events.source, events.id
+  )
+  SELECT array_agg(f.n::integer ORDER BY w.seq), array_agg(w.seq ORDER BY w.seq) INTO stored_n, stored_seq
+  FROM written w JOIN firsts f ON f.source = w.source AND f.id = w.id;
+
+  IF stored_n IS NULL THEN
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT s.n, s.seq, NULL::bigint, NULL::bigint, NULL::boolean FROM unnest(stored_n, stored_seq) AS s(n, seq);
+
+  -- Ids in event order: a pull subscription's queue is read in id order, and must be in commit order. Pull
+  -- rows are never due for the dispatcher. Only subscriptions still receiving get a row (an inactive pull
+  -- subscription's queue keeps filling): an index a moment stale (a DELETE another process has not
+  -- announced yet) must not fail a publish. A claimed row is written leased, if it is a push delivery the
+  -- dispatcher may send now: the subscription is active with an endpoint.
+  WITH created AS (
+    INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
+    SELECT fan.s, stored.seq, 'pending', CASE WHEN sub.endpoint IS NULL THEN NULL ELSE now_ms END, now_ms,
+      CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append.lease_owner END,
+      CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append.lease_until END
+    FROM unnest(fan_event, fan_subscription, fan_claimed) AS fan(n, s, c)
+    JOIN unnest(stored_n, stored_seq) AS stored(n, seq) ON stored.n = fan.n
+    JOIN subscriptions sub ON sub.id = fan.s AND sub.status IN ('active', 'inactive')
+    ORDER BY stored.seq, fan.s
+    RETURNING deliveries.id, deliveries.subscription_id, deliveries.event_seq, deliveries.lease_owner IS NOT NULL AS leased
+  )
+  SELECT array_agg(c.id ORDER BY c.id), array_agg(c.subscription_id ORDER BY c.id), array_agg(c.event_seq ORDER BY c.id),
+    array_agg(c.leased ORDER BY c.id), bool_or(NOT c.leased)
+  INTO created_id, created_subscription, created_seq, created_leased, unclaimed
+  FROM created c;
+
+  RETURN QUERY SELECT NULL::integer, c.seq, c.id, c.subscription, c.leased
+    FROM unnest(created_seq, created_id, created_subscription, created_leased) AS c(seq, id, subscription, leased);
+
+  -- Delivered at commit, to every process: their dispatchers (and pull readers) wake at once. Claimed
+  -- deliveries are already on their way, so only the rest are announced.
+  IF unclaimed THEN
+    PERFORM pg_notify(notify_channel, '');
+  END IF;
+END;
+$function$;

@@ -1,0 +1,102 @@
+-- SQLite schema of a freshly migrated Herald database. Made by `npm run schema:dump`; do not edit.
+
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+  event_seq INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'failed', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_status_code INTEGER,
+  last_error TEXT,
+  delivered_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id);
+CREATE INDEX deliveries_subscription_status ON deliveries (subscription_id, status, id);
+
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  subject TEXT,
+  alternativesubject TEXT,
+  time TEXT,
+  registered_at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX events_alternativesubject_seq ON events (alternativesubject, seq) WHERE alternativesubject IS NOT NULL;
+CREATE INDEX events_id ON events (id);
+CREATE INDEX events_resource_seq ON events (resource, seq);
+CREATE UNIQUE INDEX events_source_id ON events (source, id);
+CREATE INDEX events_source_seq ON events (source, seq);
+CREATE INDEX events_subject_seq ON events (subject, seq) WHERE subject IS NOT NULL;
+
+CREATE TABLE herald_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE herald_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+
+CREATE TABLE removed_event_keys (
+  seq INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  id TEXT NOT NULL
+);
+CREATE INDEX removed_event_keys_id ON removed_event_keys (id);
+
+CREATE TABLE retention_marks (
+  at INTEGER PRIMARY KEY,
+  events_before INTEGER NOT NULL,
+  deliveries_before INTEGER NOT NULL
+);
+
+CREATE TABLE retention_state (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+
+CREATE TABLE subscriptions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  identity TEXT NOT NULL UNIQUE,
+  consumer TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  endpoint TEXT,
+  source_filter TEXT,
+  resource_filter TEXT,
+  subject_filter TEXT,
+  alternative_subject_filter TEXT,
+  type_filter TEXT,
+  secret TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'disabled', 'inactive')),
+  created_at INTEGER NOT NULL,
+  validated_at INTEGER,
+  validation_attempts INTEGER NOT NULL DEFAULT 0,
+  next_validation_at INTEGER,
+  validation_lease_until INTEGER,
+  last_error TEXT,
+  acknowledged_delivery_id INTEGER NOT NULL DEFAULT 0,
+  last_read_at INTEGER,
+  checkpoint_epoch INTEGER NOT NULL DEFAULT 0,
+  disabled_by TEXT CHECK (disabled_by IN ('operator', 'endpoint')),
+  health TEXT NOT NULL DEFAULT 'healthy' CHECK (health IN ('healthy', 'failing', 'suspended')),
+  health_since INTEGER,
+  health_error TEXT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  probe_at INTEGER,
+  probe_interval INTEGER
+);
+CREATE INDEX subscriptions_consumer ON subscriptions (consumer, id);
+CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at IS NOT NULL;
+CREATE INDEX subscriptions_validating ON subscriptions (consumer) WHERE validation_lease_until IS NOT NULL;
+CREATE INDEX subscriptions_validation_due ON subscriptions (next_validation_at) WHERE next_validation_at IS NOT NULL;
