@@ -35,6 +35,8 @@ export interface HeraldConfig {
     readonly maxEventBytes: number;
     readonly maxRequestBytes: number;
     readonly maxSubscriptionsPerConsumer: number;
+    /** Log rows one poll examines at most (docs/storage.md). */
+    readonly pollExamineRows: number;
   };
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
@@ -94,6 +96,7 @@ export const defaults = {
   HERALD_RETENTION: '90d',
   HERALD_DELIVERY_RETENTION: '30d',
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
+  HERALD_POLL_EXAMINE_LIMIT: '10000',
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
 } as const;
@@ -149,7 +152,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxSubscriptionsPerConsumer: /^\d{1,9}$/.test(read('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER'))
       ? Number(read('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER'))
       : Number.NaN,
+    pollExamineRows: /^\d{1,9}$/.test(read('HERALD_POLL_EXAMINE_LIMIT')) ? Number(read('HERALD_POLL_EXAMINE_LIMIT')) : Number.NaN,
   };
+  if (!(limits.pollExamineRows >= 100)) {
+    problems.push('HERALD_POLL_EXAMINE_LIMIT must be a whole number of rows, at least 100.');
+  }
   if (!(limits.maxEventBytes > 0)) problems.push('HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.');
   if (!(limits.maxRequestBytes > 0)) problems.push('HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.');
   if (!(limits.maxSubscriptionsPerConsumer > 0)) {

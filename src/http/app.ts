@@ -30,6 +30,8 @@ export interface AppOptions {
     readonly maxEventBytes: number;
     readonly maxRequestBytes: number;
     readonly maxSubscriptionsPerConsumer?: number;
+    /** Log rows one poll examines at most; unset, the default (docs/storage.md). */
+    readonly pollExamineRows?: number;
   };
   readonly logger?: FastifyServerOptions['logger'];
   /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
@@ -119,7 +121,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock,
     render: options.renderMetrics,
   });
-  await app.register(pollRoute, { store: options.store, baseUrl: options.baseUrl, authorizer });
+  await app.register(pollRoute, {
+    store: options.store,
+    baseUrl: options.baseUrl,
+    authorizer,
+    examineAtMost: options.limits.pollExamineRows,
+  });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   await app.register(subscriptionRoutes, {
     store: options.store,

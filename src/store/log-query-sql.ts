@@ -13,17 +13,25 @@ export interface SqlDialect {
   wildcardParameter(parts: readonly string[]): string;
 }
 
+/** A statement and its parameters. */
+export interface SqlStatement {
+  readonly sql: string;
+  readonly parameters: unknown[];
+}
+
 /**
  * Builds the SELECT for one page of the log. Only the filters the caller gave appear in the statement, so
- * each combination gets a plan that uses its index.
+ * each combination gets a plan that uses its index. With `throughSeq` (from `buildExaminationEnd`) the scan
+ * ends there: a range of the primary key, or of the equality filter's `(column, seq)` index.
  */
-export function buildLogQuery(query: LogQuery, dialect: SqlDialect): { sql: string; parameters: unknown[] } {
+export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?: number): SqlStatement {
   const parameters: unknown[] = [];
   const bind = (value: unknown) => {
     parameters.push(value);
     return dialect.placeholder(parameters.length);
   };
   const conditions = [`seq > ${bind(query.afterSeq)}`];
+  if (throughSeq !== undefined) conditions.push(`seq <= ${bind(throughSeq)}`);
   const matchPattern = (column: string, pattern: TextPattern) =>
     pattern.kind === 'exact'
       ? `${column} = ${bind(pattern.value)}`
@@ -47,4 +55,41 @@ export function buildLogQuery(query: LogQuery, dialect: SqlDialect): { sql: stri
   }
   const sql = `SELECT seq, ${dialect.payloadColumn} FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${bind(query.limit)}`;
   return { sql, parameters };
+}
+
+/**
+ * Builds the SELECT of the position where a read of at most `rows` rows ends: the `rows`-th row after
+ * `afterSeq` in the order the read will examine them, or NULL when fewer follow (the read then runs to the
+ * end of the log, which is fewer rows than the bound). Positions have gaps (PostgreSQL's jump by 10^10
+ * between days), so the bound is counted in rows, never added to `afterSeq`.
+ *
+ * Without an equality filter the read scans the primary key, so the count is of log rows. Each equality
+ * filter (`resource`, `subject`, `alternativesubject`) has a `(column, seq)` index the read may use instead:
+ * the count is then of that index's entries, every one a candidate, so sparse matches far apart still fill
+ * a page. With two of them the earlier end wins, so whichever index the planner takes holds at most `rows`
+ * entries in the range. Each count walks one index only (an index-only scan on PostgreSQL).
+ *
+ * @example buildExaminationEnd({ afterSeq: 0, resource: 'urn:a:b', limit: 50 }, dialect, 10_000)
+ */
+export function buildExaminationEnd(query: LogQuery, dialect: SqlDialect, rows: number): SqlStatement {
+  const parameters: unknown[] = [];
+  const bind = (value: unknown) => {
+    parameters.push(value);
+    return dialect.placeholder(parameters.length);
+  };
+  const equalities = (
+    [
+      ['resource', query.resource],
+      ['subject', query.subject],
+      ['alternativesubject', query.alternativesubject],
+    ] as const
+  ).filter(([, value]) => value !== undefined);
+  // Bound in the order they appear: SQLite's `?` placeholders are positional.
+  const nth = (equality?: readonly [string, string | undefined]) => {
+    const after = `seq > ${bind(query.afterSeq)}`;
+    const condition = equality === undefined ? '' : ` AND ${equality[0]} = ${bind(equality[1])}`;
+    return `SELECT (SELECT seq FROM events WHERE ${after}${condition} ORDER BY seq LIMIT 1 OFFSET ${bind(rows - 1)}) AS seq`;
+  };
+  const ends = equalities.length === 0 ? [nth()] : equalities.map((equality) => nth(equality));
+  return { sql: `SELECT min(seq) AS seq FROM (${ends.join(' UNION ALL ')}) AS ends`, parameters };
 }

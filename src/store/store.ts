@@ -57,6 +57,23 @@ export interface LogQuery {
   readonly subject?: string | undefined;
   readonly alternativesubject?: string | undefined;
   readonly limit: number;
+  /**
+   * At most this many rows after `afterSeq` are examined (docs/storage.md): log rows, or, when the query has
+   * an equality filter (`resource`, `subject`, `alternativesubject`), entries of that filter's index, which
+   * are all candidates. Unset: as many as it takes to fill the page.
+   */
+  readonly examineAtMost?: number | undefined;
+}
+
+/** What one bounded read of the log found. */
+export interface LogPage {
+  /** The matches, in commit order, at most `limit` of them. */
+  readonly events: LoggedEvent[];
+  /**
+   * Set when the read stopped at `examineAtMost`: every row up to and including this position was examined,
+   * so the next read may start here. Unset when fewer rows than the bound follow `afterSeq`.
+   */
+  readonly examinedThrough: number | undefined;
 }
 
 export interface Store {
@@ -85,7 +102,9 @@ export interface Store {
    * @returns a function that stops listening
    */
   watch(listener: (topic: StoreTopic) => void): () => void;
-  /** Reads one page of the log. */
+  /** Reads one page of the log, examining at most `examineAtMost` rows: what requests use. */
+  readLog(query: LogQuery): Promise<LogPage>;
+  /** The events of `readLog`, for callers that read whole small logs (tests, tools). */
   readEvents(query: LogQuery): Promise<LoggedEvent[]>;
   /**
    * The position of the event with this id (and source, when given). Ids are unique only per source, so

@@ -27,7 +27,7 @@ describe('loadConfig: defaults', () => {
       databasePoolSize: 10,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
-      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000 },
+      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000 },
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },

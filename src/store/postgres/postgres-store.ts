@@ -6,13 +6,14 @@ import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
   type DeliveryClaim,
   type LoggedEvent,
+  type LogPage,
   type LogQuery,
   SchemaTooNewError,
   type Store,
@@ -266,13 +267,22 @@ export class PostgresStore implements Store {
     return { events: fanEvents, subscriptionIds, claims, payloads };
   }
 
+  async readLog(query: LogQuery): Promise<LogPage> {
+    // Two statements, two snapshots: positions are handed out in commit order, so once the end's row is
+    // visible every row before it has committed, and the second read sees exactly the rows the first counted.
+    const end =
+      query.examineAtMost === undefined
+        ? undefined
+        : ((await this.run<{ seq: number | null }>(buildExaminationEnd(query, postgresDialect, query.examineAtMost)))[0]?.seq ?? undefined);
+    return { events: await this.run<LoggedEvent>(buildLogQuery(query, postgresDialect, end)), examinedThrough: end };
+  }
+
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
-    const { sql, parameters } = buildLogQuery(query, postgresDialect);
-    const { rows } = await this.pool.query<LoggedEvent>({
-      name: this.statementName(sql),
-      text: sql,
-      values: parameters,
-    });
+    return (await this.readLog(query)).events;
+  }
+
+  private async run<Row extends object>({ sql, parameters }: SqlStatement): Promise<Row[]> {
+    const { rows } = await this.pool.query<Row>({ name: this.statementName(sql), text: sql, values: parameters });
     return rows;
   }
 

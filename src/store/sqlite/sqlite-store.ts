@@ -9,7 +9,7 @@ import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { sqliteRetention } from '../retention-sqlite.js';
-import { buildLogQuery, type SqlDialect } from '../log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
 import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import { type FileSync, WalSync } from './wal-sync.js';
@@ -17,6 +17,7 @@ import type { DeliveryTask } from '../records.js';
 import {
   type DeliveryClaim,
   type LoggedEvent,
+  type LogPage,
   type LogQuery,
   SchemaTooNewError,
   type Store,
@@ -248,9 +249,21 @@ export class SqliteStore implements Store {
     };
   }
 
+  async readLog(query: LogQuery): Promise<LogPage> {
+    // Where the bounded read ends, then the read up to there: one writer, so nothing commits in between.
+    const end =
+      query.examineAtMost === undefined
+        ? undefined
+        : this.run<{ seq: number | null }>(buildExaminationEnd(query, sqliteDialect, query.examineAtMost))[0]?.seq ?? undefined;
+    return { events: this.run<LoggedEvent>(buildLogQuery(query, sqliteDialect, end)), examinedThrough: end };
+  }
+
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
-    const { sql, parameters } = buildLogQuery(query, sqliteDialect);
-    return this.statement(sql).all(...parameters) as LoggedEvent[];
+    return (await this.readLog(query)).events;
+  }
+
+  private run<Row>({ sql, parameters }: SqlStatement): Row[] {
+    return this.statement(sql).all(...parameters) as Row[];
   }
 
   findEventPosition(id: string, source?: string): Promise<number | undefined> {

@@ -15,7 +15,12 @@ export interface PollRouteOptions {
   readonly store: Store;
   readonly authorizer: Authorizer;
   readonly baseUrl: string | undefined;
+  /** Log rows one poll examines at most (docs/storage.md); unset, the default. */
+  readonly examineAtMost?: number | undefined;
 }
+
+/** Rows one poll examines at most by default: a few milliseconds of work on either engine. */
+export const defaultPollExamineLimit = 10_000;
 
 const pollPath = '/events/api/v1/events';
 const maxPollTypes = 100;
@@ -105,10 +110,14 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       if (poll.cursor.kind === 'position' && afterSeq > head) {
         throw new HttpProblem('unknownCursor', `Position ${afterSeq} is beyond the end of the log: pass 0 to start over.`);
       }
-      const events = await store.readEvents({ afterSeq, ...poll, limit: poll.size });
+      const examineAtMost = options.examineAtMost ?? defaultPollExamineLimit;
+      const { events, examinedThrough } = await store.readLog({ afterSeq, ...poll, limit: poll.size, examineAtMost });
       const lastRead = events.at(-1)?.seq ?? afterSeq;
-      // The cursor moves past everything scanned, matching or not: the next poll starts where this one ended.
-      const reached = events.length < poll.size ? Math.max(lastRead, head) : lastRead;
+      // The cursor moves past everything examined, matching or not: the next poll starts where this one ended.
+      // A full page ends at its last event; one cut short by the bound, where the bound stopped (possibly an
+      // empty page); one that reached the end of the log, at the head.
+      const reached =
+        events.length === poll.size ? lastRead : (examinedThrough ?? Math.max(lastRead, head));
       const next = nextPollUrl(options.baseUrl ?? `${request.protocol}://${request.host}`, pollPath, query, reached);
       // Events the caller may not read are left out; the cursor still moves past them, and names none of them.
       const shown = await readableEvents(store, options.authorizer, caller.consumer, events);
