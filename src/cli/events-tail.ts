@@ -2,6 +2,7 @@ import type { HeraldConfig } from '../config/config.js';
 import { hasControlCharacters } from '../domain/control-characters.js';
 import { parseDuration } from '../domain/duration.js';
 import { formatPollPosition, type PollCursor, parsePollCursor } from '../domain/poll-cursor.js';
+import { defaultPollExamineLimit, examineBound } from '../domain/poll-query.js';
 import { isValidResourceUrn } from '../domain/resource-urn.js';
 import { parseSourceFilter } from '../domain/source-filter.js';
 import { parseTextPattern } from '../domain/text-pattern.js';
@@ -128,8 +129,15 @@ export async function tailEvents(store: Store, options: TailOptions, io: TailIo)
     while (!io.signal.aborted) {
       const wanted = options.limit === undefined ? pageSize : Math.min(pageSize, options.limit - printed);
       let page: LoggedEvent[];
+      let examinedThrough: number | undefined;
       try {
-        page = await store.readEvents({ ...options.filters, afterSeq: after, limit: wanted });
+        // Bounded like a poll: a filter that matches rarely reads the log in steps, not to its end at once.
+        ({ events: page, examinedThrough } = await store.readLog({
+          ...options.filters,
+          afterSeq: after,
+          limit: wanted,
+          examineAtMost: examineBound(defaultPollExamineLimit, options.filters.types ?? [], options.filters.source),
+        }));
         if (outage !== undefined) waiting.note('The database answers again.');
         outage = undefined;
       } catch (error) {
@@ -147,6 +155,11 @@ export async function tailEvents(store: Store, options: TailOptions, io: TailIo)
       }
       if (options.limit !== undefined && printed >= options.limit) break;
       if (page.length === wanted) continue;
+      if (examinedThrough !== undefined) {
+        // Stopped at the bound with more of the log to examine: go on from there without waiting.
+        after = examinedThrough;
+        continue;
+      }
       waiting.show(`waiting for events after ${formatPollPosition(after)}, ${printed} shown`);
       await announced.wait(options.intervalMs);
     }

@@ -19,6 +19,23 @@ export interface PollParameters {
   readonly size?: string | number | undefined;
 }
 
+/** Rows one read of the log examines at most by default (HERALD_POLL_EXAMINE_LIMIT): a few milliseconds. */
+export const defaultPollExamineLimit = 10_000;
+
+/** The fewest rows a read examines, however many patterns it checks on each. */
+const minimumExamined = 100;
+
+/**
+ * How many rows a read with these filters may examine: the limit, shared among the `%` patterns checked on each
+ * row (each is a scan of the row's text), so a read with a hundred `type=%…%` patterns costs what one with a
+ * single pattern does, not a hundred times more.
+ * @example examineBound(10_000, [parseTextPattern('%a%'), parseTextPattern('%b%')], undefined) // 5_000
+ */
+export function examineBound(limit: number, types: readonly TextPattern[], source: SourceFilter | undefined): number {
+  const patterns = types.filter((type) => type.kind === 'wildcard').length + (source?.kind === 'wildcard' ? 1 : 0);
+  return Math.max(minimumExamined, Math.floor(limit / Math.max(1, patterns)));
+}
+
 /** A validated poll: what to read and from where. */
 export interface PollQuery {
   readonly cursor: PollCursor;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type PollParameters, parsePollQuery, pollPageSize } from '../../src/domain/poll-query.js';
+import { examineBound, type PollParameters, parsePollQuery, pollPageSize } from '../../src/domain/poll-query.js';
+import { parseSourceFilter } from '../../src/domain/source-filter.js';
+import { parseTextPattern } from '../../src/domain/text-pattern.js';
 
 const resource = 'urn:altinn:resource:example';
 
@@ -165,5 +167,15 @@ describe('parsePollQuery', () => {
   it('reports every problem of a poll at once', () => {
     const errors = refuse({ subject: '/a', alternativesubject: '/b', size: 'x', type: '' });
     expect(errors.map((e) => e.field)).toEqual(['after', 'resource', 'type', 'subject', 'size']);
+  });
+});
+
+describe('examineBound', () => {
+  it('shares the rows a read examines among the % patterns checked on each row, down to 100', () => {
+    expect(examineBound(10_000, [], undefined)).toBe(10_000);
+    expect(examineBound(10_000, [parseTextPattern('exact.type')], parseSourceFilter('https://x/app'))).toBe(10_000);
+    expect(examineBound(10_000, [parseTextPattern('%a%'), parseTextPattern('b')], parseSourceFilter('https://x/%/y'))).toBe(5_000);
+    expect(examineBound(10_000, Array.from({ length: 100 }, (_, i) => parseTextPattern(`%${i}%`)), undefined)).toBe(100);
+    expect(examineBound(10_000, Array.from({ length: 1_000 }, (_, i) => parseTextPattern(`%${i}%`)), undefined)).toBe(100);
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { scopes } from '../../../domain/identity.js';
 import { formatPollPosition, type PollCursor } from '../../../domain/poll-cursor.js';
-import { type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
+import { defaultPollExamineLimit, examineBound, type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
@@ -18,9 +18,6 @@ export interface PollRouteOptions {
   /** Log rows one poll examines at most (docs/storage.md); unset, the default. */
   readonly examineAtMost?: number | undefined;
 }
-
-/** Rows one poll examines at most by default: a few milliseconds of work on either engine. */
-export const defaultPollExamineLimit = 10_000;
 
 const pollPath = '/events/api/v1/events';
 const maxPollTypes = 100;
@@ -110,7 +107,7 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       if (poll.cursor.kind === 'position' && afterSeq > head) {
         throw new HttpProblem('unknownCursor', `Position ${afterSeq} is beyond the end of the log: pass 0 to start over.`);
       }
-      const examineAtMost = options.examineAtMost ?? defaultPollExamineLimit;
+      const examineAtMost = examineBound(options.examineAtMost ?? defaultPollExamineLimit, poll.types, poll.source);
       const { events, examinedThrough } = await store.readLog({ afterSeq, ...poll, limit: poll.size, examineAtMost });
       const lastRead = events.at(-1)?.seq ?? afterSeq;
       // The cursor moves past everything examined, matching or not: the next poll starts where this one ended.
