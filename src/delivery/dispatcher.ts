@@ -339,7 +339,8 @@ export class Dispatcher {
       giveBack.map((d) => d.id),
       this.owner,
     );
-    if (take.some((d) => !this.options.registry.get(d.subscriptionId))) await this.options.registry.reload();
+    const unknown = [...new Set(take.filter((d) => !this.options.registry.get(d.subscriptionId)).map((d) => d.subscriptionId))];
+    if (unknown.length > 0) await this.options.registry.refresh(unknown);
     for (const task of take) {
       this.ledger.hold(task.subscriptionId);
       this.ready.push({ task, leaseUntil });

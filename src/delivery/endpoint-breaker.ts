@@ -112,7 +112,7 @@ export class EndpointBreaker {
     const recovered = [...bySubscription].filter(([id, entry]) => entry.succeeded && this.mayBeUnclean(id)).map(([id]) => id);
     const resumed = await this.options.store.health.recordSuccesses(recovered, now);
     // This process sends to a resumed endpoint from its next round; others hear the announcement.
-    if (resumed.length > 0) await this.options.registry.reload();
+    if (resumed.length > 0) await this.options.registry.refresh(resumed.map((r) => r.subscriptionId));
     for (const { subscriptionId, suspendedSince } of resumed) {
       this.suspendedHere.delete(subscriptionId);
       await this.announce('herald.subscription.resumed', subscriptionId, suspendedSince, {});

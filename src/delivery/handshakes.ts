@@ -89,6 +89,6 @@ export class Handshakes {
           },
     );
     // This process matches events for the subscription from now on; others hear the announcement.
-    if (outcome.kind === 'delivered') await this.options.registry.reload();
+    if (outcome.kind === 'delivered') await this.options.registry.refresh([task.subscriptionId]);
   }
 }

@@ -33,16 +33,39 @@ interface Entry {
 export class SubscriptionIndex {
   private readonly byResource = new Map<string, Entry[]>();
   private readonly bySourcePrefix = new Map<string, Entry[]>();
+  /** Where each subscription is filed, so a change to one subscription touches only its own list. */
+  private readonly filed = new Map<number, { readonly map: Map<string, Entry[]>; readonly key: string }>();
 
   constructor(subscriptions: Iterable<SubscriptionFilters>) {
-    for (const filters of subscriptions) {
-      const entry: Entry = {
-        filters,
-        source: filters.sourceFilter ? parseSourceFilter(filters.sourceFilter) : null,
-      };
-      if (filters.resourceFilter !== null) file(this.byResource, filters.resourceFilter, entry);
-      else if (entry.source) file(this.bySourcePrefix, sourceKey(entry.source), entry);
-    }
+    for (const filters of subscriptions) this.upsert(filters);
+  }
+
+  /** Files a subscription, or files it again with its current filters. */
+  upsert(filters: SubscriptionFilters): void {
+    this.remove(filters.id);
+    const entry: Entry = {
+      filters,
+      source: filters.sourceFilter ? parseSourceFilter(filters.sourceFilter) : null,
+    };
+    const place =
+      filters.resourceFilter !== null
+        ? { map: this.byResource, key: filters.resourceFilter }
+        : entry.source
+          ? { map: this.bySourcePrefix, key: sourceKey(entry.source) }
+          : undefined;
+    if (!place) return;
+    file(place.map, place.key, entry);
+    this.filed.set(filters.id, place);
+  }
+
+  /** Takes a subscription out, if it is filed. */
+  remove(id: number): void {
+    const place = this.filed.get(id);
+    if (!place) return;
+    this.filed.delete(id);
+    const left = (place.map.get(place.key) ?? []).filter((entry) => entry.filters.id !== id);
+    if (left.length > 0) place.map.set(place.key, left);
+    else place.map.delete(place.key);
   }
 
   /** The ids of every subscription whose filters all match the event. */

@@ -132,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     allowPrivateEndpoints,
     wakeDispatcher,
-    refreshMatching: () => registry.reload(),
+    refreshMatching: (subscriptionId) => registry.refresh([subscriptionId]),
     authorizer,
     maxPerConsumer: options.limits.maxSubscriptionsPerConsumer,
     clock: options.clock,

@@ -19,7 +19,7 @@ export class EndpointHealthRepository {
 
   constructor(
     private readonly sql: SqlExecutor,
-    private readonly changed: () => Promise<void>,
+    private readonly changed: (subscriptionIds?: readonly number[]) => Promise<void>,
   ) {
     const failures = sql.rowsOf(2, [
       ['id', 'bigint'],
@@ -72,7 +72,7 @@ export class EndpointHealthRepository {
     }
     // A resumption changes what every process may lease and claim; the end of a mere failure run does not, and
     // announcing it would have every process reload its subscriptions each time a flaky endpoint recovers.
-    if (resumed.length > 0) await this.changed();
+    if (resumed.length > 0) await this.changed(resumed.map((r) => r.subscriptionId));
     return resumed;
   }
 
@@ -86,7 +86,7 @@ export class EndpointHealthRepository {
        WHERE id = $1 AND health <> 'suspended' AND endpoint IS NOT NULL RETURNING id`,
       [subscriptionId, now, now + probeIntervalMs, probeIntervalMs],
     );
-    if (rows.length > 0) await this.changed();
+    if (rows.length > 0) await this.changed([subscriptionId]);
     return rows.length > 0;
   }
 

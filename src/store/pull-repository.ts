@@ -40,7 +40,7 @@ export interface QueuedEvent {
 export class PullRepository {
   constructor(
     private readonly sql: SqlExecutor,
-    private readonly changed: () => Promise<void>,
+    private readonly changed: (subscriptionIds?: readonly number[]) => Promise<void>,
   ) {}
 
   /**
@@ -79,7 +79,7 @@ export class PullRepository {
     // Exactly the statement's condition, read from what it left: a read that counted changed neither the
     // status nor the epoch, and one that did not count left the subscription inactive or in another epoch.
     const counted = checkpoint === undefined || (row.status !== 'inactive' && Number(row.epoch) === checkpoint.epoch);
-    if (row.status !== read.seenStatus) await this.changed();
+    if (row.status !== read.seenStatus) await this.changed([subscriptionId]);
     return { ...row, counted };
   }
 
@@ -111,7 +111,7 @@ export class PullRepository {
        RETURNING id`,
       [cutoff],
     );
-    if (rows.length > 0) await this.changed();
+    if (rows.length > 0) await this.changed(rows.map((row) => Number((row as { id: number }).id)));
     return rows.length;
   }
 

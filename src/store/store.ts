@@ -13,6 +13,12 @@ import type { SubscriptionRepository } from './subscription-repository.js';
 /** What a store announces to every Herald process sharing it. */
 export type StoreTopic = 'subscriptions' | 'deliveries';
 
+/**
+ * Hears announcements. With `subscriptionIds`, only those subscriptions changed; without, anything may have
+ * (another process's commit seen on SQLite, a reconnected listener), and a listener reads everything again.
+ */
+export type StoreListener = (topic: StoreTopic, subscriptionIds?: readonly number[]) => void;
+
 /** The subscriptions an event matches: their ids. */
 export type SubscriptionMatcher = (event: ValidEvent) => readonly number[];
 
@@ -101,7 +107,7 @@ export interface Store {
    * Calls `listener` when subscriptions change or deliveries become due, whichever process caused it.
    * @returns a function that stops listening
    */
-  watch(listener: (topic: StoreTopic) => void): () => void;
+  watch(listener: StoreListener): () => void;
   /** Reads one page of the log, examining at most `examineAtMost` rows: what requests use. */
   readLog(query: LogQuery): Promise<LogPage>;
   /** The events of `readLog`, for callers that read whole small logs (tests, tools). */

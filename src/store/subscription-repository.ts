@@ -26,7 +26,7 @@ export type ValidationResult =
 export class SubscriptionRepository {
   constructor(
     private readonly sql: SqlExecutor,
-    private readonly changed: () => Promise<void>,
+    private readonly changed: (subscriptionIds?: readonly number[]) => Promise<void>,
   ) {}
 
   /**
@@ -45,7 +45,7 @@ export class SubscriptionRepository {
         s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt, s.validatedAt],
     );
     if (inserted[0]) {
-      await this.changed();
+      await this.changed([inserted[0].id]);
       return { subscription: inserted[0], created: true };
     }
     const [existing] = await this.sql.all<SubscriptionRecord>(
@@ -107,7 +107,7 @@ export class SubscriptionRepository {
        WHERE id = $1 RETURNING ${subscriptionColumns}`,
       [id, reason],
     );
-    if (row) await this.changed();
+    if (row) await this.changed([id]);
     return row;
   }
 
@@ -130,7 +130,7 @@ export class SubscriptionRepository {
        WHERE id = $1 RETURNING ${subscriptionColumns}`,
       [id, now],
     );
-    if (row) await this.changed();
+    if (row) await this.changed([id]);
     return row;
   }
 
@@ -153,7 +153,7 @@ export class SubscriptionRepository {
       `DELETE FROM subscriptions WHERE id = $1 AND ${notOperatorDisabled} RETURNING id`,
       [id],
     );
-    if (rows.length > 0) await this.changed();
+    if (rows.length > 0) await this.changed([id]);
     return rows.length > 0;
   }
 
@@ -164,7 +164,7 @@ export class SubscriptionRepository {
        WHERE id = $1 AND ${notOperatorDisabled} RETURNING id`,
       [id, status, lastError],
     );
-    await this.changed();
+    await this.changed([id]);
   }
 
   /**
@@ -180,7 +180,7 @@ export class SubscriptionRepository {
        WHERE id = $1 AND ${notOperatorDisabled} RETURNING ${subscriptionColumns}`,
       [id, now],
     );
-    if (row) await this.changed();
+    if (row) await this.changed([id]);
     return row;
   }
 
@@ -237,9 +237,9 @@ export class SubscriptionRepository {
         [id, result.nextAttemptAt, result.error, result.disable ? 'disabled' : null],
       );
       // A failed check changes what matches only when it disabled the subscription.
-      if (result.disable) await this.changed();
+      if (result.disable) await this.changed([id]);
       return;
     }
-    await this.changed();
+    await this.changed([id]);
   }
 }

@@ -365,3 +365,45 @@ describe('SubscriptionIndex: agrees with a scan of every subscription', () => {
     }
   });
 });
+
+describe('SubscriptionIndex, changed one subscription at a time', () => {
+  it('matches exactly what an index built afresh matches, after any sequence of upserts and removals', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(values: readonly T[]) => values[Math.floor(random() * values.length)] as T;
+    const resources = ['urn:altinn:resource:a', 'urn:altinn:resource:b', null];
+    const sources = ['https://x.example/app', 'https://x.example/app/%/instances', 'https://y.example/', null];
+    const live = new Map<number, SubscriptionFilters>();
+    const index = new SubscriptionIndex([]);
+    for (let step = 0; step < 400; step++) {
+      const id = 1 + Math.floor(random() * 30);
+      if (random() < 0.3) {
+        live.delete(id);
+        index.remove(id);
+        continue;
+      }
+      const resourceFilter = pick(resources);
+      const filters: SubscriptionFilters = {
+        id,
+        resourceFilter,
+        sourceFilter: resourceFilter === null ? (pick(sources) ?? 'https://x.example/app') : pick(sources),
+        subjectFilter: pick(['/party/1', null, null]),
+        alternativeSubjectFilter: null,
+        typeFilter: pick(['created', null]),
+      };
+      live.set(id, filters);
+      index.upsert(filters);
+    }
+    const fresh = new SubscriptionIndex(live.values());
+    for (let n = 0; n < 200; n++) {
+      const event = {
+        resource: pick(['urn:altinn:resource:a', 'urn:altinn:resource:b', 'urn:altinn:resource:c']),
+        source: pick(['https://x.example/app', 'https://x.example/app/9/instances', 'https://y.example/z', 'https://z.example/']),
+        type: pick(['created', 'deleted']),
+        subject: pick(['/party/1', '/party/2', null]),
+        alternativesubject: null,
+      };
+      expect([...index.match(event)].sort()).toEqual([...fresh.match(event)].sort());
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import type { StoreTopic } from '../store.js';
+import type { StoreListener, StoreTopic } from '../store.js';
 
 /** The NOTIFY channel of each topic. */
 export const channels: Record<StoreTopic, string> = {
@@ -27,7 +27,7 @@ export class PostgresNotifications {
     this.local.setMaxListeners(0);
   }
 
-  listen(listener: (topic: StoreTopic) => void): () => void {
+  listen(listener: StoreListener): () => void {
     this.local.on('topic', listener);
     if (!this.listening) {
       this.listening = true;
@@ -37,8 +37,8 @@ export class PostgresNotifications {
   }
 
   /** Announces to this process's listeners at once (other processes hear the NOTIFY). */
-  announceLocally(topic: StoreTopic): void {
-    this.local.emit('topic', topic);
+  announceLocally(topic: StoreTopic, subscriptionIds?: readonly number[]): void {
+    this.local.emit('topic', topic, subscriptionIds);
   }
 
   async close(): Promise<void> {
@@ -53,7 +53,7 @@ export class PostgresNotifications {
     this.client = client;
     client.on('notification', (message) => {
       const topic = (Object.keys(channels) as StoreTopic[]).find((t) => channels[t] === message.channel);
-      if (topic) this.local.emit('topic', topic);
+      if (topic) this.local.emit('topic', topic, subscriptionIdsIn(message.payload));
     });
     client.on('error', () => this.reconnect(client));
     client.on('end', () => this.reconnect(client));
@@ -73,4 +73,10 @@ export class PostgresNotifications {
     this.reconnectTimer = setTimeout(() => void this.connect(), reconnectDelayMs);
     this.reconnectTimer.unref();
   }
+}
+
+/** The subscriptions a notice names (`12,14`), or undefined for one that names none: anything may have changed. */
+function subscriptionIdsIn(payload: string | undefined): number[] | undefined {
+  if (!payload || !/^\d+(,\d+)*$/.test(payload)) return undefined;
+  return payload.split(',').map(Number);
 }

@@ -17,6 +17,7 @@ import {
   type LogQuery,
   SchemaTooNewError,
   type Store,
+  type StoreListener,
   type StoreTopic,
   type SubscriptionMatcher,
 } from '../store.js';
@@ -87,11 +88,11 @@ export class PostgresStore implements Store {
       rowsOf: (parameter, columns) =>
         `(SELECT ${columns.map(([name, type], i) => `(r->>${i})::${type} AS ${name}`).join(', ')} FROM jsonb_array_elements($${parameter}::jsonb) AS r)`,
     };
-    this.subscriptions = new SubscriptionRepository(executor, () => this.announce('subscriptions'));
+    this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
-    this.health = new EndpointHealthRepository(executor, () => this.announce('subscriptions'));
+    this.health = new EndpointHealthRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.holdings = new DispatcherHoldings(executor);
-    this.pull = new PullRepository(executor, () => this.announce('subscriptions'));
+    this.pull = new PullRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor, 'event_keys');
     this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));
   }
@@ -225,16 +226,18 @@ export class PostgresStore implements Store {
     }
   }
 
-  watch(listener: (topic: StoreTopic) => void): () => void {
+  watch(listener: StoreListener): () => void {
     return this.notifications.listen(listener);
   }
 
   /** Tells this process at once and the others through NOTIFY. */
-  private async announce(topic: StoreTopic): Promise<void> {
-    this.notifications.announceLocally(topic);
+  private async announce(topic: StoreTopic, subscriptionIds?: readonly number[]): Promise<void> {
+    this.notifications.announceLocally(topic, subscriptionIds);
     // The change is committed already: a lost notice must not turn it into an error. Other processes catch
     // up when their listener reconnects, or at their registry's periodic refresh.
-    await this.pool.query(`SELECT pg_notify('${channels[topic]}', '')`).catch(() => {});
+    // The payload names the subscriptions changed (NOTIFY carries up to 8,000 bytes; more says "anything").
+    const payload = subscriptionIds && subscriptionIds.length <= 500 ? subscriptionIds.join(',') : '';
+    await this.pool.query(`SELECT pg_notify('${channels[topic]}', $1)`, [payload]).catch(() => {});
   }
 
   /**

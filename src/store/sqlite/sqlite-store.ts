@@ -21,6 +21,7 @@ import {
   type LogQuery,
   SchemaTooNewError,
   type Store,
+  type StoreListener,
   type StoreTopic,
   type SubscriptionMatcher,
 } from '../store.js';
@@ -120,10 +121,10 @@ export class SqliteStore implements Store {
       },
     );
     const executor = this.executor();
-    this.subscriptions = new SubscriptionRepository(executor, async () => this.announce('subscriptions'));
+    this.subscriptions = new SubscriptionRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
-    this.health = new EndpointHealthRepository(executor, async () => this.announce('subscriptions'));
-    this.pull = new PullRepository(executor, async () => this.announce('subscriptions'));
+    this.health = new EndpointHealthRepository(executor, async (ids) => this.announce('subscriptions', ids));
+    this.pull = new PullRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor);
     this.retention = new RetentionRepository(executor, sqliteRetention(executor));
   }
@@ -180,7 +181,7 @@ export class SqliteStore implements Store {
     return stored;
   }
 
-  watch(listener: (topic: StoreTopic) => void): () => void {
+  watch(listener: StoreListener): () => void {
     this.announcements.on('topic', listener);
     this.watchOtherConnections();
     return () => {
@@ -217,8 +218,8 @@ export class SqliteStore implements Store {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
-  private announce(topic: StoreTopic): void {
-    this.announcements.emit('topic', topic);
+  private announce(topic: StoreTopic, subscriptionIds?: readonly number[]): void {
+    this.announcements.emit('topic', topic, subscriptionIds);
   }
 
   /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON. */

@@ -26,7 +26,7 @@ export interface SubscriptionRoutesOptions {
   /** Tells the dispatcher work is due (a handshake to run). */
   readonly wakeDispatcher: () => void;
   /** Rebuilds this process's match index, so a subscription active at creation matches the next event. */
-  readonly refreshMatching: () => Promise<void>;
+  readonly refreshMatching: (subscriptionId: number) => Promise<void>;
   readonly authorizer: Authorizer;
   /** Subscriptions one consumer may have (a bound on what one caller can make every process index). */
   readonly maxPerConsumer?: number;
@@ -202,7 +202,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     // The identical subscription, which an operator disabled: asking for it again does not bring it back.
     if (!created) refuseIfOperatorDisabled(subscription);
     if (push) options.wakeDispatcher();
-    else await options.refreshMatching();
+    else await options.refreshMatching(subscription.id);
     return reply
       .code(201)
       .header('location', `${subscriptionsPath}/${subscription.id}`)
