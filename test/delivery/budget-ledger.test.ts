@@ -56,24 +56,6 @@ describe('BudgetLedger', () => {
   });
 });
 
-describe('BudgetLedger in flight', () => {
-  it("frees a consumer's slot when an attempt ends after its subscription was deleted", () => {
-    let known = true;
-    const ledger = new BudgetLedger({ ...budgets, perSubscription: 5, perConsumer: 1 }, {
-      ...keys,
-      consumerOf: (id) => (known ? keys.consumerOf(id) : undefined),
-      originOf: (id) => (known ? keys.originOf(id) : undefined),
-    });
-    ledger.started(1);
-    expect(ledger.slotFor(2)).toBe(false); // alpha has its one slot in flight
-    known = false; // subscription 1 deleted while its attempt ran
-    ledger.ended(1);
-    known = true;
-    expect(ledger.slotFor(2)).toBe(true);
-    expect(ledger.inFlightTo(1)).toBe(0);
-  });
-});
-
 describe('inTurnByConsumer', () => {
   it("takes each consumer's first before any consumer's second, keeping each consumer's order", () => {
     expect(inTurnByConsumer(['a1', 'a2', 'a3', 'b1', 'c1', 'b2'], (x) => x[0] as string)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
