@@ -28,6 +28,8 @@ export interface HeraldConfig {
   readonly dataDir: string;
   /** PostgreSQL connections each process's pool may open (the notification listener takes one more). */
   readonly databasePoolSize: number;
+  /** SQLite: reader threads (docs/storage.md). */
+  readonly sqliteReaders: number;
   /** The public address of this Herald, for `next` links; derived from each request when unset. */
   readonly baseUrl: string | undefined;
   readonly jwt: JwtConfig;
@@ -75,6 +77,7 @@ export const defaults = {
   HOST: '0.0.0.0',
   HERALD_DATABASE: './data/herald.db',
   HERALD_DATABASE_POOL_SIZE: '10',
+  HERALD_SQLITE_READERS: '2',
   HERALD_JWKS_MAX_AGE: '5m',
   HERALD_MAX_EVENT_SIZE: '256KiB',
   HERALD_MAX_REQUEST_SIZE: '1MiB',
@@ -138,6 +141,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ? Number(read('HERALD_DATABASE_POOL_SIZE'))
     : Number.NaN;
   if (!(databasePoolSize >= 1)) problems.push('HERALD_DATABASE_POOL_SIZE must be a whole number of connections, at least 1.');
+  const sqliteReaders = /^\d{1,2}$/.test(read('HERALD_SQLITE_READERS')) ? Number(read('HERALD_SQLITE_READERS')) : Number.NaN;
+  if (!(sqliteReaders >= 0 && sqliteReaders <= 16)) {
+    problems.push('HERALD_SQLITE_READERS must be a whole number of reader threads from 0 to 16 (0 reads on the writer thread).');
+  }
 
   const baseUrl = nonEmpty(env.HERALD_BASE_URL)?.replace(/\/+$/, '');
   if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(baseUrl)) {
@@ -214,7 +221,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken };
 }
 
 type Read = (name: keyof typeof defaults) => string;

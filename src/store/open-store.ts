@@ -6,6 +6,8 @@ import type { Store } from './store.js';
 export interface OpenStoreOptions {
   /** PostgreSQL: connections the pool may open (HERALD_DATABASE_POOL_SIZE). */
   readonly poolSize?: number;
+  /** SQLite: reader threads (HERALD_SQLITE_READERS). */
+  readonly sqliteReaders?: number;
 }
 
 /**
@@ -13,7 +15,7 @@ export interface OpenStoreOptions {
  * @example await openStore('./data/herald.db')
  */
 export async function openStore(database: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (!isPostgresUrl(database)) return SqliteStore.open(database);
+  if (!isPostgresUrl(database)) return SqliteStore.open(database, { readers: options.sqliteReaders });
   try {
     return await PostgresStore.open({ connectionString: database, maxConnections: options.poolSize });
   } catch (error) {

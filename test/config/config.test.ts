@@ -25,6 +25,7 @@ describe('loadConfig: defaults', () => {
       database: './data/herald.db',
       dataDir: resolve('data'),
       databasePoolSize: 10,
+      sqliteReaders: 2,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000 },
@@ -244,6 +245,15 @@ describe('loadConfig: delivery', () => {
   it('refuses a schedule, timeout or flag it cannot read, naming each variable', () => {
     const problems = problemsOf({ HERALD_RETRY_SCHEDULE: '1s,soon', HERALD_DELIVERY_TIMEOUT: '0s', HERALD_ALLOW_PRIVATE_ENDPOINTS: 'yes' });
     expect(problems.join('\n')).toMatch(/HERALD_RETRY_SCHEDULE[\s\S]*HERALD_DELIVERY_TIMEOUT[\s\S]*HERALD_ALLOW_PRIVATE_ENDPOINTS/);
+  });
+  it('reads the SQLite reader threads, and refuses a count it cannot use', () => {
+    expect(loadConfig({}).sqliteReaders).toBe(2);
+    expect(loadConfig({ HERALD_SQLITE_READERS: '0' }).sqliteReaders).toBe(0);
+    for (const value of ['-1', 'many', '17']) {
+      expect(problemsOf({ HERALD_SQLITE_READERS: value })).toEqual([
+        'HERALD_SQLITE_READERS must be a whole number of reader threads from 0 to 16 (0 reads on the writer thread).',
+      ]);
+    }
   });
   it('reads the lease margin and the PostgreSQL pool size, and refuses values it cannot use', () => {
     const config = loadConfig({ HERALD_DELIVERY_LEASE_MARGIN: '2s', HERALD_DATABASE_POOL_SIZE: '25' });

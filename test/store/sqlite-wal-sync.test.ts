@@ -34,6 +34,11 @@ const settled = async (promise: Promise<unknown>) => {
   return done;
 };
 
+/** Waits, by turns of the event loop and short sleeps, until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('SQLite durability without blocking the event loop', () => {
   let folder: string;
   let path: string;
@@ -45,10 +50,10 @@ describe('SQLite durability without blocking the event loop', () => {
 
   it('answers a publish only after the write-ahead log is flushed', async () => {
     const gate = gatedFlush();
-    const store = SqliteStore.open(path, { fileSync: gate.flush });
+    const store = await SqliteStore.open(path, { fileSync: gate.flush });
     const publish = store.appendEvents([validEvent({ id: 'a' })]);
+    await until(() => gate.calls === 1);
     expect(await settled(publish)).toBe(false);
-    expect(gate.calls).toBe(1);
     gate.release();
     expect(await publish).toEqual([true]);
     await store.close();
@@ -56,7 +61,7 @@ describe('SQLite durability without blocking the event loop', () => {
 
   it('answers every other write (a subscription, a lease) only after the flush too', async () => {
     const gate = gatedFlush();
-    const store = SqliteStore.open(path, { fileSync: gate.flush });
+    const store = await SqliteStore.open(path, { fileSync: gate.flush });
     const created = store.subscriptions.create({
       consumer: '/org/ttd',
       endpoint: null,
@@ -73,18 +78,22 @@ describe('SQLite durability without blocking the event loop', () => {
       validatedAt: Date.now(),
       now: Date.now(),
     });
+    await until(() => gate.calls === 1);
     expect(await settled(created)).toBe(false);
     gate.release();
     await created;
-    // Reads do not wait for a flush.
-    const head = store.headPosition();
-    expect(await settled(head)).toBe(true);
+    // Reads do not wait for a flush: one resolves while a flush is held (else this test times out).
+    const publish = store.appendEvents([validEvent({ id: 'b' })]);
+    await until(() => gate.calls === 2);
+    expect(await store.headPosition()).toBe(1);
+    gate.release();
+    await publish;
     await store.close();
   });
 
   it('fails the publish when the flush fails (the client retries; publishing is idempotent)', async () => {
     let fail = false;
-    const store = SqliteStore.open(path, {
+    const store = await SqliteStore.open(path, {
       fileSync: async () => {
         if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
       },

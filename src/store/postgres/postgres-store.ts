@@ -4,6 +4,8 @@ import { DispatcherHoldings } from '../dispatcher-holdings.js';
 import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
+import { ReadSlots } from '../read-slots.js';
+import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
@@ -73,12 +75,14 @@ export class PostgresStore implements Store {
   private deliveriesSinceAnalyze = 0;
   private analyzing = false;
   private readonly notifications: PostgresNotifications;
+  private readonly logReads: ReadSlots;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresStoreOptions,
   ) {
     this.notifications = new PostgresNotifications(options.connectionString);
+    this.logReads = new ReadSlots(Math.max(1, Math.floor(poolSize(options) / 2)));
     const executor: SqlExecutor = {
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
@@ -101,7 +105,7 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = new pg.Pool({
       connectionString: options.connectionString,
-      max: options.maxConnections ?? 10,
+      max: poolSize(options),
       // Fail fast while the database is unreachable: a publish answers 503 instead of hanging.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
@@ -247,30 +251,26 @@ export class PostgresStore implements Store {
    * writes the rows of the events it stored. A claim offered for an event that turns out to be a repeat is
    * simply not used.
    */
+  /** The shared plan (fan-out-plan.ts) as herald_append takes it: parallel arrays, events numbered from 1. */
   private fanOut(events: readonly ValidEvent[], match: SubscriptionMatcher | undefined, claim: DeliveryClaim | undefined) {
-    const fanEvents: number[] = [];
-    const subscriptionIds: number[] = [];
-    const claims: boolean[] = [];
+    const planned = planFanOut(events, match, claim);
     // By the event's place in the batch until the database says its position.
     const payloads = new Map<number, string>();
-    if (!match) return { events: fanEvents, subscriptionIds, claims, payloads };
-    const seen = new Set<string>();
-    events.forEach((event, index) => {
-      const key = `${event.source}\n${event.id}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      for (const subscriptionId of match(event)) {
-        fanEvents.push(index + 1);
-        subscriptionIds.push(subscriptionId);
-        const claimed = claim?.wants(subscriptionId) ?? false;
-        claims.push(claimed);
-        if (claimed) payloads.set(index + 1, event.payload);
-      }
-    });
-    return { events: fanEvents, subscriptionIds, claims, payloads };
+    for (const [eventIndex, , claimed] of planned) if (claimed) payloads.set(eventIndex + 1, events[eventIndex]?.payload ?? '');
+    return {
+      events: planned.map(([eventIndex]) => eventIndex + 1),
+      subscriptionIds: planned.map(([, subscriptionId]) => subscriptionId),
+      claims: planned.map(([, , claimed]) => claimed),
+      payloads,
+    };
   }
 
-  async readLog(query: LogQuery): Promise<LogPage> {
+  /** Reads of the log take at most half the pool (ReadSlots): the rest stays free for publishes and leases. */
+  readLog(query: LogQuery): Promise<LogPage> {
+    return this.logReads.run(() => this.readLogNow(query));
+  }
+
+  private async readLogNow(query: LogQuery): Promise<LogPage> {
     // Two statements, two snapshots: positions are handed out in commit order, so once the end's row is
     // visible every row before it has committed, and the second read sees exactly the rows the first counted.
     const end =
@@ -349,4 +349,9 @@ async function migratePostgres(pool: pg.Pool): Promise<void> {
     await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]).catch(() => {});
     client.release();
   }
+}
+
+/** Connections in a process's pool (HERALD_DATABASE_POOL_SIZE). */
+function poolSize(options: PostgresStoreOptions): number {
+  return options.maxConnections ?? 10;
 }

@@ -6,12 +6,16 @@ import type { ValidEvent } from '../../domain/cloudevent.js';
 import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
+import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { sqliteRetention } from '../retention-sqlite.js';
-import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
-import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
+import { Checkpoints } from './checkpoints.js';
+import { migrateSqlite } from './migrate.js';
+import { SqliteConnections } from './sqlite-connections.js';
+import { defaultReaderThreads } from './sqlite-threads.js';
+import type { AppendResult, EventRow } from './thread-protocol.js';
 import { type FileSync, WalSync } from './wal-sync.js';
 import type { DeliveryTask } from '../records.js';
 import {
@@ -19,7 +23,6 @@ import {
   type LoggedEvent,
   type LogPage,
   type LogQuery,
-  SchemaTooNewError,
   type Store,
   type StoreListener,
   type StoreTopic,
@@ -27,28 +30,20 @@ import {
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
 
-const maxCachedStatements = 256;
 /** How often a watched store looks for commits by other processes (an operator command). */
 const otherConnectionsPollMs = 250;
 
-interface AppendOutcome {
-  readonly stored: boolean[];
-  /** New deliveries left for whichever reader or dispatcher comes next. */
-  readonly unclaimed: number;
-  readonly claimed: DeliveryTask[];
+export interface SqliteStoreOptions {
+  /** How the write-ahead log is flushed (tests inject failures). */
+  readonly fileSync?: FileSync;
+  /** Reader threads (HERALD_SQLITE_READERS); 0 reads on the writer's thread. */
+  readonly readers?: number;
 }
 
-/** GLOB, not LIKE: SQLite's LIKE ignores case, and only `%` may be a wildcard in Herald's filters. */
-const sqliteDialect: SqlDialect = {
-  payloadColumn: 'payload',
-  placeholder: () => '?',
-  wildcardCondition: (column, parameter) => `${column} GLOB ${parameter}`,
-  wildcardParameter: (parts) => parts.map((part) => part.replace(/[*?[]/g, (c) => `[${c}]`)).join('*'),
-};
-
 /**
- * The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is on disk before
- * Herald answers. better-sqlite3 is synchronous; one connection serves reads and the single writer.
+ * The embedded engine: one SQLite file in WAL mode, a commit on disk before Herald answers. Its connections
+ * live on worker threads (docs/storage.md, "Threads"): one writer, readers that WAL lets read beside it, and
+ * one that checkpoints; the event loop only sends them statements, so nothing SQLite does blocks a request.
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
@@ -59,67 +54,20 @@ export class SqliteStore implements Store {
   readonly pull: PullRepository;
   readonly events: EventRepository;
   readonly retention: RetentionRepository;
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly insertEvent: Database.Statement;
-  private readonly insertDelivery: Database.Statement;
-  private readonly appendInTransaction: (
-    events: readonly ValidEvent[],
-    match: SubscriptionMatcher | undefined,
-    claim: DeliveryClaim | undefined,
-  ) => AppendOutcome;
   /** Announcements to this process's listeners (see `watchOtherConnections` for other processes' writes). */
   private readonly announcements = new EventEmitter();
   private otherConnections: NodeJS.Timeout | undefined;
+  private closed = false;
 
   private constructor(
-    private readonly db: Database.Database,
+    private readonly connections: SqliteConnections,
     private readonly wal: WalSync | undefined,
+    private readonly checkpoints: Checkpoints | undefined,
+    /** The writer's `data_version` when last looked at: from the open on, so no commit goes unseen. */
+    private dataVersionSeen: number,
   ) {
     // Every long-polling read listens while it waits: there is no sensible bound.
     this.announcements.setMaxListeners(0);
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, registered_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`,
-    );
-    this.insertDelivery = db.prepare(
-      // Only for a subscription still receiving in the database (an inactive pull subscription's queue keeps
-      // filling): an index a moment stale must not fail a publish. Pull rows are never due for the dispatcher.
-      // A claimed row (see DeliveryClaim) is written leased to the publishing process, if it is a push delivery
-      // the dispatcher may send now: the subscription is active with an endpoint.
-      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
-       SELECT id, $seq, 'pending', CASE WHEN endpoint IS NULL THEN NULL ELSE $now END, $now,
-         CASE WHEN endpoint IS NOT NULL AND status = 'active' THEN $owner END,
-         CASE WHEN endpoint IS NOT NULL AND status = 'active' AND $owner IS NOT NULL THEN $leaseUntil END
-       FROM subscriptions WHERE id = $subscription AND status IN ('active', 'inactive')
-       RETURNING id, lease_owner IS NOT NULL AS claimed`,
-    );
-    this.appendInTransaction = db.transaction(
-      (events: readonly ValidEvent[], match: SubscriptionMatcher | undefined, claim: DeliveryClaim | undefined) => {
-        const now = Date.now();
-        let unclaimed = 0;
-        const claimed: DeliveryTask[] = [];
-        const stored = events.map((e) => {
-          const inserted = this.insertEvent.run(
-            e.id, e.source, e.type, e.resource, e.subject, e.alternativesubject, e.time, now, e.payload,
-          );
-          if (inserted.changes !== 1) return false;
-          for (const subscriptionId of match?.(e) ?? []) {
-            const owner = claim?.wants(subscriptionId) ? claim.owner : null;
-            const row = this.insertDelivery.get({
-              seq: inserted.lastInsertRowid,
-              now,
-              owner,
-              leaseUntil: claim?.leaseUntil ?? null,
-              subscription: subscriptionId,
-            }) as { id: number; claimed: number } | undefined;
-            if (row?.claimed) claimed.push({ id: row.id, subscriptionId, attempts: 0, payload: e.payload });
-            else if (row) unclaimed++;
-          }
-          return true;
-        });
-        return { stored, unclaimed, claimed };
-      },
-    );
     const executor = this.executor();
     this.subscriptions = new SubscriptionRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
@@ -129,53 +77,41 @@ export class SqliteStore implements Store {
     this.retention = new RetentionRepository(executor, sqliteRetention(executor));
   }
 
-  /** Opens (creating if need be) the database file and brings its schema up to date. */
-  static open(path: string, options: { fileSync?: FileSync } = {}): SqliteStore {
-    let db: Database.Database;
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
-    } catch (error) {
-      throw new Error(`Cannot open the SQLite database at ${path}: ${(error as Error).message}`, { cause: error });
-    }
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
-      db.pragma('foreign_keys = ON');
-      migrateSqlite(db);
-      if (path === ':memory:') return new SqliteStore(db, undefined);
-      // From here on each commit is made durable by WalSync, off the main thread, before it is acknowledged.
-      db.pragma('synchronous = NORMAL');
-      return new SqliteStore(db, new WalSync(`${path}-wal`, options.fileSync));
-    } catch (error) {
-      db.close();
-      const code = (error as { code?: string }).code ?? '';
-      if (code === 'SQLITE_NOTADB') {
-        // Nothing has been written to it: SQLite refuses the file at its first read.
-        throw new Error(
-          `The file at ${path} is not a SQLite database (${code}). HERALD_DATABASE must name Herald's database ` +
-            'file, or a path where no file exists yet (Herald creates it), or a postgres:// URL; Herald left ' +
-            'the file as it was.',
-          { cause: error },
-        );
-      }
-      if (/^SQLITE_(READONLY|CANTOPEN|FULL|IOERR)/.test(code)) {
-        throw new Error(
-          `Cannot write the SQLite database at ${path} (${code}): is its folder read-only or its disk full?`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
+  /** Opens (creating if need be) the database file, brings its schema up to date, and starts its threads. */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    prepareDatabase(path);
+    const memory = path === ':memory:';
+    // An in-memory database lives in one connection: everything then runs on the writer's.
+    const connections = await SqliteConnections.open(path, memory ? 0 : (options.readers ?? defaultReaderThreads), !memory);
+    const dataVersion = await connections.write<number>({ op: 'dataVersion' });
+    if (memory) return new SqliteStore(connections, undefined, undefined, dataVersion);
+    // Each commit is made durable by WalSync, off the main thread, before it is acknowledged.
+    const wal = new WalSync(`${path}-wal`, options.fileSync);
+    return new SqliteStore(connections, wal, new Checkpoints(connections), dataVersion);
   }
 
   async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
-    const { stored, unclaimed, claimed } = this.appendInTransaction(events, match, claim);
+    const deliveries = planFanOut(events, match, claim);
+    const rows = events.map(
+      (e): EventRow => [e.id, e.source, e.type, e.resource ?? null, e.subject ?? null, e.alternativesubject ?? null, e.time ?? null, e.payload],
+    );
+    const { stored, claimed, unclaimed } = await this.connections.write<AppendResult>({
+      op: 'append',
+      events: rows,
+      deliveries,
+      now: Date.now(),
+      owner: claim?.owner ?? null,
+      leaseUntil: claim?.leaseUntil ?? null,
+    });
+    this.checkpoints?.written();
     // Nothing is sent or answered before the commit is on disk. Should the flush fail, the claimed deliveries
     // stay leased and are taken up again when their lease lapses.
     await this.durable();
-    if (claimed.length > 0) claim?.handOff(claimed);
+    if (claimed.length > 0) {
+      claim?.handOff(
+        claimed.map(([id, subscriptionId, eventIndex]): DeliveryTask => ({ id, subscriptionId, attempts: 0, payload: events[eventIndex]?.payload ?? '' })),
+      );
+    }
     // Claimed deliveries are already on their way; the dispatcher (and pull readers) wake only for the rest.
     if (unclaimed > 0) this.announce('deliveries');
     return stored;
@@ -192,19 +128,25 @@ export class SqliteStore implements Store {
 
   /**
    * Another process may write the file too: an operator's `herald subscriptions disable|enable|redrive`.
-   * SQLite cannot notify, but its `data_version` changes whenever another connection commits (never for this
-   * one's own writes), so a cheap look four times a second turns those changes into announcements.
+   * SQLite cannot notify, but its `data_version` changes whenever another connection commits (never for the
+   * writer's own), so a cheap look four times a second turns those changes into announcements.
    */
   private watchOtherConnections(): void {
-    if (this.otherConnections || !this.db.open) return;
-    let seen = this.dataVersion();
+    if (this.otherConnections || this.closed) return;
+    let looking = false;
     this.otherConnections = setInterval(() => {
-      if (!this.db.open) return this.stopWatchingOtherConnections();
-      const now = this.dataVersion();
-      if (now === seen) return;
-      seen = now;
-      this.announce('subscriptions');
-      this.announce('deliveries');
+      if (looking || this.closed) return;
+      looking = true;
+      this.connections
+        .write<number>({ op: 'dataVersion' })
+        .then((now) => {
+          if (now === this.dataVersionSeen) return;
+          this.dataVersionSeen = now;
+          this.announce('subscriptions');
+          this.announce('deliveries');
+        })
+        .catch(() => {})
+        .finally(() => (looking = false));
     }, otherConnectionsPollMs);
     this.otherConnections.unref();
   }
@@ -212,10 +154,6 @@ export class SqliteStore implements Store {
   private stopWatchingOtherConnections(): void {
     clearInterval(this.otherConnections);
     this.otherConnections = undefined;
-  }
-
-  private dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   private announce(topic: StoreTopic, subscriptionIds?: readonly number[]): void {
@@ -226,21 +164,17 @@ export class SqliteStore implements Store {
   private executor(): SqlExecutor {
     return {
       all: async <T>(sql: string, parameters: readonly unknown[]) => {
-        const statement = this.statement(sql);
         const named = Object.fromEntries(
           parameters.map((value, index) => [index + 1, Array.isArray(value) ? JSON.stringify(value) : value]),
         );
-        const args = parameters.length > 0 ? [named] : [];
-        if (statement.readonly) return statement.all(...args) as T[];
-        // A write (with RETURNING, `reader` too) is answered once durable. One that changed nothing (a lease
-        // finding nothing due) has nothing to make durable, and does not wait for a flush of others' writes.
-        if (statement.reader) {
-          const rows = statement.all(...args) as T[];
-          if (rows.length > 0) await this.durable();
-          return rows;
+        const { rows, wrote } = await this.connections.statement(sql, named);
+        // A write is answered once durable. One that changed nothing (a lease finding nothing due) has nothing
+        // to make durable, and does not wait for a flush of others' writes.
+        if (wrote) {
+          this.checkpoints?.written();
+          await this.durable();
         }
-        if (statement.run(...args).changes > 0) await this.durable();
-        return [];
+        return rows as T[];
       },
       inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
       lockForLease: () => '',
@@ -250,21 +184,13 @@ export class SqliteStore implements Store {
     };
   }
 
-  async readLog(query: LogQuery): Promise<LogPage> {
-    // Where the bounded read ends, then the read up to there: one writer, so nothing commits in between.
-    const end =
-      query.examineAtMost === undefined
-        ? undefined
-        : this.run<{ seq: number | null }>(buildExaminationEnd(query, sqliteDialect, query.examineAtMost))[0]?.seq ?? undefined;
-    return { events: this.run<LoggedEvent>(buildLogQuery(query, sqliteDialect, end)), examinedThrough: end };
+  /** The bound's end and the page up to there are read in one snapshot, on a reader thread. */
+  readLog(query: LogQuery): Promise<LogPage> {
+    return this.connections.read<LogPage>({ op: 'readLog', query });
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
     return (await this.readLog(query)).events;
-  }
-
-  private run<Row>({ sql, parameters }: SqlStatement): Row[] {
-    return this.statement(sql).all(...parameters) as Row[];
   }
 
   findEventPosition(id: string, source?: string): Promise<number | undefined> {
@@ -275,46 +201,64 @@ export class SqliteStore implements Store {
     return this.events.head();
   }
 
+  /** On the maintenance thread: busy readers and a long commit do not make the database look down. */
   async ping(): Promise<void> {
-    this.statement('SELECT 1').get();
+    await this.connections.maintain({ op: 'all', sql: 'SELECT 1', parameters: [] });
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.stopWatchingOtherConnections();
-    if (this.db.open) this.db.close();
+    await this.checkpoints?.stop();
+    await this.connections.close();
     this.wal?.close();
   }
 
   private durable(): Promise<void> {
     return this.wal ? this.wal.sync() : Promise.resolve();
   }
-
-  /** Prepared statements are cached by their text: each filter combination is prepared once. */
-  private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      // Bounded: repeated `type` parameters could otherwise grow the cache without limit.
-      if (this.statements.size >= maxCachedStatements) this.statements.clear();
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
 }
 
-/** Applies every migration the database lacks, each in its own transaction. */
-function migrateSqlite(db: Database.Database): void {
-  const migrations = readMigrations('sqlite');
-  db.exec(`CREATE TABLE IF NOT EXISTS herald_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const current =
-    (db.prepare('SELECT max(version) AS v FROM herald_migrations').get() as { v: number | null }).v ?? 0;
-  if (current > latestVersion(migrations)) throw new SchemaTooNewError(current, latestVersion(migrations));
-  const record = db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const migration of migrations.filter((m) => m.version > current)) {
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    }).immediate();
+/**
+ * Creates the file if need be, puts it in WAL mode and applies every migration it lacks, on a connection of
+ * its own closed before the threads open theirs. Errors name the file and say what to do.
+ */
+function prepareDatabase(path: string): void {
+  let db: Database.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+  } catch (error) {
+    throw new Error(`Cannot open the SQLite database at ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    // An in-memory database is one connection's: the writer's thread migrates it.
+    if (path === ':memory:') return;
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrateSqlite(db);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'SQLITE_NOTADB') {
+      // Nothing has been written to it: SQLite refuses the file at its first read.
+      throw new Error(
+        `The file at ${path} is not a SQLite database (${code}). HERALD_DATABASE must name Herald's database ` +
+          'file, or a path where no file exists yet (Herald creates it), or a postgres:// URL; Herald left ' +
+          'the file as it was.',
+        { cause: error },
+      );
+    }
+    if (/^SQLITE_(READONLY|CANTOPEN|FULL|IOERR)/.test(code)) {
+      throw new Error(
+        `Cannot write the SQLite database at ${path} (${code}): is its folder read-only or its disk full?`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    db.close();
   }
 }

@@ -1,0 +1,219 @@
+/**
+ * A thread that holds SQLite connections (docs/storage.md, "Threads"). better-sqlite3 runs each statement
+ * synchronously on the thread that calls it; here that is this worker thread, never Herald's event loop, so
+ * no statement, scan or checkpoint delays an HTTP request. Messages come from SqliteThread (sqlite-thread.ts);
+ * each is answered once its work is done, in the order they came.
+ */
+import { parentPort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { PlannedDelivery } from '../fan-out-plan.js';
+import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
+import type { LogPage, LogQuery } from '../store.js';
+import { sqliteDialect } from './dialect.js';
+import { migrateSqlite } from './migrate.js';
+import type {
+  AppendResult,
+  ConnectionRole,
+  EventRow,
+  StatementResult,
+  ThreadRequest,
+  ThreadResponse,
+} from './thread-protocol.js';
+
+const maxCachedStatements = 256;
+
+/** One connection and what it has prepared. */
+class Connection {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly appendInTransaction: (request: AppendRequest) => AppendResult;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly role: ConnectionRole,
+  ) {
+    // Only the writer appends; preparing its statements elsewhere would fail on a read-only connection.
+    this.appendInTransaction = role === 'writer' ? db.transaction((request: AppendRequest) => this.appendRows(request)) : () => {
+      throw new Error('only the writer appends');
+    };
+  }
+
+  static open(path: string, role: ConnectionRole): Connection {
+    const db = new Database(path);
+    db.pragma('busy_timeout = 5000');
+    // Readers are ordinary connections that may not write: read-only ones need the WAL's files to exist.
+    if (role === 'reader') db.pragma('query_only = 1');
+    if (role !== 'reader') {
+      // Commits are made durable by WalSync on the event loop's side (wal-sync.ts): FULL's guarantee, with
+      // the flush off every thread that commits. SQLite still syncs the log before each checkpoint.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    }
+    // Checkpoints run on the maintenance connection (checkpoints.ts), never inside a commit.
+    if (role === 'writer' && path !== ':memory:') {
+      db.pragma('wal_autocheckpoint = 0');
+      // When the log starts over after a checkpoint, it is cut back to this size rather than kept at its peak.
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    }
+    // An in-memory database is this connection's alone, so no one has migrated it yet.
+    if (path === ':memory:') migrateSqlite(db);
+    return new Connection(db, role);
+  }
+
+  all(sql: string, parameters: StatementParameters): StatementResult {
+    const statement = this.statement(sql);
+    const args = bindings(parameters);
+    if (statement.readonly) return { rows: statement.all(...args), wrote: false };
+    if (this.role === 'reader') return { rows: [], wrote: false, notReadonly: true };
+    // A write that changed nothing (a lease finding nothing due) has nothing to make durable.
+    if (statement.reader) {
+      const rows = statement.all(...args);
+      return { rows, wrote: rows.length > 0 };
+    }
+    return { rows: [], wrote: statement.run(...args).changes > 0 };
+  }
+
+  append(request: AppendRequest): AppendResult {
+    return this.appendInTransaction(request);
+  }
+
+  /** The end of the bounded read and the read up to there, in one snapshot (a read transaction). */
+  readLog(query: LogQuery): LogPage {
+    const read = this.db.transaction((): LogPage => {
+      const end =
+        query.examineAtMost === undefined
+          ? undefined
+          : (this.run<{ seq: number | null }>(buildExaminationEnd(query, sqliteDialect, query.examineAtMost))[0]?.seq ?? undefined);
+      return { events: this.run(buildLogQuery(query, sqliteDialect, end)), examinedThrough: end };
+    });
+    return read.deferred();
+  }
+
+  /** `PASSIVE` copies what it can without waiting for anyone; `TRUNCATE` waits, copies all, empties the log. */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): { busy: number; log: number; checkpointed: number } {
+    const [row] = this.db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[];
+    return row ?? { busy: 0, log: 0, checkpointed: 0 };
+  }
+
+  /** Changes whenever another connection commits (never for this one's own writes). */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private appendRows({ events, deliveries, now, owner, leaseUntil }: AppendRequest): AppendResult {
+    const insertEvent = this.statement(
+      `INSERT INTO events (id, source, type, resource, subject, alternativesubject, time, registered_at, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`,
+    );
+    // Only for a subscription still receiving in the database (an inactive pull subscription's queue keeps
+    // filling): an index a moment stale must not fail a publish. Pull rows are never due for the dispatcher.
+    // A claimed row (DeliveryClaim) is written leased to the publishing process if it is a push delivery the
+    // dispatcher may send now: the subscription is active with an endpoint.
+    const insertDelivery = this.statement(
+      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
+       SELECT id, $seq, 'pending', CASE WHEN endpoint IS NULL THEN NULL ELSE $now END, $now,
+         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND status = 'active' THEN $owner END,
+         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND status = 'active' THEN $leaseUntil END
+       FROM subscriptions WHERE id = $subscription AND status IN ('active', 'inactive')
+       RETURNING id, lease_owner IS NOT NULL AS claimed`,
+    );
+    const positions = events.map((row: EventRow) => {
+      const [id, source, type, resource, subject, alternativesubject, time, payload] = row;
+      const inserted = insertEvent.run(id, source, type, resource, subject, alternativesubject, time, now, payload);
+      return inserted.changes === 1 ? Number(inserted.lastInsertRowid) : undefined;
+    });
+    const claimed: [number, number, number][] = [];
+    let unclaimed = 0;
+    for (const [eventIndex, subscriptionId, claim] of deliveries as readonly PlannedDelivery[]) {
+      const seq = positions[eventIndex];
+      if (seq === undefined) continue;
+      const row = insertDelivery.get({
+        seq,
+        now,
+        owner: claim ? owner : null,
+        leaseUntil: claim ? leaseUntil : null,
+        subscription: subscriptionId,
+      }) as { id: number; claimed: number } | undefined;
+      if (row?.claimed) claimed.push([row.id, subscriptionId, eventIndex]);
+      else if (row) unclaimed++;
+    }
+    return { stored: positions.map((seq) => seq !== undefined), claimed, unclaimed };
+  }
+
+  private run<Row>({ sql, parameters }: SqlStatement): Row[] {
+    return this.statement(sql).all(...parameters) as Row[];
+  }
+
+  /** Prepared statements are cached by their text: each filter combination is prepared once. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // Bounded: repeated `type` parameters could otherwise grow the cache without limit.
+      if (this.statements.size >= maxCachedStatements) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+type AppendRequest = Extract<ThreadRequest, { op: 'append' }>;
+type StatementParameters = Extract<ThreadRequest, { op: 'all' }>['parameters'];
+
+/** Positional values bind as they are; a `$n`-named object binds by name. */
+function bindings(parameters: StatementParameters): unknown[] {
+  if (Array.isArray(parameters)) return parameters as unknown[];
+  return Object.keys(parameters).length > 0 ? [parameters] : [];
+}
+
+const connections = new Map<number, Connection>();
+
+function connection(id: number): Connection {
+  const found = connections.get(id);
+  // Worded as better-sqlite3 words it, so a request after the store closed classifies as unavailable (503).
+  if (!found) throw new Error(`The database connection is not open (connection ${id})`);
+  return found;
+}
+
+function handle(request: ThreadRequest): unknown {
+  switch (request.op) {
+    case 'open':
+      connections.get(request.connection)?.close();
+      connections.set(request.connection, Connection.open(request.path, request.role));
+      return null;
+    case 'close':
+      connections.get(request.connection)?.close();
+      connections.delete(request.connection);
+      return null;
+    case 'all':
+      return connection(request.connection).all(request.sql, request.parameters);
+    case 'append':
+      return connection(request.connection).append(request);
+    case 'readLog':
+      return connection(request.connection).readLog(request.query);
+    case 'checkpoint':
+      return connection(request.connection).checkpoint(request.mode);
+    case 'dataVersion':
+      return connection(request.connection).dataVersion();
+  }
+}
+
+const port = parentPort;
+if (!port) throw new Error('connection-thread.ts runs as a worker thread (see sqlite-thread.ts)');
+port.on('message', ({ id, request }: { id: number; request: ThreadRequest }) => {
+  let response: ThreadResponse;
+  try {
+    response = { id, ok: true, result: handle(request) };
+  } catch (error) {
+    const { message, name, code } = error as { message?: string; name?: string; code?: unknown };
+    response = {
+      id,
+      ok: false,
+      error: { message: message ?? String(error), name: name ?? 'Error', code: typeof code === 'string' ? code : undefined },
+    };
+  }
+  port.postMessage(response);
+});
