@@ -21,19 +21,17 @@ export interface ProbeSummary {
 /**
  * Sends `send` every `intervalMs` without waiting for earlier requests to be answered (an open loop): a stalled
  * server keeps receiving requests as real clients would send them, and each request's wait is counted in full,
- * where a closed loop would send one request per stall and report one slow sample. Stop it to get the samples;
- * stopping waits for the requests still unanswered.
+ * where a closed loop would send one request per stall and report one slow sample. `send` resolves to the
+ * answer's HTTP status once its body is read. Stop it to get the samples; stopping waits for the requests still
+ * unanswered.
  */
-export function startProbe(send: () => Promise<Response>, intervalMs: number): { stop(): Promise<ProbeSample[]> } {
+export function startProbe(send: () => Promise<number>, intervalMs: number): { stop(): Promise<ProbeSample[]> } {
   const samples: ProbeSample[] = [];
   const inFlight = new Set<Promise<void>>();
   const fire = () => {
     const startedAt = performance.now();
     const request = send()
-      .then(async (response) => {
-        await response.arrayBuffer();
-        return response.ok ? undefined : String(response.status);
-      })
+      .then((status) => (status >= 200 && status < 300 ? undefined : String(status)))
       .catch((error: unknown) => failureOf(error))
       .then((failure) => {
         const ms = performance.now() - startedAt;
@@ -53,10 +51,10 @@ export function startProbe(send: () => Promise<Response>, intervalMs: number): {
   };
 }
 
-/** The most specific code a failed fetch carries (undici puts the socket's error in `cause`). */
+/** The most specific code a failed request carries (undici's own, or the socket's error in `cause`). */
 function failureOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  return String(cause?.code ?? cause?.message ?? (error as Error | undefined)?.message ?? error);
+  const failed = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } } | undefined;
+  return String(failed?.code ?? failed?.cause?.code ?? failed?.message ?? error);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Dispatcher, Pool } from 'undici';
 import type { BenchEngine } from '../engines.js';
 import { benchApp, benchEvent } from '../load.js';
 import { describeProbe, type ProbeSample, type ProbeSummary, startProbe, summariseProbe } from '../probes.js';
@@ -9,6 +10,8 @@ import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 const api = '/events/api/v1';
 /** Each probe sends a request this often, answered or not: 40 a second each. */
 const probeIntervalMs = 25;
+/** Connections each probe keeps open: far more than it needs while Herald answers in a few milliseconds. */
+const probeConnections = 16;
 /** The bystander's events: no subscription matches them, so its publishes cost only their own commit. */
 const bystanderResource = 'urn:altinn:resource:bench-bystander';
 const fanOutResource = 'urn:altinn:resource:bench-fanout';
@@ -19,17 +22,28 @@ const drain = async (response: Response) => {
   return response.ok;
 };
 
-/** Another consumer's single publishes, and `/health`, sent at a steady rate whatever Herald is doing. */
+/**
+ * Another consumer's single publishes, and `/health`, sent at a steady rate whatever Herald is doing. Each probe
+ * has its own pool of connections, opened while Herald answers: a request finding them all busy waits in the
+ * pool, and that wait counts, as a client's would. (New connections to a stalled process overflow its accept
+ * queue, and undici gives up on them after 10 s, which would cut the longest waits short.)
+ */
 async function startProbes(herald: Child) {
   const headers = { authorization: `Bearer ${await benchToken('bystander')}`, 'content-type': 'application/cloudevents+json' };
+  const pools = [new Pool(herald.url, { connections: probeConnections }), new Pool(herald.url, { connections: probeConnections })] as const;
+  const answer = async (response: Dispatcher.ResponseData) => {
+    await response.body.dump();
+    return response.statusCode;
+  };
   const publish = startProbe(
-    () => fetch(`${herald.url}${api}/events`, { method: 'POST', headers, body: JSON.stringify(benchEvent(bystanderResource)) }),
+    async () => answer(await pools[0].request({ method: 'POST', path: `${api}/events`, headers, body: JSON.stringify(benchEvent(bystanderResource)) })),
     probeIntervalMs,
   );
-  const health = startProbe(() => fetch(`${herald.url}/health`), probeIntervalMs);
+  const health = startProbe(async () => answer(await pools[1].request({ method: 'GET', path: '/health' })), probeIntervalMs);
   return {
     async stop(): Promise<{ publish: ProbeSample[]; health: ProbeSample[] }> {
       const [publishSamples, healthSamples] = await Promise.all([publish.stop(), health.stop()]);
+      await Promise.all(pools.map((pool) => pool.close()));
       return { publish: publishSamples, health: healthSamples };
     },
   };
@@ -133,6 +147,15 @@ function fanOutSubscriptions() {
     .map((source, i) => ({ endpoint: null, resource: fanOutResource, source, consumer: `/org/${fanOutOrg(i)}` }));
 }
 
+/** The `code` of a problem answer (a refused fan-out names why), or what the answer began with. */
+function problemCode(answer: string): string {
+  try {
+    return (JSON.parse(answer) as { code?: string }).code ?? answer.slice(0, 80);
+  } catch {
+    return answer.slice(0, 80);
+  }
+}
+
 /** How many events a pull subscription holds queued (at most 5,000: one page, nothing acknowledged). */
 async function queued(herald: Child, subscriptionId: number, authorization: string): Promise<number> {
   const response = await fetch(`${herald.url}${api}/subscriptions/${subscriptionId}/events?limit=5000`, { headers: { authorization } });
@@ -183,7 +206,7 @@ async function fanOutStalls(engine: BenchEngine, quick: boolean) {
       const inWindow = (s: ProbeSample) => s.startedAt <= to && s.startedAt + s.ms >= from;
       publish.push(...samples.publish.filter(inWindow));
       health.push(...samples.health.filter(inWindow));
-      const code = response.ok ? undefined : ((JSON.parse(answer) as { code?: string }).code ?? 'no code');
+      const code = response.ok ? undefined : problemCode(answer);
       batches.push({ status: response.status, code, answeredMs, queuedMs: to - from });
     }
     return {
@@ -214,7 +237,7 @@ export async function stallScenarios(engine: BenchEngine, quick: boolean) {
       [
         'publish while 5 polls scan',
         `p50 ${ms(polls.publish.p50Ms)}`,
-        `another consumer's single publishes: ${describeProbe(polls.publish)} (alone: ${brief(polls.baseline.publish)}); ${polls.polls.polls} polls answered in p50 ${ms(polls.polls.p50Ms)}, max ${ms(polls.polls.maxMs)}, on a log of ${polls.events} events (written in ${polls.seedSeconds.toFixed(0)} s), for ${polls.seconds} s`,
+        `another consumer's single publishes: ${describeProbe(polls.publish)} (alone: ${brief(polls.baseline.publish)}); ${polls.polls.polls} polls answered (${polls.polls.failed} failed) in p50 ${ms(polls.polls.p50Ms)}, max ${ms(polls.polls.maxMs)}, on a log of ${polls.events} events (written in ${polls.seedSeconds.toFixed(0)} s), for ${polls.seconds} s`,
       ],
       [
         '/health while 5 polls scan',
