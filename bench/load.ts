@@ -1,20 +1,75 @@
+import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 
-let counter = 0;
+/** The app every benchmark event comes from, as Altinn names an app's resource and its instances' sources. */
+export const benchApp = { org: 'ttd', app: 'bench-app', resource: 'urn:altinn:resource:app_ttd_bench-app' } as const;
 
-/** A CloudEvent for load: unique id, a resource no subscription matches unless told, small data. */
-export function benchEvent(resource = 'urn:altinn:resource:bench', data: Record<string, unknown> = {}) {
-  counter++;
+/** What happens to an app instance, as Altinn's apps announce it (a few types, unevenly common). */
+const instanceTypes = [
+  'app.instance.created',
+  'app.instance.created',
+  'app.instance.process.movedTo.Task_1',
+  'app.instance.process.movedTo.Task_2',
+  'app.instance.process.completed',
+  'app.instance.substatus.changed',
+] as const;
+
+/** Parties the events are about: enough that subjects, sources and alternative subjects rarely repeat. */
+const parties = 100_000;
+const firstPartyId = 50_000_000;
+
+const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
+
+/** An 11-digit national identity number for a party, always the same one (ddmmyy and five more digits). */
+function personNumber(partyId: number): string {
+  const day = String((partyId % 28) + 1).padStart(2, '0');
+  const month = String((Math.floor(partyId / 28) % 12) + 1).padStart(2, '0');
+  const year = String(partyId % 100).padStart(2, '0');
+  return `${day}${month}${year}${String(partyId % 100_000).padStart(5, '0')}`;
+}
+
+/**
+ * A CloudEvent shaped like the ones Altinn's apps publish (../shared/spec, docs/publish.md): a source per app
+ * instance ending in the instance's GUID, a GUID id, `resourceinstance` `{partyId}/{instanceGuid}`, the party as
+ * `subject` and the person as `alternativesubject`, spread over 100,000 parties, and about half a kilobyte of
+ * `data`. Every id, source and subject is new, so the log's indexes are written at random places, as in
+ * production; a benchmark of one fixed source would measure a kinder write path than users have.
+ * @param resource the resource URN; subscriptions seeded by bench/setup.ts match none but the ones told to.
+ * @param data fields added to the event's data (e.g. a send time).
+ */
+export function benchEvent(resource: string = benchApp.resource, data: Record<string, unknown> = {}) {
+  const instance = randomUUID();
+  const partyId = firstPartyId + Math.floor(Math.random() * parties);
+  const now = new Date().toISOString();
   return {
     specversion: '1.0',
-    id: `bench-${process.pid}-${Date.now()}-${counter}`,
-    source: 'https://bench.example/orders/instances/1',
-    type: 'bench.order.created',
+    id: randomUUID(),
+    source: `https://${benchApp.org}.apps.altinn.example/${benchApp.org}/${benchApp.app}/instances/${partyId}/${instance}`,
+    type: pick(instanceTypes),
     resource,
-    subject: '/party/50001',
-    time: new Date().toISOString(),
-    data: { orderNumber: counter, ...data },
+    resourceinstance: `${partyId}/${instance}`,
+    subject: `/party/${partyId}`,
+    alternativesubject: `/person/${personNumber(partyId)}`,
+    time: now,
+    datacontenttype: 'application/json',
+    data: instanceData(partyId, instance, now, data),
+  };
+}
+
+/** About 500 bytes of JSON, as an app's own event data might carry: the instance's state and its data elements. */
+function instanceData(partyId: number, instance: string, now: string, extra: Record<string, unknown>) {
+  return {
+    instanceId: `${partyId}/${instance}`,
+    appId: `${benchApp.org}/${benchApp.app}`,
+    instanceOwner: { partyId: String(partyId), personNumber: personNumber(partyId) },
+    process: { started: now, currentTask: { elementId: 'Task_1', altinnTaskType: 'data' } },
+    status: { isArchived: false, isSoftDeleted: false, readStatus: 'Read' },
+    dataElements: [
+      { id: randomUUID(), dataType: 'model', size: 1_000 + Math.floor(Math.random() * 9_000) },
+      { id: randomUUID(), dataType: 'ref-data-as-pdf', size: 40_000 + Math.floor(Math.random() * 60_000) },
+    ],
+    ...extra,
   };
 }
 

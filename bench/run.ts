@@ -13,6 +13,7 @@ import { deliveryScenarios } from './scenarios/delivery.js';
 import { publishScenarios } from './scenarios/publish.js';
 import { pollScenarios } from './scenarios/poll.js';
 import { pullScenarios } from './scenarios/pull.js';
+import { stallScenarios } from './scenarios/stalls.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 // `--profile <dir>`: every Herald process writes a V8 CPU profile there (read them with bench/profile-summary.ts).
 if (values.profile) process.env.HERALD_BENCH_PROFILE_DIR = values.profile;
 const quick = values.quick ?? false;
-/** `--only publish,pull` runs some groups of scenarios; results of a partial run are not written. */
+/** `--only publish,pull` runs some groups of scenarios (publish, delivery, poll, pull, stalls); results of a partial run are not written. */
 const only = values.only?.split(',');
 const wanted = (group: string) => !only || only.includes(group);
 
@@ -58,7 +59,8 @@ for (const engine of engines) {
   const delivery = wanted('delivery') ? await deliveryScenarios(engine, quick) : none;
   const poll = wanted('poll') ? await pollScenarios(engine, quick) : none;
   const pull = wanted('pull') ? await pullScenarios(engine, quick) : none;
-  const table = [...publish.table, ...delivery.table, ...poll.table, ...pull.table];
+  const stalls = wanted('stalls') ? await stallScenarios(engine, quick) : none;
+  const table = [...publish.table, ...delivery.table, ...poll.table, ...pull.table, ...stalls.table];
   const results = {
     engine: engine.name,
     quick,
@@ -68,6 +70,7 @@ for (const engine of engines) {
     delivery: delivery.results,
     poll: poll.results,
     pull: pull.results,
+    stalls: stalls.results,
     table,
   };
   if (!only) writeFileSync(new URL(`./results/${engine.name}.json`, import.meta.url), `${JSON.stringify(results, null, 2)}\n`);

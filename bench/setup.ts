@@ -6,8 +6,9 @@ import { openStore } from '../src/store/open-store.js';
 
 export const benchSecret = 'herald-benchmark-secret-of-at-least-32-bytes';
 
-export async function benchToken(): Promise<string> {
-  return new SignJWT({ scope: 'altinn:events.publish altinn:events.subscribe', org: 'bench' })
+/** A token that may publish and subscribe, for consumer `/org/<org>`. */
+export async function benchToken(org = 'bench'): Promise<string> {
+  return new SignJWT({ scope: 'altinn:events.publish altinn:events.subscribe', org })
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(benchSecret));
@@ -27,32 +28,33 @@ export function heraldEnv(database: string): Record<string, string> {
 
 /**
  * Adds active subscriptions straight to the store (no handshakes), before Herald starts. `matching` of them
- * match the benchmark's events (an endpoint of null makes a pull subscription); the rest are spread over other resources and sources, half by each, so the
- * match index is exercised without fanning out.
+ * match the benchmark's events (an endpoint of null makes a pull subscription; a source filter may narrow
+ * one; the consumer is `/org/bench` unless named); the rest are spread over other resources and sources, half by each, so the match index is
+ * exercised without fanning out.
  */
 export async function seedSubscriptions(
   database: string,
   total: number,
-  matching: { endpoint: string | null; resource: string }[],
+  matching: { endpoint: string | null; resource: string; source?: string; consumer?: string }[],
 ): Promise<number[]> {
   const store = await openStore(database);
   const now = Date.now();
   const specs = [
-    ...matching.map((m) => ({ endpoint: m.endpoint, resourceFilter: m.resource, sourceFilter: null })),
+    ...matching.map((m) => ({ endpoint: m.endpoint, resourceFilter: m.resource, sourceFilter: m.source ?? null, consumer: m.consumer })),
     ...Array.from({ length: total - matching.length }, (_, i) =>
       i % 2 === 0
         ? { endpoint: 'http://127.0.0.1:9/none', resourceFilter: `urn:altinn:resource:other-${i}`, sourceFilter: null }
         : { endpoint: 'http://127.0.0.1:9/none', resourceFilter: null, sourceFilter: `https://other-${i}.example/app` },
     ),
-  ];
+  ] as { endpoint: string | null; resourceFilter: string | null; sourceFilter: string | null; consumer?: string }[];
   const ids: number[] = [];
-  for (const spec of specs) {
+  for (const { consumer = '/org/bench', ...spec } of specs) {
     const full = { ...spec, subjectFilter: null, alternativeSubjectFilter: null, typeFilter: null };
     const { subscription } = await store.subscriptions.create({
       ...full,
-      identity: subscriptionIdentity('/org/bench', full),
-      consumer: '/org/bench',
-      createdBy: '/org/bench',
+      identity: subscriptionIdentity(consumer, full),
+      consumer,
+      createdBy: consumer,
       secret: formatWebhookSecret(randomBytes(32)),
       status: 'active',
       nextValidationAt: null,

@@ -1,27 +1,16 @@
-import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { BenchEngine } from '../engines.js';
-import { benchEvent } from '../load.js';
 import { startHerald } from '../processes.js';
+import { seedLog } from '../seed-log.js';
 import { benchToken, heraldEnv } from '../setup.js';
 
 const resource = 'urn:altinn:resource:bench-poll';
 const size = 1_000;
 
-/** Polling: reading a log of `count` events from the start, following `next` with `size=1000`. */
+/** Polling: reading a log of `count` Altinn-shaped events from the start, following `next` with `size=1000`. */
 export async function pollScenarios(engine: BenchEngine, quick: boolean) {
   const count = quick ? 50_000 : 1_000_000;
   const db = await engine.create();
-  const store = await openStore(db.database);
-  for (let written = 0; written < count; written += 5_000) {
-    const events: ValidEvent[] = [];
-    for (let i = 0; i < Math.min(5_000, count - written); i++) {
-      const parsed = parseCloudEvent(benchEvent(resource));
-      if (parsed.ok) events.push(parsed.value);
-    }
-    await store.appendEvents(events);
-  }
-  await store.close();
+  await seedLog(db.database, count, resource);
   const herald = await startHerald(heraldEnv(db.database));
   const authorization = `Bearer ${await benchToken()}`;
 

@@ -1,26 +1,15 @@
-import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { BenchEngine } from '../engines.js';
-import { benchEvent } from '../load.js';
 import { startHerald } from '../processes.js';
+import { seedLog } from '../seed-log.js';
 import { benchToken, heraldEnv, seedSubscriptions } from '../setup.js';
 
 const resource = 'urn:altinn:resource:bench-pull';
 const limit = 5_000;
 
-/** Queues `count` events for one pull subscription, written straight to the store before Herald starts. */
+/** Queues `count` Altinn-shaped events for one pull subscription, written straight to the store before Herald starts. */
 async function seedQueue(database: string, count: number): Promise<number> {
   const [subscriptionId = 0] = await seedSubscriptions(database, 1, [{ endpoint: null, resource }]);
-  const store = await openStore(database);
-  for (let written = 0; written < count; written += limit) {
-    const events: ValidEvent[] = [];
-    for (let i = 0; i < Math.min(limit, count - written); i++) {
-      const parsed = parseCloudEvent(benchEvent(resource));
-      if (parsed.ok) events.push(parsed.value);
-    }
-    await store.appendEvents(events, () => [subscriptionId]);
-  }
-  await store.close();
+  await seedLog(database, count, resource, () => [subscriptionId]);
   return subscriptionId;
 }
 
