@@ -17,7 +17,7 @@ async function freshSqliteDump(): Promise<string> {
   const folder = mkdtempSync(join(tmpdir(), 'herald-schema-'));
   try {
     const database = join(folder, 'herald.db');
-    await SqliteStore.open(database).close();
+    await (await SqliteStore.open(database)).close();
     return await dumpSchema(database);
   } finally {
     rmSync(folder, { recursive: true, force: true });

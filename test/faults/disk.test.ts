@@ -36,7 +36,7 @@ describe.skipIf(!folder)('SQLite on a full or read-only disk', () => {
     let statuses: number[] = [];
 
     beforeAll(async () => {
-      const store = SqliteStore.open(path);
+      const store = await SqliteStore.open(path);
       const herald = await assembleHerald(store);
       const headers = { authorization: `Bearer ${await testToken()}`, 'content-type': 'application/cloudevents-batch+json' };
       for (let i = 0; i < 200 && !statuses.includes(503); i++) {
@@ -67,14 +67,14 @@ describe.skipIf(!folder)('SQLite on a full or read-only disk', () => {
     });
   });
 
-  it('refuses to start on a read-only data folder with a clear error', () => {
+  it('refuses to start on a read-only data folder with a clear error', async () => {
     rmSync(`${folder}/full`, { recursive: true, force: true }); // room again, from the test above
     const path = `${folder}/readonly/herald.db`;
-    SqliteStore.open(path).close();
+    await (await SqliteStore.open(path)).close();
     execFileSync('mount', ['-o', 'remount,ro', folder as string], { stdio: 'ignore' });
     try {
       rmSync(`${path}-wal`, { force: true });
-      expect(() => SqliteStore.open(`${folder}/readonly/other.db`)).toThrow(/Cannot (open|write) the SQLite database/);
+      await expect(SqliteStore.open(`${folder}/readonly/other.db`)).rejects.toThrow(/Cannot (open|write) the SQLite database/);
     } finally {
       execFileSync('mount', ['-o', 'remount,rw', folder as string], { stdio: 'ignore' });
     }

@@ -24,7 +24,7 @@ describe('SQLite: writes by another process are announced', () => {
   afterEach(() => rmSync(folder, { recursive: true, force: true }));
 
   it("announces another connection's commit (an operator command) to the watching server", async () => {
-    const server = SqliteStore.open(path);
+    const server = await SqliteStore.open(path);
     const heard: StoreTopic[] = [];
     const stop = server.watch((topic) => heard.push(topic));
     const operator = new Database(path);
@@ -36,7 +36,7 @@ describe('SQLite: writes by another process are announced', () => {
   });
 
   it("does not announce its own writes twice, and stops looking when nobody listens", async () => {
-    const server = SqliteStore.open(path);
+    const server = await SqliteStore.open(path);
     const heard: StoreTopic[] = [];
     const stop = server.watch((topic) => heard.push(topic));
     await server.pull.key('checkpoint', 'a-key');

@@ -45,7 +45,7 @@ describe('SQLite durability without blocking the event loop', () => {
 
   it('answers a publish only after the write-ahead log is flushed', async () => {
     const gate = gatedFlush();
-    const store = SqliteStore.open(path, { fileSync: gate.flush });
+    const store = await SqliteStore.open(path, { fileSync: gate.flush });
     const publish = store.appendEvents([validEvent({ id: 'a' })]);
     expect(await settled(publish)).toBe(false);
     expect(gate.calls).toBe(1);
@@ -56,7 +56,7 @@ describe('SQLite durability without blocking the event loop', () => {
 
   it('answers every other write (a subscription, a lease) only after the flush too', async () => {
     const gate = gatedFlush();
-    const store = SqliteStore.open(path, { fileSync: gate.flush });
+    const store = await SqliteStore.open(path, { fileSync: gate.flush });
     const created = store.subscriptions.create({
       consumer: '/org/ttd',
       endpoint: null,
@@ -84,7 +84,7 @@ describe('SQLite durability without blocking the event loop', () => {
 
   it('fails the publish when the flush fails (the client retries; publishing is idempotent)', async () => {
     let fail = false;
-    const store = SqliteStore.open(path, {
+    const store = await SqliteStore.open(path, {
       fileSync: async () => {
         if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
       },

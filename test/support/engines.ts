@@ -35,7 +35,7 @@ const sqlite: Engine = {
     return {
       database,
       async open() {
-        const store = SqliteStore.open(database);
+        const store = await SqliteStore.open(database);
         stores.push(store);
         return store;
       },

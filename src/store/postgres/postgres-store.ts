@@ -7,7 +7,6 @@ import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
-import { latestVersion, readMigrations } from '../migration-files.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
@@ -15,21 +14,20 @@ import {
   type LoggedEvent,
   type LogPage,
   type LogQuery,
-  SchemaTooNewError,
   type Store,
   type StoreListener,
   type StoreTopic,
   type SubscriptionMatcher,
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
+import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
 import { PostgresPartitions } from './partitions.js';
 
-/** Advisory lock keys: one serializes appends (so seq order is commit order), one serializes migrations. */
+/** The advisory lock key that serializes appends, so seq order is commit order (migrations use 4_841_002). */
 const appendLockKey = 4_841_001;
 /** How many new deliveries make this process refresh their partition's statistics itself. */
 const analyzeAfterDeliveries = 10_000;
-const migrationLockKey = 4_841_002;
 
 /** One row of herald_append's answer: a stored event (no delivery id) or a delivery written for one. */
 type AppendedRow =
@@ -315,38 +313,5 @@ export class PostgresStore implements Store {
       else return '';
     }
     return name;
-  }
-}
-
-/** Applies missing migrations, each in its own transaction, with one process migrating at a time. */
-async function migratePostgres(pool: pg.Pool): Promise<void> {
-  const migrations = readMigrations('postgres');
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
-    await client.query(`CREATE TABLE IF NOT EXISTS herald_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number | null }>(
-      'SELECT max(version) AS v FROM herald_migrations',
-    );
-    const current = rows[0]?.v ?? 0;
-    if (current > latestVersion(migrations)) throw new SchemaTooNewError(current, latestVersion(migrations));
-    for (const migration of migrations.filter((m) => m.version > current)) {
-      await client.query('BEGIN');
-      try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO herald_migrations (version, name) VALUES ($1, $2)', [
-          migration.version,
-          migration.name,
-        ]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    }
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]).catch(() => {});
-    client.release();
   }
 }

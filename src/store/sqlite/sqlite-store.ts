@@ -10,8 +10,8 @@ import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { sqliteRetention } from '../retention-sqlite.js';
 import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
-import { latestVersion, readMigrations } from '../migration-files.js';
 import type { SqlExecutor } from '../sql-executor.js';
+import { migrateSqlite } from './migration-target.js';
 import { type FileSync, WalSync } from './wal-sync.js';
 import type { DeliveryTask } from '../records.js';
 import {
@@ -19,7 +19,6 @@ import {
   type LoggedEvent,
   type LogPage,
   type LogQuery,
-  SchemaTooNewError,
   type Store,
   type StoreListener,
   type StoreTopic,
@@ -130,7 +129,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating if need be) the database file and brings its schema up to date. */
-  static open(path: string, options: { fileSync?: FileSync } = {}): SqliteStore {
+  static async open(path: string, options: { fileSync?: FileSync } = {}): Promise<SqliteStore> {
     let db: Database.Database;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -143,7 +142,7 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
-      migrateSqlite(db);
+      await migrateSqlite(db);
       if (path === ':memory:') return new SqliteStore(db, undefined);
       // From here on each commit is made durable by WalSync, off the main thread, before it is acknowledged.
       db.pragma('synchronous = NORMAL');
@@ -299,22 +298,5 @@ export class SqliteStore implements Store {
       this.statements.set(sql, statement);
     }
     return statement;
-  }
-}
-
-/** Applies every migration the database lacks, each in its own transaction. */
-function migrateSqlite(db: Database.Database): void {
-  const migrations = readMigrations('sqlite');
-  db.exec(`CREATE TABLE IF NOT EXISTS herald_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const current =
-    (db.prepare('SELECT max(version) AS v FROM herald_migrations').get() as { v: number | null }).v ?? 0;
-  if (current > latestVersion(migrations)) throw new SchemaTooNewError(current, latestVersion(migrations));
-  const record = db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const migration of migrations.filter((m) => m.version > current)) {
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    }).immediate();
   }
 }
