@@ -58,7 +58,6 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStore implements Store {
   readonly engine = 'postgres';
-  readonly capabilities = { concurrentWriters: true, skipLocked: true, listenNotify: true } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly health: EndpointHealthRepository;

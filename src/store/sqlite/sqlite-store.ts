@@ -51,7 +51,6 @@ const sqliteDialect: SqlDialect = {
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
-  readonly capabilities = { concurrentWriters: false, skipLocked: false, listenNotify: false } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly health: EndpointHealthRepository;
