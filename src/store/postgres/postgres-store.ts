@@ -22,7 +22,7 @@ import {
 import { SubscriptionRepository } from '../subscription-repository.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
-import { PostgresPartitions } from './partitions.js';
+import { PostgresPartitions } from './retention.js';
 
 /** The advisory lock key that serializes appends, so seq order is commit order (migrations use 4_841_002). */
 const appendLockKey = 4_841_001;

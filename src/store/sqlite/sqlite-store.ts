@@ -8,7 +8,7 @@ import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { sqliteRetention } from '../retention-sqlite.js';
+import { sqliteRetention } from './retention.js';
 import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import { migrateSqlite } from './migration-target.js';
