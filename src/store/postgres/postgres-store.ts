@@ -6,7 +6,7 @@ import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
@@ -20,6 +20,7 @@ import {
   type SubscriptionMatcher,
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
+import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
 import { PostgresPartitions } from './retention.js';
@@ -36,13 +37,6 @@ type AppendedRow =
 
 const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "deliveryId", subscription_id AS "subscriptionId", claimed
   FROM herald_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
-
-const postgresDialect: SqlDialect = {
-  payloadColumn: 'payload::text AS payload',
-  placeholder: (position) => `$${position}`,
-  wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
-  wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
-};
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -77,13 +71,9 @@ export class PostgresStore implements Store {
   ) {
     this.notifications = new PostgresNotifications(options.connectionString);
     const executor: SqlExecutor = {
+      ...postgresDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
-      inList: (column, parameter) => `${column} = ANY($${parameter})`,
-      lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
-      payloadOf: (alias) => `${alias}.payload::text`,
-      rowsOf: (parameter, columns) =>
-        `(SELECT ${columns.map(([name, type], i) => `(r->>${i})::${type} AS ${name}`).join(', ')} FROM jsonb_array_elements($${parameter}::jsonb) AS r)`,
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));

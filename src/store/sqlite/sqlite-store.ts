@@ -8,10 +8,11 @@ import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { sqliteRetention } from './retention.js';
-import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { SqlExecutor } from '../sql-executor.js';
+import { sqliteDialect } from './dialect.js';
 import { migrateSqlite } from './migration-target.js';
+import { sqliteRetention } from './retention.js';
 import { type FileSync, WalSync } from './wal-sync.js';
 import type { DeliveryTask } from '../records.js';
 import {
@@ -36,14 +37,6 @@ interface AppendOutcome {
   readonly unclaimed: number;
   readonly claimed: DeliveryTask[];
 }
-
-/** GLOB, not LIKE: SQLite's LIKE ignores case, and only `%` may be a wildcard in Herald's filters. */
-const sqliteDialect: SqlDialect = {
-  payloadColumn: 'payload',
-  placeholder: () => '?',
-  wildcardCondition: (column, parameter) => `${column} GLOB ${parameter}`,
-  wildcardParameter: (parts) => parts.map((part) => part.replace(/[*?[]/g, (c) => `[${c}]`)).join('*'),
-};
 
 /**
  * The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is on disk before
@@ -220,9 +213,10 @@ export class SqliteStore implements Store {
     this.announcements.emit('topic', topic, subscriptionIds);
   }
 
-  /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON. */
+  /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON (see sqliteDialect). */
   private executor(): SqlExecutor {
     return {
+      ...sqliteDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) => {
         const statement = this.statement(sql);
         const named = Object.fromEntries(
@@ -240,11 +234,6 @@ export class SqliteStore implements Store {
         if (statement.run(...args).changes > 0) await this.durable();
         return [];
       },
-      inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
-      lockForLease: () => '',
-      payloadOf: (alias) => `${alias}.payload`,
-      // `->>` gives SQL values: JSON integers as INTEGER, strings as TEXT, null as NULL.
-      rowsOf: (parameter, columns) => `(SELECT ${columns.map(([name], i) => `r.value->>${i} AS ${name}`).join(', ')} FROM json_each($${parameter}) AS r)`,
     };
   }
 
