@@ -40,6 +40,6 @@ export function migrate(target: MigrationTarget, migrations: readonly Migration[
     for (const migration of migrations) {
       if (migration.version > from) await target.apply(migration);
     }
-    return { from, to: Math.max(from, latest) };
+    return { from, to: latest };
   });
 }
