@@ -50,3 +50,8 @@ export const postgresErrors: EngineErrors = {
   unavailable: ({ code, message }) => (code !== undefined && unavailableCodes.has(code)) || unavailableMessages.test(message),
   refused: ({ code, severity }) => severity !== undefined && code !== undefined && refusedClasses.test(code),
 };
+
+/** The SQLSTATE of a database that does not exist (invalid_catalog_name): HERALD_DATABASE names none. */
+export function isMissingDatabase(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '3D000';
+}
