@@ -1,12 +1,12 @@
 import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { HeraldConfig } from '../config/config.js';
 import { parseConsumer } from '../domain/identity.js';
-import type { DisabledBy, SubscriptionRecord, SubscriptionStatus } from '../store/records.js';
+import { type DisabledBy, heldByOperator, type SubscriptionStatus, subscriptionStatuses } from '../domain/subscription-status.js';
+import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { notFound, parseCommandArgs, parseSubscriptionId, usageError } from './command-error.js';
 import { withOperatorStore } from './operator-store.js';
 
-const statuses: readonly SubscriptionStatus[] = ['pending', 'active', 'disabled', 'inactive'];
 
 /** Recorded as the subscription's last error, so whoever looks at it later knows who turned it off. */
 const defaultDisableReason = 'Disabled by an operator.';
@@ -74,8 +74,8 @@ async function listCommand(config: HeraldConfig, args: string[]): Promise<string
     json: { type: 'boolean' },
   });
   const status = values.status;
-  if (status !== undefined && !(statuses as readonly string[]).includes(status)) {
-    throw usageError(`subscriptions list: --status must be one of ${statuses.join(', ')}, not '${status}'.`);
+  if (status !== undefined && !(subscriptionStatuses as readonly string[]).includes(status)) {
+    throw usageError(`subscriptions list: --status must be one of ${subscriptionStatuses.join(', ')}, not '${status}'.`);
   }
   // Matched exactly as stored: a bare sub (as older Herald named sub-only callers) would list nothing.
   if (values.consumer !== undefined && parseConsumer(values.consumer) === undefined) {
@@ -184,7 +184,7 @@ async function disableCommand(config: HeraldConfig, args: string[]): Promise<str
   return withOperatorStore(config, async (store) => {
     const before = await existing(store, id);
     // Left as it is: its last error says why another operator disabled it.
-    if (before.status === 'disabled' && before.disabledBy === 'operator') {
+    if (heldByOperator(before)) {
       return `Subscription ${id} was already disabled by an operator: ${before.lastError ?? defaultDisableReason}`;
     }
     // One its endpoint disabled (410 Gone) becomes the operator's decision: its owner can no longer revive it.

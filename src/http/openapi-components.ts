@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import { deliveryStatuses } from '../store/records.js';
+import { deliveryStatuses } from '../domain/delivery-status.js';
+import { subscriptionStatuses } from '../domain/subscription-status.js';
 import { problemCatalog } from './problems.js';
 
 /**
@@ -80,7 +81,7 @@ const Subscription = Type.Object({
   createdBy: Type.String(),
   created: Type.String({ format: 'date-time' }),
   validated: Type.Boolean({ description: 'A push subscription receives events once its endpoint answered the handshake.' }),
-  status: oneOf(['pending', 'active', 'disabled', 'inactive']),
+  status: oneOf(subscriptionStatuses),
   lastError: text('Why the last handshake failed or the subscription was disabled.'),
   disabledBy: Type.Optional(
     oneOf(['operator', 'endpoint'], 'While disabled: by an operator (only an operator enables it again) or by its endpoint (410 Gone).'),

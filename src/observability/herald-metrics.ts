@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { endpointHealthStates, type HealthEventType } from '../domain/endpoint-health.js';
+import { subscriptionStatuses } from '../domain/subscription-status.js';
 import type { MetricsJson } from './group-metrics.js';
 import type { AttemptOutcome, AttemptResponse } from '../domain/delivery-attempt.js';
 import type { Store } from '../store/store.js';
@@ -224,7 +225,7 @@ export class HeraldMetrics {
     const counts = await store.subscriptions.countByStatus();
     // Reset first: a status no subscription has any more must read 0, not its last count.
     this.subscriptions.reset();
-    for (const status of ['pending', 'active', 'disabled', 'inactive']) {
+    for (const status of subscriptionStatuses) {
       for (const kind of ['push', 'pull']) this.subscriptions.set({ status, kind }, 0);
     }
     for (const { status, kind, count } of counts) this.subscriptions.set({ status, kind }, count);

@@ -1,5 +1,11 @@
-import type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DeliveryTask } from './records.js';
+import { type DeliveryStatus, deliveryTransition, waitingDeliveryStatuses } from '../domain/delivery-status.js';
+import { sendingStatuses } from '../domain/subscription-status.js';
+import type { AttemptOutcome, DeliveryRecord, DeliveryTask } from './records.js';
 import type { SqlExecutor } from './sql-executor.js';
+import { status, statusIn } from './status-sql.js';
+
+/** Dead letters: the deliveries a redrive puts back in the queue. */
+const redrive = deliveryTransition('redriven');
 
 /** Outcomes per statement: bounds one statement's size. */
 const maxSettlePerStatement = 500;
@@ -92,7 +98,7 @@ export class DeliveryRepository {
              SELECT d.id, d.subscription_id, d.next_attempt_at, s.consumer
              FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
              WHERE d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until <= $2)
-               AND s.status = 'active' AND s.endpoint IS NOT NULL AND s.health <> 'suspended'
+               AND ${statusIn('s.status', sendingStatuses)} AND s.endpoint IS NOT NULL AND s.health <> 'suspended'
                AND NOT (${this.sql.inList('d.subscription_id', 5)})
              ORDER BY d.next_attempt_at LIMIT $4 ${this.sql.lockForLease('d')}
            ) AS c
@@ -134,7 +140,7 @@ export class DeliveryRepository {
       `UPDATE deliveries SET lease_owner = $1, lease_until = $3
        WHERE id IN (
          SELECT d.id FROM deliveries d
-         WHERE d.subscription_id = $4 AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= $2
+         WHERE d.subscription_id = $4 AND ${statusIn('d.status', waitingDeliveryStatuses)} AND d.next_attempt_at <= $2
            AND (d.lease_until IS NULL OR d.lease_until <= $2)
          ORDER BY d.next_attempt_at LIMIT 1 ${this.sql.lockForLease('d')}
        )
@@ -177,13 +183,14 @@ export class DeliveryRepository {
     for (let start = 0; start < settled.length; start += maxSettlePerStatement) {
       const rows = settled.slice(start, start + maxSettlePerStatement).map(({ id, outcome }) => [
         id,
-        outcome.kind === 'retry' ? 'failed' : outcome.kind,
+        deliveryTransition(outcome.kind).to,
         outcome.statusCode,
         outcome.kind === 'delivered' ? null : outcome.error,
         outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
         outcome.kind === 'delivered' ? now : null,
       ]);
-      // The outcomes travel as one JSON parameter, so the statement's text never changes.
+      // The outcomes travel as one JSON parameter, so the statement's text never changes. A leased delivery is
+      // always waiting (leases take due rows only), where every outcome's transition starts.
       const updated = await this.sql.all<{ id: number }>(this.settleStatement, [owner, JSON.stringify(rows)]);
       for (const row of updated) recorded.add(row.id);
     }
@@ -222,10 +229,10 @@ export class DeliveryRepository {
     // Only unfinished rows are read (the status index), however many delivered rows are kept.
     const rows = await this.sql.all<{ subscriptionId: number | string; due: number | string; dead: number | string }>(
       `SELECT d.subscription_id AS "subscriptionId",
-         SUM(CASE WHEN d.status <> 'dead' AND d.id > s.acknowledged_delivery_id THEN 1 ELSE 0 END) AS due,
-         SUM(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead
+         SUM(CASE WHEN ${statusIn('d.status', waitingDeliveryStatuses)} AND d.id > s.acknowledged_delivery_id THEN 1 ELSE 0 END) AS due,
+         SUM(CASE WHEN ${statusIn('d.status', redrive.from)} THEN 1 ELSE 0 END) AS dead
        FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-       WHERE ${this.sql.inList('d.subscription_id', 1)} AND d.status IN ('pending', 'failed', 'dead')
+       WHERE ${this.sql.inList('d.subscription_id', 1)} AND ${statusIn('d.status', [...waitingDeliveryStatuses, ...redrive.from])}
        GROUP BY d.subscription_id`,
       [subscriptionIds],
     );
@@ -239,7 +246,7 @@ export class DeliveryRepository {
   async oldestDueAt(now: number): Promise<number | null> {
     const [row] = await this.sql.all<{ dueAt: number }>(
       `SELECT d.next_attempt_at AS "dueAt" FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-       WHERE d.next_attempt_at <= $1 AND s.status = 'active' AND s.endpoint IS NOT NULL
+       WHERE d.next_attempt_at <= $1 AND ${statusIn('s.status', sendingStatuses)} AND s.endpoint IS NOT NULL
        ORDER BY d.next_attempt_at LIMIT 1`,
       [now],
     );
@@ -260,8 +267,8 @@ export class DeliveryRepository {
   /** Puts every dead delivery of a subscription back in the queue, with a fresh ladder. */
   async redrive(subscriptionId: number, now: number): Promise<number> {
     const rows = await this.sql.all(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL
-       WHERE subscription_id = $1 AND status = 'dead' RETURNING id`,
+      `UPDATE deliveries SET status = ${status(redrive.to)}, attempts = 0, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL
+       WHERE subscription_id = $1 AND ${statusIn('status', redrive.from)} RETURNING id`,
       [subscriptionId, now],
     );
     if (rows.length > 0) await this.due();

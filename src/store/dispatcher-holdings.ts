@@ -2,7 +2,7 @@ import type { SqlExecutor } from './sql-executor.js';
 
 /**
  * What each dispatcher holds of the delivery budgets, shared through the database where several processes
- * dispatch (PostgreSQL; see the `concurrentWriters` capability): each process writes its own holdings and reads
+ * dispatch (PostgreSQL; `Store.holdings`): each process writes its own holdings and reads
  * everyone else's in one statement, a few times a second. Cheaper than counting leased rows, which would need an
  * index on the lease and make every lease update every index of the deliveries.
  */

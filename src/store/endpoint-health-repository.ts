@@ -1,5 +1,7 @@
 import type { EndpointHealth } from '../domain/endpoint-health.js';
+import { sendingStatuses } from '../domain/subscription-status.js';
 import type { SqlExecutor } from './sql-executor.js';
+import { statusIn } from './status-sql.js';
 
 /** A subscription's breaker counts after failures were recorded. */
 export interface FailureCount {
@@ -100,7 +102,7 @@ export class EndpointHealthRepository {
         `UPDATE subscriptions SET probe_at = $2
          WHERE id IN (
            SELECT id FROM subscriptions
-           WHERE probe_at <= $1 AND health = 'suspended' AND status = 'active' AND endpoint IS NOT NULL
+           WHERE probe_at <= $1 AND health = 'suspended' AND ${statusIn('status', sendingStatuses)} AND endpoint IS NOT NULL
            ORDER BY probe_at LIMIT $3 ${this.sql.lockForLease('subscriptions')}
          ) RETURNING id`,
         [now, until, limit],

@@ -1,17 +1,6 @@
 import type { TextPattern } from '../domain/text-pattern.js';
+import type { SqlDialect } from './sql-dialect.js';
 import type { LogQuery } from './store.js';
-
-/** How one engine writes parameters and wildcard matches. */
-export interface SqlDialect {
-  /** The select-list expression that yields the payload as JSON text. */
-  readonly payloadColumn: string;
-  /** The placeholder for the n-th parameter (1-based). */
-  placeholder(position: number): string;
-  /** A condition matching `column` against a `%` pattern, given the rendered parameter. */
-  wildcardCondition(column: string, parameter: string): string;
-  /** Renders a wildcard pattern as the parameter `wildcardCondition` expects. */
-  wildcardParameter(parts: readonly string[]): string;
-}
 
 /** A statement and its parameters. */
 export interface SqlStatement {
@@ -53,7 +42,7 @@ export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?:
   if (query.alternativesubject !== undefined) {
     conditions.push(`alternativesubject = ${bind(query.alternativesubject)}`);
   }
-  const sql = `SELECT seq, ${dialect.payloadColumn} FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${bind(query.limit)}`;
+  const sql = `SELECT seq, ${dialect.payloadOf('events')} AS payload FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${bind(query.limit)}`;
   return { sql, parameters };
 }
 

@@ -1,4 +1,5 @@
 import { isPostgresUrl } from './database-url.js';
+import { isMissingDatabase } from './postgres/errors.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
@@ -19,13 +20,10 @@ export async function openStore(database: string, options: OpenStoreOptions = {}
   try {
     return await PostgresStore.open({ connectionString: database, maxConnections: options.poolSize });
   } catch (error) {
-    if ((error as { code?: string }).code === missingDatabase) throw noSuchDatabase(database, error);
+    if (isMissingDatabase(error)) throw noSuchDatabase(database, error);
     throw error;
   }
 }
-
-/** PostgreSQL's SQLSTATE for a database that does not exist (invalid_catalog_name). */
-const missingDatabase = '3D000';
 
 /** Names the database and the server, never the URL's password, and says what to do. */
 function noSuchDatabase(database: string, cause: unknown): Error {

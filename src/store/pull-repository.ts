@@ -1,4 +1,17 @@
+import { nextSubscriptionStatus } from '../domain/subscription-status.js';
 import type { SqlExecutor } from './sql-executor.js';
+import { status, subscriptionChangeAllowed, subscriptionStatusAfter } from './status-sql.js';
+
+/**
+ * Where a read without a checkPoint leaves an active subscription it finds unread too long: both changes at
+ * once, inactive (its checkpoints void) and read again.
+ */
+const readAfterUnreadTooLong = (() => {
+  const inactive = nextSubscriptionStatus('active', 'unreadTooLong', 'pull');
+  const read = inactive && nextSubscriptionStatus(inactive, 'readAgain', 'pull');
+  if (!read) throw new Error('a pull subscription unread too long must be readable again');
+  return read;
+})();
 
 /** A pull subscription's position after a read: what is acknowledged, in which epoch, and its status. */
 export interface QueuePosition {
@@ -58,13 +71,14 @@ export class PullRepository {
   async recordRead(read: PullRead): Promise<RecordedRead | undefined> {
     const { subscriptionId, checkpoint, now, inactiveBefore } = read;
     // $2 is the checkpoint's epoch (NULL without one), $3 what it acknowledges, $4 the inactivity cutoff.
-    const unreadTooLong = `(status = 'active' AND COALESCE(last_read_at, created_at) < CAST($4 AS bigint))`;
-    const counts = `(CAST($2 AS integer) IS NULL OR (status <> 'inactive' AND NOT ${unreadTooLong} AND checkpoint_epoch = CAST($2 AS integer)))`;
+    const unreadTooLong = `(${subscriptionChangeAllowed('unreadTooLong')} AND COALESCE(last_read_at, created_at) < CAST($4 AS bigint))`;
+    const counts = `(CAST($2 AS integer) IS NULL OR (status <> ${status('inactive')} AND NOT ${unreadTooLong} AND checkpoint_epoch = CAST($2 AS integer)))`;
     const [row] = await this.sql.all<QueuePosition>(
       `UPDATE subscriptions SET
          status = CASE
-           WHEN CAST($2 AS integer) IS NULL AND (status = 'inactive' OR ${unreadTooLong}) THEN 'active'
-           WHEN ${unreadTooLong} THEN 'inactive'
+           WHEN CAST($2 AS integer) IS NULL AND ${unreadTooLong} THEN ${status(readAfterUnreadTooLong)}
+           WHEN ${unreadTooLong} THEN ${subscriptionStatusAfter('unreadTooLong')}
+           WHEN CAST($2 AS integer) IS NULL THEN ${subscriptionStatusAfter('readAgain')}
            ELSE status END,
          checkpoint_epoch = CASE WHEN ${unreadTooLong} THEN checkpoint_epoch + 1 ELSE checkpoint_epoch END,
          acknowledged_delivery_id = CASE
@@ -106,8 +120,8 @@ export class PullRepository {
    */
   async markInactive(cutoff: number): Promise<number> {
     const rows = await this.sql.all(
-      `UPDATE subscriptions SET status = 'inactive', checkpoint_epoch = checkpoint_epoch + 1
-       WHERE endpoint IS NULL AND status = 'active' AND COALESCE(last_read_at, created_at) < $1
+      `UPDATE subscriptions SET status = ${subscriptionStatusAfter('unreadTooLong')}, checkpoint_epoch = checkpoint_epoch + 1
+       WHERE ${subscriptionChangeAllowed('unreadTooLong')} AND COALESCE(last_read_at, created_at) < $1
        RETURNING id`,
       [cutoff],
     );

@@ -1,20 +1,9 @@
+import type { DeliveryStatus } from '../domain/delivery-status.js';
 import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { SubscriptionSpec } from '../domain/subscription-request.js';
+import type { DisabledBy, SubscriptionStatus } from '../domain/subscription-status.js';
 
 export type { AttemptOutcome } from '../domain/delivery-attempt.js';
-
-/**
- * Lifecycle of a subscription: `pending` until its endpoint answers the validation handshake, then `active`;
- * `disabled` when the endpoint answered 410 Gone or an operator disabled it; `inactive` for a pull
- * subscription nobody has read for a long time.
- */
-export type SubscriptionStatus = 'pending' | 'active' | 'disabled' | 'inactive';
-
-/**
- * Who disabled a subscription: an `operator` (only an operator enables it again), or its `endpoint`, which
- * answered 410 Gone (its owner may validate it again).
- */
-export type DisabledBy = 'operator' | 'endpoint';
 
 export interface SubscriptionRecord extends SubscriptionSpec {
   readonly id: number;
@@ -58,14 +47,6 @@ export interface NewSubscription extends SubscriptionSpec {
   readonly validatedAt: number | null;
   readonly now: number;
 }
-
-/**
- * A delivery's state: `pending` (not yet tried), `failed` (tried, a retry is scheduled), `delivered`, or
- * `dead` (out of attempts, or refused for good; redrivable).
- */
-export type DeliveryStatus = 'pending' | 'failed' | 'delivered' | 'dead';
-
-export const deliveryStatuses: readonly DeliveryStatus[] = ['pending', 'failed', 'delivered', 'dead'];
 
 /** A delivery leased for one attempt, with the event as stored. */
 export interface DeliveryTask {

@@ -1,4 +1,6 @@
+import { finishedDeliveryStatuses } from '../domain/delivery-status.js';
 import type { SqlExecutor } from './sql-executor.js';
+import { statusIn } from './status-sql.js';
 
 /**
  * Where the log and the deliveries stood at a time: every event with `seq < eventsBefore` and every delivery
@@ -145,7 +147,7 @@ export class RetentionRepository {
     const last = batch?.last;
     if (last === null || last === undefined) return { scanned: 0, removed: 0 };
     const removed = await this.sql.all(
-      `DELETE FROM deliveries WHERE id >= $1 AND id <= $2 AND status IN ('delivered', 'dead') RETURNING id`,
+      `DELETE FROM deliveries WHERE id >= $1 AND id <= $2 AND ${statusIn('status', finishedDeliveryStatuses)} RETURNING id`,
       [from, last],
     );
     await this.raise(sweptBeforeKey, last + 1);

@@ -1,54 +1,56 @@
-/**
- * Errors that mean the database cannot be reached or cannot take writes right now, as opposed to a bug:
- * connection failures, server shutdown or restart, exhausted connections, lock and statement timeouts,
- * and SQLite's busy, full, read-only and I/O errors. Such a request is answered 503 and may be retried.
- */
-const unavailableCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '57014', // query_canceled (statement_timeout)
-  '55P03', // lock_not_available (lock_timeout)
-  '25P03', // idle_in_transaction_session_timeout
-  '53300', // too_many_connections
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-  'SQLITE_FULL',
-  'SQLITE_READONLY',
-  'SQLITE_CANTOPEN',
-  'SQLITE_PROTOCOL',
-]);
+import { postgresErrors } from './postgres/errors.js';
+import { sqliteErrors } from './sqlite/errors.js';
 
-const unavailableMessages =
-  /timeout exceeded when trying to connect|Connection terminated|Cannot use a pool after calling end|database connection is not open|Client has encountered a connection error/i;
+/** What an error says about itself: the fields the database drivers set. */
+export interface ErrorFields {
+  /** A SQLite result code (`SQLITE_BUSY`), a PostgreSQL SQLSTATE (`57P01`) or a Node system error (`ECONNRESET`). */
+  readonly code: string | undefined;
+  /** pg's DatabaseError carries the server's severity next to the SQLSTATE. */
+  readonly severity: string | undefined;
+  readonly message: string;
+}
 
-export function isStoreUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('SQLITE_IOERR'))) return true;
-  return unavailableMessages.test((error as { message?: unknown }).message as string);
+/** How one engine's errors read; each engine folder declares its own in `errors.ts`. */
+export interface EngineErrors {
+  /** The database refused a statement: the error carries its code (the `query` kind of store error). */
+  raisedByDatabase(error: ErrorFields): boolean;
+  /**
+   * The database cannot be reached or cannot take writes right now, as opposed to a bug. Such a request is
+   * answered 503 and may be retried.
+   */
+  unavailable(error: ErrorFields): boolean;
+  /**
+   * The database refused the request's own content, not the work: the same request would be refused again.
+   * It is answered 4xx, and never counts against the store.
+   */
+  refused(error: ErrorFields): boolean;
+}
+
+const engines: readonly EngineErrors[] = [sqliteErrors, postgresErrors];
+
+function fieldsOf(error: unknown): ErrorFields | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, severity, message } = error as { code?: unknown; severity?: unknown; message?: unknown };
+  return {
+    code: typeof code === 'string' ? code : undefined,
+    severity: typeof severity === 'string' ? severity : undefined,
+    message: typeof message === 'string' ? message : '',
+  };
+}
+
+function anyEngine(error: unknown, test: (engine: EngineErrors, fields: ErrorFields) => boolean): boolean {
+  const fields = fieldsOf(error);
+  return fields !== undefined && engines.some((engine) => test(engine, fields));
 }
 
 /**
- * Errors the request's own content causes: the database refuses the values, not the work. PostgreSQL's
- * classes 22 (data exception: a value its column cannot hold), 23 (integrity constraint violation) and 54
- * (program limit exceeded: an index entry too large); SQLite's TOOBIG, CONSTRAINT (all its kinds) and
- * MISMATCH. The same request would be refused again: it is answered 4xx, and never counts against the store.
+ * Whether the database cannot be reached or cannot take writes right now (transient: answered 503), as
+ * opposed to refusing the request's content (`isRefusedByStore`) or a bug.
+ * @example isStoreUnavailable(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' })) // true
  */
-const refusedPostgresClasses = /^(?:22|23|54)[0-9A-Z]{3}$/;
-const refusedSqliteCodes = /^SQLITE_(?:TOOBIG|CONSTRAINT|MISMATCH)(?:_|$)/;
+export function isStoreUnavailable(error: unknown): boolean {
+  return anyEngine(error, (engine, fields) => engine.unavailable(fields));
+}
 
 /**
  * Whether the database refused the request's content (permanent: the client's error), as opposed to being
@@ -56,10 +58,13 @@ const refusedSqliteCodes = /^SQLITE_(?:TOOBIG|CONSTRAINT|MISMATCH)(?:_|$)/;
  * @example isRefusedByStore(Object.assign(new Error('index row size 3016 exceeds maximum'), { code: '54000', severity: 'ERROR' })) // true
  */
 export function isRefusedByStore(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
-  if (typeof code !== 'string') return false;
-  if (refusedSqliteCodes.test(code)) return true;
-  // pg's DatabaseError carries the server's severity next to the five-character SQLSTATE.
-  return typeof severity === 'string' && refusedPostgresClasses.test(code);
+  return anyEngine(error, (engine, fields) => engine.refused(fields));
+}
+
+/**
+ * Whether the error came from the database at all (it carries a SQLite result code or a PostgreSQL SQLSTATE).
+ * @example isStoreError(Object.assign(new Error('syntax error'), { code: '42601', severity: 'ERROR' })) // true
+ */
+export function isStoreError(error: unknown): boolean {
+  return anyEngine(error, (engine, fields) => engine.raisedByDatabase(fields));
 }

@@ -36,16 +36,6 @@ export interface DeliveryClaim {
   handOff(tasks: DeliveryTask[]): void;
 }
 
-/** What differs between engines, declared once so callers never test the engine's name. */
-export interface StoreCapabilities {
-  /** Several processes may write at once (PostgreSQL); SQLite has one writer. */
-  readonly concurrentWriters: boolean;
-  /** Rows can be leased with `FOR UPDATE SKIP LOCKED`. */
-  readonly skipLocked: boolean;
-  /** Processes can notify each other through the database (LISTEN/NOTIFY). */
-  readonly listenNotify: boolean;
-}
-
 /** A stored event as the log returns it. */
 export interface LoggedEvent {
   /** Position in the log: commit order, gaps allowed. */
@@ -84,12 +74,14 @@ export interface LogPage {
 
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
-  readonly capabilities: StoreCapabilities;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   /** Endpoint health, the circuit breaker (docs/isolation.md). */
   readonly health: EndpointHealthRepository;
-  /** Where processes share budgets (`concurrentWriters`): what each dispatcher holds; absent otherwise. */
+  /**
+   * What each dispatcher holds, where several processes dispatch from one database and share the budgets
+   * (PostgreSQL); absent where one process does (SQLite). The dispatcher shares its holdings when it is there.
+   */
   readonly holdings?: DispatcherHoldings;
   readonly pull: PullRepository;
   readonly events: EventRepository;

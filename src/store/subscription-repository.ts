@@ -1,5 +1,7 @@
-import type { NewSubscription, SubscriptionRecord, SubscriptionStatus, ValidationTask } from './records.js';
+import type { SubscriptionStatus } from '../domain/subscription-status.js';
+import type { NewSubscription, SubscriptionRecord, ValidationTask } from './records.js';
 import type { SqlExecutor } from './sql-executor.js';
+import { subscriptionChangeAllowed, subscriptionStatusAfter } from './status-sql.js';
 
 const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, source_filter AS "sourceFilter",
   resource_filter AS "resourceFilter", subject_filter AS "subjectFilter",
@@ -13,6 +15,21 @@ const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, 
 
 /** True for a row no request of its owner may change: an operator disabled it (docs/subscriptions.md). */
 const notOperatorDisabled = `COALESCE(disabled_by, '') <> 'operator'`;
+
+/**
+ * Records a failed handshake. A failure leaves the status as it was (pending stays pending, active stays
+ * active); a 410 Gone disables the subscription as its endpoint's decision. Neither touches a subscription
+ * past the handshake meanwhile (an operator's disable among them).
+ */
+const recordFailedValidation = (change: 'validationFailed' | 'validationGone'): string =>
+  `UPDATE subscriptions SET status = ${subscriptionStatusAfter(change)},
+     disabled_by = ${change === 'validationGone' ? "'endpoint'" : 'NULL'},
+     validation_attempts = validation_attempts + 1,
+     next_validation_at = $2, validation_lease_until = NULL, last_error = $3
+   WHERE id = $1 AND ${subscriptionChangeAllowed(change)} RETURNING id`;
+
+const validationFailedStatement = recordFailedValidation('validationFailed');
+const validationGoneStatement = recordFailedValidation('validationGone');
 
 /** What became of a validation handshake. */
 export type ValidationResult =
@@ -102,9 +119,9 @@ export class SubscriptionRepository {
    */
   async disable(id: number, reason: string): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.sql.all<SubscriptionRecord>(
-      `UPDATE subscriptions SET status = 'disabled', disabled_by = 'operator', last_error = $2, next_validation_at = NULL,
-         validation_lease_until = NULL
-       WHERE id = $1 RETURNING ${subscriptionColumns}`,
+      `UPDATE subscriptions SET status = ${subscriptionStatusAfter('disabledByOperator')}, disabled_by = 'operator',
+         last_error = $2, next_validation_at = NULL, validation_lease_until = NULL
+       WHERE id = $1 AND ${subscriptionChangeAllowed('disabledByOperator')} RETURNING ${subscriptionColumns}`,
       [id, reason],
     );
     if (row) await this.changed([id]);
@@ -120,14 +137,14 @@ export class SubscriptionRepository {
     const [row] = await this.sql.all<SubscriptionRecord>(
       // Typed by CAST: PostgreSQL cannot infer a parameter's type from a CASE whose other branch is NULL.
       `UPDATE subscriptions SET
-         status = CASE WHEN endpoint IS NULL OR status = 'active' THEN 'active' ELSE 'pending' END,
+         status = ${subscriptionStatusAfter('enabledByOperator')},
          validation_attempts = CASE WHEN endpoint IS NULL THEN validation_attempts ELSE 0 END,
          next_validation_at = CASE WHEN endpoint IS NULL THEN NULL ELSE CAST($2 AS bigint) END,
          validation_lease_until = NULL,
          disabled_by = NULL,
          last_error = CASE WHEN endpoint IS NULL THEN NULL ELSE last_error END,
          last_read_at = CASE WHEN endpoint IS NULL THEN CAST($2 AS bigint) ELSE last_read_at END
-       WHERE id = $1 RETURNING ${subscriptionColumns}`,
+       WHERE id = $1 AND ${subscriptionChangeAllowed('enabledByOperator')} RETURNING ${subscriptionColumns}`,
       [id, now],
     );
     if (row) await this.changed([id]);
@@ -174,10 +191,10 @@ export class SubscriptionRepository {
    */
   async requestValidation(id: number, now: number): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.sql.all<SubscriptionRecord>(
-      // An active subscription stays active (and keeps receiving events) while its endpoint is checked again.
-      `UPDATE subscriptions SET status = CASE WHEN status = 'active' THEN 'active' ELSE 'pending' END,
+      `UPDATE subscriptions SET status = ${subscriptionStatusAfter('revalidationRequested')},
          validation_attempts = 0, next_validation_at = $2, validation_lease_until = NULL, disabled_by = NULL
-       WHERE id = $1 AND ${notOperatorDisabled} RETURNING ${subscriptionColumns}`,
+       WHERE id = $1 AND ${notOperatorDisabled} AND ${subscriptionChangeAllowed('revalidationRequested')}
+       RETURNING ${subscriptionColumns}`,
       [id, now],
     );
     if (row) await this.changed([id]);
@@ -203,7 +220,7 @@ export class SubscriptionRepository {
              + COALESCE((SELECT v.held FROM validating v WHERE v.consumer = c.consumer), 0) AS nth
            FROM (
              SELECT s.id, s.consumer, s.next_validation_at AS due FROM subscriptions s
-             WHERE s.next_validation_at <= $1 AND s.status IN ('pending', 'active') AND s.endpoint IS NOT NULL
+             WHERE s.next_validation_at <= $1 AND ${subscriptionChangeAllowed('validated', 's')}
                AND (s.validation_lease_until IS NULL OR s.validation_lease_until <= $1)
                AND s.consumer NOT IN (SELECT v.consumer FROM validating v WHERE v.held >= $4)
              ORDER BY s.next_validation_at LIMIT $5 ${this.sql.lockForLease('s')}
@@ -221,21 +238,18 @@ export class SubscriptionRepository {
   async recordValidation(id: number, result: ValidationResult): Promise<void> {
     if (result.ok) {
       await this.sql.all(
-        `UPDATE subscriptions SET status = 'active', validated_at = $2, validation_attempts = validation_attempts + 1,
-           next_validation_at = NULL, validation_lease_until = NULL, last_error = NULL
-         WHERE id = $1 AND status IN ('pending', 'active') RETURNING id`,
+        `UPDATE subscriptions SET status = ${subscriptionStatusAfter('validated')}, validated_at = $2,
+           validation_attempts = validation_attempts + 1, next_validation_at = NULL, validation_lease_until = NULL,
+           last_error = NULL
+         WHERE id = $1 AND ${subscriptionChangeAllowed('validated')} RETURNING id`,
         [id, result.at],
       );
     } else {
-      // A failed check leaves the status as it was (pending stays pending, active stays active), unless the
-      // endpoint answered 410 Gone. Neither touches a subscription an operator disabled meanwhile.
-      await this.sql.all(
-        `UPDATE subscriptions SET status = COALESCE($4, status), disabled_by = CASE WHEN $4 IS NULL THEN NULL ELSE 'endpoint' END,
-           validation_attempts = validation_attempts + 1,
-           next_validation_at = $2, validation_lease_until = NULL, last_error = $3
-         WHERE id = $1 AND status IN ('pending', 'active') RETURNING id`,
-        [id, result.nextAttemptAt, result.error, result.disable ? 'disabled' : null],
-      );
+      await this.sql.all(result.disable ? validationGoneStatement : validationFailedStatement, [
+        id,
+        result.nextAttemptAt,
+        result.error,
+      ]);
       // A failed check changes what matches only when it disabled the subscription.
       if (result.disable) await this.changed([id]);
       return;

@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Retention } from '../../src/delivery/retention.js';
 import { readMigrations } from '../../src/store/migration-files.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
+import { applyMigrations } from '../support/migrate.js';
 import { validEvent } from '../support/test-app.js';
 import { dayMs, rawSql } from './retention-harness.js';
 
@@ -21,27 +20,7 @@ describeEachEngine('Migration 004 (retention) on $name', (engine) => {
 
   /** Builds a database as Herald before retention left it: migrations 001–003 only. */
   async function migrateTo3(): Promise<void> {
-    const sql = readMigrations(engine.name)
-      .filter((m) => m.version <= 3)
-      .map((m) => m.sql);
-    if (engine.name === 'sqlite') {
-      const raw = new Database(db.database);
-      raw.exec('CREATE TABLE herald_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-      for (const [index, text] of sql.entries()) {
-        raw.exec(text);
-        raw.prepare("INSERT INTO herald_migrations VALUES (?, ?, 'then')").run(index + 1, `00${index + 1}`);
-      }
-      raw.close();
-      return;
-    }
-    const client = new pg.Client({ connectionString: db.database });
-    await client.connect();
-    await client.query('CREATE TABLE herald_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-    for (const [index, text] of sql.entries()) {
-      await client.query(text);
-      await client.query('INSERT INTO herald_migrations (version, name) VALUES ($1, $2)', [index + 1, `00${index + 1}`]);
-    }
-    await client.end();
+    await applyMigrations(engine.name, db.database, readMigrations(engine.name).filter((m) => m.version <= 3));
   }
 
   /** An event and its pull delivery, stored as the old schema stored them, registered `ageDays` ago. */

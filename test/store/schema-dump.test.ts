@@ -64,7 +64,7 @@ describeEachEngine('Schema dump on $name', (engine) => {
   if (engine.name === 'postgres') {
     it('does not depend on the day: day partitions made on other days leave the dump unchanged', async () => {
       const before = await dumpSchema(db.database);
-      // What the retention loop makes as days pass (partitions.ts): tomorrow's partitions, and the one of a
+      // What the retention loop makes as days pass (postgres/retention.ts): tomorrow's partitions, and the one of a
       // day far ahead, each with the indexes their parents give them.
       const client = new pg.Client({ connectionString: db.database });
       await client.connect();

@@ -8,8 +8,7 @@ import { ReadSlots } from '../read-slots.js';
 import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../log-query-sql.js';
-import { latestVersion, readMigrations } from '../migration-files.js';
+import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
@@ -17,21 +16,21 @@ import {
   type LoggedEvent,
   type LogPage,
   type LogQuery,
-  SchemaTooNewError,
   type Store,
   type StoreListener,
   type StoreTopic,
   type SubscriptionMatcher,
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
+import { postgresDialect } from './dialect.js';
+import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
-import { PostgresPartitions } from './partitions.js';
+import { PostgresPartitions } from './retention.js';
 
-/** Advisory lock keys: one serializes appends (so seq order is commit order), one serializes migrations. */
+/** The advisory lock key that serializes appends, so seq order is commit order (migrations use 4_841_002). */
 const appendLockKey = 4_841_001;
 /** How many new deliveries make this process refresh their partition's statistics itself. */
 const analyzeAfterDeliveries = 10_000;
-const migrationLockKey = 4_841_002;
 
 /** One row of herald_append's answer: a stored event (no delivery id) or a delivery written for one. */
 type AppendedRow =
@@ -40,13 +39,6 @@ type AppendedRow =
 
 const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "deliveryId", subscription_id AS "subscriptionId", claimed
   FROM herald_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
-
-const postgresDialect: SqlDialect = {
-  payloadColumn: 'payload::text AS payload',
-  placeholder: (position) => `$${position}`,
-  wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
-  wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
-};
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -62,7 +54,6 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStore implements Store {
   readonly engine = 'postgres';
-  readonly capabilities = { concurrentWriters: true, skipLocked: true, listenNotify: true } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly health: EndpointHealthRepository;
@@ -84,13 +75,9 @@ export class PostgresStore implements Store {
     this.notifications = new PostgresNotifications(options.connectionString);
     this.logReads = new ReadSlots(Math.max(1, Math.floor(poolSize(options) / 2)));
     const executor: SqlExecutor = {
+      ...postgresDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
-      inList: (column, parameter) => `${column} = ANY($${parameter})`,
-      lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
-      payloadOf: (alias) => `${alias}.payload::text`,
-      rowsOf: (parameter, columns) =>
-        `(SELECT ${columns.map(([name, type], i) => `(r->>${i})::${type} AS ${name}`).join(', ')} FROM jsonb_array_elements($${parameter}::jsonb) AS r)`,
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
@@ -315,39 +302,6 @@ export class PostgresStore implements Store {
       else return '';
     }
     return name;
-  }
-}
-
-/** Applies missing migrations, each in its own transaction, with one process migrating at a time. */
-async function migratePostgres(pool: pg.Pool): Promise<void> {
-  const migrations = readMigrations('postgres');
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
-    await client.query(`CREATE TABLE IF NOT EXISTS herald_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number | null }>(
-      'SELECT max(version) AS v FROM herald_migrations',
-    );
-    const current = rows[0]?.v ?? 0;
-    if (current > latestVersion(migrations)) throw new SchemaTooNewError(current, latestVersion(migrations));
-    for (const migration of migrations.filter((m) => m.version > current)) {
-      await client.query('BEGIN');
-      try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO herald_migrations (version, name) VALUES ($1, $2)', [
-          migration.version,
-          migration.name,
-        ]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    }
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]).catch(() => {});
-    client.release();
   }
 }
 

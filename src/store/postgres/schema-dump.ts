@@ -21,7 +21,7 @@ interface LineRow {
  * version need not match the server's): tables with their columns, constraints, indexes and triggers,
  * sequences, views and the functions Herald defines. Every list is sorted by name, so neither creation order
  * nor OIDs show, and nothing depends on the day the database was migrated: the day partitions
- * (`events_p<day>`, `deliveries_p<day>`, see partitions.ts) are left out, and the one partition that is part
+ * (`events_p<day>`, `deliveries_p<day>`, see retention.ts) are left out, and the one partition that is part
  * of the schema (`<table>_legacy`, migration 004) is shown without its bounds, which are today's position.
  * Rows of data are left out, `herald_migrations`' included.
  * @example await dumpPostgresSchema(client)

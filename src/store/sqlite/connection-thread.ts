@@ -6,11 +6,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { receivingStatuses, sendingStatuses } from '../../domain/subscription-status.js';
 import type { PlannedDelivery } from '../fan-out-plan.js';
+import { status, statusIn } from '../status-sql.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { LogPage, LogQuery } from '../store.js';
 import { sqliteDialect } from './dialect.js';
-import { migrateSqlite } from './migrate.js';
+import { migrateSqlite } from './migration-target.js';
 import type {
   AppendResult,
   ConnectionRole,
@@ -21,6 +23,7 @@ import type {
 } from './thread-protocol.js';
 
 const maxCachedStatements = 256;
+const sending = statusIn('status', sendingStatuses);
 
 /** One connection and what it has prepared. */
 class Connection {
@@ -37,7 +40,7 @@ class Connection {
     };
   }
 
-  static open(path: string, role: ConnectionRole): Connection {
+  static async open(path: string, role: ConnectionRole): Promise<Connection> {
     const db = new Database(path);
     db.pragma('busy_timeout = 5000');
     // Readers are ordinary connections that may not write: read-only ones need the WAL's files to exist.
@@ -55,7 +58,7 @@ class Connection {
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     }
     // An in-memory database is this connection's alone, so no one has migrated it yet.
-    if (path === ':memory:') migrateSqlite(db);
+    if (path === ':memory:') await migrateSqlite(db);
     return new Connection(db, role);
   }
 
@@ -114,10 +117,10 @@ class Connection {
     // dispatcher may send now: the subscription is active with an endpoint.
     const insertDelivery = this.statement(
       `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
-       SELECT id, $seq, 'pending', CASE WHEN endpoint IS NULL THEN NULL ELSE $now END, $now,
-         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND status = 'active' THEN $owner END,
-         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND status = 'active' THEN $leaseUntil END
-       FROM subscriptions WHERE id = $subscription AND status IN ('active', 'inactive')
+       SELECT id, $seq, ${status('pending')}, CASE WHEN endpoint IS NULL THEN NULL ELSE $now END, $now,
+         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND ${sending} THEN $owner END,
+         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND ${sending} THEN $leaseUntil END
+       FROM subscriptions WHERE id = $subscription AND ${statusIn('status', receivingStatuses)}
        RETURNING id, lease_owner IS NOT NULL AS claimed`,
     );
     const positions = events.map((row: EventRow) => {
@@ -178,11 +181,11 @@ function connection(id: number): Connection {
   return found;
 }
 
-function handle(request: ThreadRequest): unknown {
+async function handle(request: ThreadRequest): Promise<unknown> {
   switch (request.op) {
     case 'open':
       connections.get(request.connection)?.close();
-      connections.set(request.connection, Connection.open(request.path, request.role));
+      connections.set(request.connection, await Connection.open(request.path, request.role));
       return null;
     case 'close':
       connections.get(request.connection)?.close();
@@ -201,12 +204,13 @@ function handle(request: ThreadRequest): unknown {
   }
 }
 
-const port = parentPort;
-if (!port) throw new Error('connection-thread.ts runs as a worker thread (see sqlite-thread.ts)');
-port.on('message', ({ id, request }: { id: number; request: ThreadRequest }) => {
+if (!parentPort) throw new Error('connection-thread.ts runs as a worker thread (see sqlite-thread.ts)');
+const port: NonNullable<typeof parentPort> = parentPort;
+/** Answers one request; requests are taken one at a time, in the order they came. */
+async function answer({ id, request }: { id: number; request: ThreadRequest }): Promise<void> {
   let response: ThreadResponse;
   try {
-    response = { id, ok: true, result: handle(request) };
+    response = { id, ok: true, result: await handle(request) };
   } catch (error) {
     const { message, name, code } = error as { message?: string; name?: string; code?: unknown };
     response = {
@@ -216,4 +220,9 @@ port.on('message', ({ id, request }: { id: number; request: ThreadRequest }) => 
     };
   }
   port.postMessage(response);
+}
+
+let turn = Promise.resolve();
+port.on('message', (message: { id: number; request: ThreadRequest }) => {
+  turn = turn.then(() => answer(message));
 });

@@ -9,10 +9,11 @@ import { EventRepository } from '../event-repository.js';
 import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { sqliteRetention } from '../retention-sqlite.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import { Checkpoints } from './checkpoints.js';
-import { migrateSqlite } from './migrate.js';
+import { sqliteDialect } from './dialect.js';
+import { migrateSqlite } from './migration-target.js';
+import { sqliteRetention } from './retention.js';
 import { SqliteConnections } from './sqlite-connections.js';
 import { defaultReaderThreads } from './sqlite-threads.js';
 import type { AppendResult, EventRow } from './thread-protocol.js';
@@ -47,7 +48,6 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
-  readonly capabilities = { concurrentWriters: false, skipLocked: false, listenNotify: false } as const;
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
   readonly health: EndpointHealthRepository;
@@ -79,7 +79,7 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if need be) the database file, brings its schema up to date, and starts its threads. */
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
-    prepareDatabase(path);
+    await prepareDatabase(path);
     const memory = path === ':memory:';
     // An in-memory database lives in one connection: everything then runs on the writer's.
     const connections = await SqliteConnections.open(path, memory ? 0 : (options.readers ?? defaultReaderThreads), !memory);
@@ -160,9 +160,10 @@ export class SqliteStore implements Store {
     this.announcements.emit('topic', topic, subscriptionIds);
   }
 
-  /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON. */
+  /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON (see sqliteDialect). */
   private executor(): SqlExecutor {
     return {
+      ...sqliteDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) => {
         const named = Object.fromEntries(
           parameters.map((value, index) => [index + 1, Array.isArray(value) ? JSON.stringify(value) : value]),
@@ -176,11 +177,6 @@ export class SqliteStore implements Store {
         }
         return rows as T[];
       },
-      inList: (column, parameter) => `${column} IN (SELECT value FROM json_each($${parameter}))`,
-      lockForLease: () => '',
-      payloadOf: (alias) => `${alias}.payload`,
-      // `->>` gives SQL values: JSON integers as INTEGER, strings as TEXT, null as NULL.
-      rowsOf: (parameter, columns) => `(SELECT ${columns.map(([name], i) => `r.value->>${i} AS ${name}`).join(', ')} FROM json_each($${parameter}) AS r)`,
     };
   }
 
@@ -224,7 +220,7 @@ export class SqliteStore implements Store {
  * Creates the file if need be, puts it in WAL mode and applies every migration it lacks, on a connection of
  * its own closed before the threads open theirs. Errors name the file and say what to do.
  */
-function prepareDatabase(path: string): void {
+async function prepareDatabase(path: string): Promise<void> {
   let db: Database.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -239,7 +235,7 @@ function prepareDatabase(path: string): void {
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
-    migrateSqlite(db);
+    await migrateSqlite(db);
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (code === 'SQLITE_NOTADB') {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
-import { type DeliveryStatus, deliveryStatuses } from '../../../store/records.js';
+import { type DeliveryStatus, deliveryStatuses } from '../../../domain/delivery-status.js';
 import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
 import { readableEvents } from '../../readable-events.js';

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { heldByOperator } from '../../../domain/subscription-status.js';
 import type { SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
@@ -23,7 +24,7 @@ export async function ownedSubscription(store: Store, request: FastifyRequest): 
  * (`herald subscriptions enable`). The detail gives the operator's reason.
  */
 export function refuseIfOperatorDisabled(subscription: SubscriptionRecord): void {
-  if (subscription.status !== 'disabled' || subscription.disabledBy !== 'operator') return;
+  if (!heldByOperator(subscription)) return;
   const reason = (subscription.lastError ?? 'none given').replace(/\.$/, '');
   throw new HttpProblem(
     'disabledByOperator',

@@ -10,6 +10,7 @@ import {
   subscriptionIdentity,
   subscriptionMessages,
 } from '../../../domain/subscription-request.js';
+import { initialSubscriptionStatus } from '../../../domain/subscription-status.js';
 import { formatWebhookSecret } from '../../../domain/webhook-signature.js';
 import type { SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
@@ -193,8 +194,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
       consumer: caller.consumer,
       createdBy: caller.consumer,
       secret: formatWebhookSecret(randomBytes(32)),
-      // A push subscription waits for its handshake; a pull one has no endpoint to check and queues at once.
-      status: push ? 'pending' : 'active',
+      status: initialSubscriptionStatus[push ? 'push' : 'pull'],
       nextValidationAt: push ? now : null,
       validatedAt: push ? null : now,
       now,

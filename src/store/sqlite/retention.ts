@@ -1,5 +1,5 @@
-import type { LogPositions, RetentionEngine } from './retention-repository.js';
-import type { SqlExecutor } from './sql-executor.js';
+import type { LogPositions, RetentionEngine } from '../retention-repository.js';
+import type { SqlExecutor } from '../sql-executor.js';
 
 /**
  * SQLite's retention: no partitions; old rows are removed in small batches, and the keys of removed events

@@ -1,0 +1,17 @@
+import type { SqlDialect } from '../sql-dialect.js';
+
+/**
+ * PostgreSQL's SQL. Lists are arrays; rows travel as one `jsonb` parameter and are typed as they are read.
+ * `payload` is `json` (the text as stored), read as text so the driver does not parse it. LIKE with `\`
+ * escapes (the `C` collation makes it byte-wise, as SQLite's GLOB). Leases skip rows another process holds.
+ */
+export const postgresDialect: SqlDialect = {
+  placeholder: (position) => `$${position}`,
+  inList: (column, parameter) => `${column} = ANY($${parameter})`,
+  rowsOf: (parameter, columns) =>
+    `(SELECT ${columns.map(([name, type], i) => `(r->>${i})::${type} AS ${name}`).join(', ')} FROM jsonb_array_elements($${parameter}::jsonb) AS r)`,
+  payloadOf: (alias) => `${alias}.payload::text`,
+  wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
+  wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
+  lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
+};

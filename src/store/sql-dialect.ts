@@ -1,0 +1,29 @@
+/**
+ * How one engine's SQL differs from the other's, for every statement both engines share: the repositories'
+ * and the log reads'. Each engine declares it once, in `<engine>/dialect.ts`; the statements are written once.
+ *
+ * Shared statements name their parameters `$1`, `$2`, …; a list or a set of rows travels as one parameter
+ * (the engine's executor binds it as the dialect's functions below expect). Statements built piece by piece
+ * (the log reads) ask `placeholder` instead, since SQLite binds those by position.
+ */
+export interface SqlDialect {
+  /** The placeholder for the n-th parameter (1-based) of a statement built piece by piece. */
+  placeholder(position: number): string;
+  /** A condition: `column` is one of the values in list parameter `$n`. */
+  inList(column: string, parameter: number): string;
+  /**
+   * A subquery to use as a table: the rows of parameter `$n`, a JSON array of arrays, one array per row with
+   * its values in the order of `columns`. The statement's text stays the same however many rows it carries.
+   */
+  rowsOf(parameter: number, columns: readonly (readonly [name: string, type: ColumnType])[]): string;
+  /** An expression that yields the payload of events table `alias` as JSON text. */
+  payloadOf(alias: string): string;
+  /** A condition matching `column` against a `%` pattern, given the rendered parameter. */
+  wildcardCondition(column: string, parameter: string): string;
+  /** Renders a wildcard pattern (its literal parts, between which anything may stand) as `wildcardCondition` expects. */
+  wildcardParameter(parts: readonly string[]): string;
+  /** Appended to a SELECT that picks rows of `table` to lease: `FOR UPDATE … SKIP LOCKED` where the engine has it. */
+  lockForLease(table: string): string;
+}
+
+export type ColumnType = 'bigint' | 'integer' | 'text';
