@@ -30,7 +30,9 @@ export async function startHeraldProcess(
     stdio: 'ignore',
   });
   const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 200; attempt++) {
+  // Generous: from the sources every SQLite thread loads TypeScript through tsx, slow on a loaded machine.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     if ((await fetch(`${base}/ready`).catch(() => undefined))?.ok) return { child, base };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
