@@ -101,9 +101,9 @@ export class GroupCommitAppender {
     private readonly claim?: () => DeliveryClaim | undefined,
     bounds: { readonly [bound in keyof CommitBounds]?: number | undefined } = {},
   ) {
-    // An unset bound (a setting not given) keeps the default.
+    // An unset bound (a setting not given) keeps the default; a commit carries at least one event.
     this.bounds = {
-      events: bounds.events ?? defaultCommitBounds.events,
+      events: Math.max(1, bounds.events ?? defaultCommitBounds.events),
       deliveries: bounds.deliveries ?? defaultCommitBounds.deliveries,
     };
   }
@@ -207,16 +207,29 @@ export class GroupCommitAppender {
       let to = request.committed;
       while (to < request.events.length && events.length < this.bounds.events) {
         const event = request.events[to] as ValidEvent;
-        const subscriptions = this.match?.(event) ?? [];
-        if (events.length > 0 && deliveries + subscriptions.length > this.bounds.deliveries) break;
+        const subscriptions = this.fanOutOf(event);
+        const rows = subscriptions?.length ?? 0;
+        if (events.length > 0 && deliveries + rows > this.bounds.deliveries) break;
         events.push(event);
-        matched.set(event, subscriptions);
-        deliveries += subscriptions.length;
+        if (subscriptions) matched.set(event, subscriptions);
+        deliveries += rows;
         to++;
       }
       if (to > request.committed) pieces.push({ request, from: request.committed, to });
       if (continued || to < request.events.length) break;
     }
     return { pieces, events, matched };
+  }
+
+  /**
+   * The subscriptions an event matches. Should matching fail, the event counts as none here: the store asks
+   * again inside the commit, which then fails as any failed commit does, answering the requests in it.
+   */
+  private fanOutOf(event: ValidEvent): readonly number[] | undefined {
+    try {
+      return this.match?.(event) ?? [];
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -165,6 +165,18 @@ describe.each(engines)('Group commit on $name', (engine) => {
     for (const queue of await queues(store, ids)) expect([...queue].sort()).toEqual([...idsOf(batch), 'arriving', 'queued'].sort());
   });
 
+  it('fails only the request whose event the matcher cannot match, and goes on committing', async () => {
+    const { ids, matchAll } = await pullSubscriptions(store, 2);
+    const appender = new GroupCommitAppender(store, (e) => {
+      if (e.id === 'unmatchable') throw new Error('injected: matching failed');
+      return matchAll(e);
+    });
+    const outcomes = await Promise.allSettled([appender.append([event('before')]), appender.append([event('unmatchable')])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await appender.append([event('after')])).toEqual([true]);
+    for (const queue of await queues(store, ids)) expect(queue).toEqual(['before', 'after']);
+  });
+
   it('fails a request when a later piece fails; a retry stores the rest, and every event has each delivery once', async () => {
     const { ids, matchAll } = await pullSubscriptions(store, 4);
     // The second piece fails in the shared commit and again alone.
