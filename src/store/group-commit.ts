@@ -11,8 +11,9 @@ export interface CommitBounds {
 }
 
 /**
- * About 2,000 events or 10,000 delivery rows take some tens of milliseconds to write, on either engine, and
- * that is as long as one request may hold up the others: a larger request is committed in pieces.
+ * 10,000 delivery rows take about 150 ms to write on either engine on a 2-core machine (450,000 took 6.8 s on
+ * SQLite, 7.6 s on PostgreSQL), about as long as one request should hold up the others; smaller pieces would
+ * spend more on flushes. A larger request is committed in pieces.
  */
 export const defaultCommitBounds: CommitBounds = { events: 2_000, deliveries: 10_000 };
 
