@@ -99,7 +99,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       app.log.warn('HERALD_ALLOW_PRIVATE_ENDPOINTS is on: webhooks may target http and private addresses.');
     }
     const url = await app.listen({ port: config.port, host: config.host });
-    const announcements = new GroupCommitAppender(store, registry.match, undefined, () => dispatcher?.claim());
+    const announcements = new GroupCommitAppender(store, registry.match, undefined, () => dispatcher?.claim(), {
+      deliveries: config.limits.commitDeliveryRows,
+    });
     const running = new Dispatcher({
       store,
       registry,

@@ -4,6 +4,7 @@ import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets
 import { parseDuration } from '../domain/duration.js';
 import { defaultHealthThresholds, type HealthThresholds } from '../domain/endpoint-health.js';
 import { parseRetrySchedule } from '../domain/retry-schedule.js';
+import { defaultCommitBounds } from '../store/group-commit.js';
 import { parseByteSize } from './byte-size.js';
 
 /** Where verification keys come from; `development` means a generated secret in the data folder. */
@@ -39,6 +40,8 @@ export interface HeraldConfig {
     readonly maxSubscriptionsPerConsumer: number;
     /** Log rows one poll examines at most (docs/storage.md). */
     readonly pollExamineRows: number;
+    /** Delivery rows one commit writes at most; a request with more fan-out commits in pieces (docs/storage.md). */
+    readonly commitDeliveryRows: number;
   };
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
@@ -100,6 +103,7 @@ export const defaults = {
   HERALD_DELIVERY_RETENTION: '30d',
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
   HERALD_POLL_EXAMINE_LIMIT: '10000',
+  HERALD_COMMIT_FANOUT_LIMIT: String(defaultCommitBounds.deliveries),
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
 } as const;
@@ -160,9 +164,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ? Number(read('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER'))
       : Number.NaN,
     pollExamineRows: /^\d{1,9}$/.test(read('HERALD_POLL_EXAMINE_LIMIT')) ? Number(read('HERALD_POLL_EXAMINE_LIMIT')) : Number.NaN,
+    commitDeliveryRows: /^\d{1,9}$/.test(read('HERALD_COMMIT_FANOUT_LIMIT')) ? Number(read('HERALD_COMMIT_FANOUT_LIMIT')) : Number.NaN,
   };
   if (!(limits.pollExamineRows >= 100)) {
     problems.push('HERALD_POLL_EXAMINE_LIMIT must be a whole number of rows, at least 100.');
+  }
+  if (!(limits.commitDeliveryRows >= 100)) {
+    problems.push('HERALD_COMMIT_FANOUT_LIMIT must be a whole number of delivery rows, at least 100.');
   }
   if (!(limits.maxEventBytes > 0)) problems.push('HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.');
   if (!(limits.maxRequestBytes > 0)) problems.push('HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.');

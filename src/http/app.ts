@@ -32,6 +32,8 @@ export interface AppOptions {
     readonly maxSubscriptionsPerConsumer?: number;
     /** Log rows one poll examines at most; unset, the default (docs/storage.md). */
     readonly pollExamineRows?: number;
+    /** Delivery rows one commit writes at most; unset, the default (docs/storage.md#group-commit). */
+    readonly commitDeliveryRows?: number;
   };
   readonly logger?: FastifyServerOptions['logger'];
   /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
@@ -107,10 +109,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   readJsonBodiesOnly(app);
 
   const authorizer = options.authorizer ?? scopesOnly;
-  const appender = new GroupCommitAppender(options.store, options.delivery.registry.match, {
-    committed: (events) => metrics.committed(events),
-    failed: (error) => metrics.storeFailed(error, 'publish'),
-  }, options.delivery.claim);
+  const appender = new GroupCommitAppender(
+    options.store,
+    options.delivery.registry.match,
+    { committed: (events) => metrics.committed(events), failed: (error) => metrics.storeFailed(error, 'publish') },
+    options.delivery.claim,
+    { deliveries: options.limits.commitDeliveryRows },
+  );
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });

@@ -28,7 +28,7 @@ describe('loadConfig: defaults', () => {
       sqliteReaders: 2,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
-      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000 },
+      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000, commitDeliveryRows: 10_000 },
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
@@ -108,6 +108,10 @@ describe('loadConfig: reading each variable', () => {
     });
   });
 
+  it('reads the delivery rows one commit writes at most', () => {
+    expect(loadConfig({ HERALD_COMMIT_FANOUT_LIMIT: '2500' }).limits.commitDeliveryRows).toBe(2500);
+  });
+
   it('uses a shared secret when HERALD_JWT_SECRET is set, with issuer and audience', () => {
     expect(
       loadConfig({
@@ -175,6 +179,8 @@ describe('loadConfig: every problem named', () => {
     [{ HERALD_MAX_EVENT_SIZE: '0' }, 'HERALD_MAX_EVENT_SIZE must be a size such as 256KiB.'],
     [{ HERALD_MAX_REQUEST_SIZE: '1GiB' }, 'HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.'],
     [{ HERALD_MAX_REQUEST_SIZE: '1.5MiB' }, 'HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.'],
+    [{ HERALD_COMMIT_FANOUT_LIMIT: '99' }, 'HERALD_COMMIT_FANOUT_LIMIT must be a whole number of delivery rows, at least 100.'],
+    [{ HERALD_COMMIT_FANOUT_LIMIT: '1e4' }, 'HERALD_COMMIT_FANOUT_LIMIT must be a whole number of delivery rows, at least 100.'],
     [
       { HERALD_LOG_LEVEL: 'verbose' },
       'HERALD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.',

@@ -133,9 +133,10 @@ const publishSchema = {
   summary: 'Publish an event or a batch',
   description:
     'Structured mode (`application/cloudevents+json`, or `application/json` as Altinn clients send), batch mode ' +
-    '(`application/cloudevents-batch+json`, all or nothing) or binary mode (the data as the body in any media ' +
-    'type, the attributes in `ce-` headers). Answers 200 once the events are durably stored; publishing is ' +
-    'idempotent on (source, id).',
+    '(`application/cloudevents-batch+json`, validated all or nothing) or binary mode (the data as the body in any ' +
+    'media type, the attributes in `ce-` headers). Answers 200 once the events are durably stored; publishing is ' +
+    'idempotent on (source, id). A batch over a commit\'s bounds is stored in pieces, each event with all its ' +
+    'deliveries; after a 503 some of it may be stored, and a retry completes it.',
   tags: ['Events'],
   operationId: 'publishEvents',
   documentedBody: {
@@ -147,7 +148,7 @@ const publishSchema = {
       schema: { type: 'array', items: componentRef('CloudEvent') },
       examples: {
         batch: {
-          summary: 'Two events, stored together or not at all',
+          summary: 'Two events, refused together if either is invalid',
           value: [
             { ...exampleEvent, id: 'b3e7f0f2-9c4e-4a44-b8f5-0f6a1f6f2a01' },
             { ...exampleEvent, id: 'b3e7f0f2-9c4e-4a44-b8f5-0f6a1f6f2a02', type: 'no.altinn.events.digitalt-dodsbo.oppdatert' },
