@@ -32,13 +32,17 @@ const appendLockKey = 4_841_001;
 /** How many new deliveries make this process refresh their partition's statistics itself. */
 const analyzeAfterDeliveries = 10_000;
 
-/** One row of herald_append's answer: a stored event (no delivery id) or a delivery written for one. */
+/**
+ * One row of herald_append_claimed's answer (migration 009): a stored event, a delivery claimed for this
+ * process, or the summary of every delivery written (the newest id, how many, how many left unclaimed).
+ */
 type AppendedRow =
-  | { eventN: number; seq: number; deliveryId: null; subscriptionId: null; claimed: null }
-  | { eventN: null; seq: number; deliveryId: number; subscriptionId: number; claimed: boolean };
+  | { eventN: number; seq: number; deliveryId: null; subscriptionId: null; written: null; unclaimed: null }
+  | { eventN: null; seq: number; deliveryId: number; subscriptionId: number; written: null; unclaimed: null }
+  | { eventN: null; seq: null; deliveryId: number; subscriptionId: null; written: number; unclaimed: number };
 
-const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "deliveryId", subscription_id AS "subscriptionId", claimed
-  FROM herald_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
+const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "deliveryId", subscription_id AS "subscriptionId", written, unclaimed
+  FROM herald_append_claimed($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -139,9 +143,9 @@ export class PostgresStore implements Store {
       claim?.leaseUntil ?? null,
       channels.deliveries,
     ];
-    // herald_append (migration 005) takes the append lock, writes the events and their deliveries, and
+    // herald_append_claimed (migration 009) takes the append lock, writes the events and their deliveries, and
     // announces unclaimed ones: called on its own it is one round trip and its own transaction.
-    const append = { name: 'herald_append', text: appendStatement, values: parameters };
+    const append = { name: 'herald_append_claimed', text: appendStatement, values: parameters };
     let rows: AppendedRow[];
     const hook = this.options.beforeCommit;
     if (!hook) {
@@ -167,18 +171,19 @@ export class PostgresStore implements Store {
     const claimed: DeliveryTask[] = [];
     let unclaimed = false;
     let newestDelivery: number | undefined;
-    // The function returns the stored events first, then their deliveries.
+    // The function returns the stored events first, then the claimed deliveries, then the summary.
     const placeOf = new Map<number, number>();
     for (const row of rows) {
-      if (row.deliveryId === null) {
+      if (row.eventN !== null) {
         stored[row.eventN - 1] = true;
         placeOf.set(row.seq, row.eventN);
-        continue;
+      } else if (row.written !== null) {
+        newestDelivery = row.deliveryId;
+        this.deliveriesSinceAnalyze += row.written;
+        unclaimed = row.unclaimed > 0;
+      } else {
+        claimed.push({ id: row.deliveryId, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(placeOf.get(row.seq) ?? 0) ?? '' });
       }
-      newestDelivery = row.deliveryId;
-      this.deliveriesSinceAnalyze++;
-      if (!row.claimed) unclaimed = true;
-      else claimed.push({ id: row.deliveryId, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(placeOf.get(row.seq) ?? 0) ?? '' });
     }
     if (newestDelivery !== undefined && this.deliveriesSinceAnalyze >= analyzeAfterDeliveries) {
       this.deliveriesSinceAnalyze = 0;
@@ -238,7 +243,7 @@ export class PostgresStore implements Store {
    * writes the rows of the events it stored. A claim offered for an event that turns out to be a repeat is
    * simply not used.
    */
-  /** The shared plan (fan-out-plan.ts) as herald_append takes it: parallel arrays, events numbered from 1. */
+  /** The shared plan (fan-out-plan.ts) as herald_append_claimed takes it: parallel arrays, events numbered from 1. */
   private fanOut(events: readonly ValidEvent[], match: SubscriptionMatcher | undefined, claim: DeliveryClaim | undefined) {
     const planned = planFanOut(events, match, claim);
     // By the event's place in the batch until the database says its position.
