@@ -86,11 +86,20 @@ interface ServerCounters {
   fpi: number;
   walBytes: number;
   checkpoints: number;
+  /** Pages this database's backends had to read because shared_buffers did not hold them. */
+  blocksRead: number;
 }
 
-async function counters(client: pg.Client): Promise<ServerCounters> {
-  const { rows } = await client.query<ServerCounters>(`SELECT wal_fpi::float8 AS fpi, wal_bytes::float8 AS "walBytes",
-    (SELECT (checkpoints_timed + checkpoints_req)::float8 FROM pg_stat_bgwriter) AS checkpoints FROM pg_stat_wal`);
+/** The server's counters, once every measuring session has handed in its own (they do so when idle). */
+async function counters(clients: readonly pg.Client[]): Promise<ServerCounters> {
+  for (const client of clients) await client.query('SELECT pg_stat_force_next_flush()');
+  for (const client of clients) await client.query('SELECT 1');
+  const [first] = clients as [pg.Client];
+  await first.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await first.query<ServerCounters>(`SELECT wal_fpi::float8 AS fpi, wal_bytes::float8 AS "walBytes",
+    (SELECT (checkpoints_timed + checkpoints_req)::float8 FROM pg_stat_bgwriter) AS checkpoints,
+    (SELECT blks_read::float8 FROM pg_stat_database WHERE datname = current_database()) AS "blocksRead"
+    FROM pg_stat_wal`);
   return rows[0] as ServerCounters;
 }
 
@@ -98,7 +107,7 @@ async function counters(client: pg.Client): Promise<ServerCounters> {
 export async function runPostgres(adminUrl: string, variant: string, schema: PostgresSchema, options: RunOptions): Promise<RunResult> {
   const setupStarted = performance.now();
   const source = await template(adminUrl, variant, schema, options.logSize);
-  const name = 'herald_raw_run';
+  const name = `herald_raw_run_${process.pid}`;
   await withClient(adminUrl, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name} TEMPLATE ${source} STRATEGY FILE_COPY`);
@@ -130,8 +139,9 @@ export async function runPostgres(adminUrl: string, variant: string, schema: Pos
       const [first] = clients as [pg.Client];
       for (let i = 0; i < 3; i++) await run(first, events.batch(options.batch));
       const backends = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0));
+      if (process.env.HERALD_RAW_BENCH_PIDS) console.warn(`backends ${backends.join(' ')}`);
       const backendCpu = () => backends.reduce((sum, pid) => sum + processCpuMs(pid), 0);
-      const before = await counters(first);
+      const before = await counters(clients);
       const cpu = backendCpu();
       const started = performance.now();
       let next = 0;
@@ -143,7 +153,7 @@ export async function runPostgres(adminUrl: string, variant: string, schema: Pos
       );
       const insertMs = performance.now() - started;
       const cpuMs = backendCpu() - cpu;
-      const after = await counters(first);
+      const after = await counters(clients);
       if (stored !== batches.length * options.batch) throw new Error(`stored ${stored} of ${batches.length * options.batch}`);
       const { rows } = await first.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
       return {
@@ -155,6 +165,7 @@ export async function runPostgres(adminUrl: string, variant: string, schema: Pos
         bytesWritten: after.walBytes - before.walBytes,
         fullPageImages: after.fpi - before.fpi,
         checkpoints: after.checkpoints - before.checkpoints,
+        blocksRead: after.blocksRead - before.blocksRead,
         databaseBytes: Number(rows[0]?.bytes ?? 0),
       };
     } finally {

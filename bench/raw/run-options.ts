@@ -9,6 +9,8 @@ export interface RunOptions {
   readonly checkpoint: 'auto' | 'deferred';
   /** SQLite's wal_autocheckpoint, in pages. */
   readonly autocheckpointPages: number;
+  /** SQLite's page size, for the log the run starts from. */
+  readonly pageSize: number;
   /** SQLite's page cache, in KiB (unset: the library's default). */
   readonly cacheKib?: number | undefined;
   /** PostgreSQL: appends in flight at once, each on its own connection. */
@@ -34,6 +36,8 @@ export interface RunResult {
   /** PostgreSQL: full-page images written to WAL, and checkpoints that started during the run. */
   readonly fullPageImages?: number;
   readonly checkpoints?: number;
+  /** PostgreSQL: pages read into shared_buffers (misses) during the run. */
+  readonly blocksRead?: number;
 }
 
 /**

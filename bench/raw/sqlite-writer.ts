@@ -20,11 +20,16 @@ const heraldBind = (e: ValidEvent, now: number): unknown[] => [
  * built afresh is packed, and every first insert into one of its pages splits it). Kept in `folder` for
  * later runs.
  */
-function template(folder: string, variant: string, schema: SqliteSchema, size: number): string {
-  const path = join(folder, `sqlite-${variant}-${size}.db`);
+function template(folder: string, variant: string, schema: SqliteSchema, size: number, pageSize: number): string {
+  const path = join(folder, `sqlite-${variant}-${size}${pageSize === 4096 ? '' : `-page${pageSize}`}.db`);
   if (existsSync(path)) return path;
   const building = `${path}.building`;
   rmSync(building, { force: true });
+  // The page size is fixed when the first table is written: before Herald migrates the file.
+  const empty = new Database(building);
+  empty.pragma(`page_size = ${pageSize}`);
+  empty.exec('CREATE TABLE page_size_probe (x); DROP TABLE page_size_probe');
+  empty.close();
   void SqliteStore.open(building).close();
   const db = new Database(building);
   db.pragma('journal_mode = WAL');
@@ -52,8 +57,8 @@ function template(folder: string, variant: string, schema: SqliteSchema, size: n
 /** Copies the variant's template log, then times durable batch inserts into it. */
 export function runSqlite(folder: string, variant: string, schema: SqliteSchema, options: RunOptions): RunResult {
   const setupStarted = performance.now();
-  const source = template(folder, variant, schema, options.logSize);
-  const path = join(folder, 'sqlite-run.db');
+  const source = template(folder, variant, schema, options.logSize, options.pageSize);
+  const path = join(folder, `sqlite-run-${process.pid}.db`);
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
   copyFileSync(source, path);
   const db = new Database(path);

@@ -21,6 +21,7 @@ const { values } = parseArgs({
     checkpoint: { type: 'string', default: 'auto' },
     autocheckpoint: { type: 'string', default: '1000' },
     'cache-kib': { type: 'string' },
+    'page-size': { type: 'string', default: '4096' },
     concurrency: { type: 'string', default: '1' },
     via: { type: 'string', default: 'append' },
     repeat: { type: 'string', default: '1' },
@@ -45,12 +46,12 @@ function line(engine: string, variant: string, options: RunOptions, result: RunR
   const facts = [
     `${engine} ${variant}`,
     `log ${options.logSize}`,
-    `batch ${options.batch}${engine === 'postgres' ? ` x${options.concurrency} ${options.via} ${options.sessionOptions}` : ` ckpt ${options.checkpoint}`}`,
+    `batch ${options.batch}${engine === 'postgres' ? ` x${options.concurrency} ${options.via} ${options.sessionOptions}` : ` ckpt ${options.checkpoint}${options.pageSize === 4096 ? '' : ` page ${options.pageSize}`}`}`,
     `${rate} events/s`,
     options.checkpoint === 'deferred' && engine === 'sqlite' ? `${withCheckpoint} with checkpoint (${Math.round(result.checkpointMs)} ms)` : '',
     `cpu ${((result.cpuMs / result.stored) * 1000).toFixed(0)} us/event`,
     `written ${perEvent(result.bytesWritten)}`,
-    result.fullPageImages === undefined ? '' : `fpi ${(result.fullPageImages / result.stored).toFixed(2)}/event, ${result.checkpoints} checkpoints`,
+    result.fullPageImages === undefined ? '' : `fpi ${(result.fullPageImages / result.stored).toFixed(2)}/event, misses ${((result.blocksRead ?? 0) / result.stored).toFixed(2)}/event, ${result.checkpoints} checkpoints`,
     `setup ${Math.round(result.setupMs)} ms`,
   ];
   return facts.filter((f) => f !== '').join(' | ');
@@ -64,6 +65,7 @@ for (const logSize of list(values.log).map(Number)) {
       events: Number(values.events),
       checkpoint: values.checkpoint === 'deferred' ? 'deferred' : 'auto',
       autocheckpointPages: Number(values.autocheckpoint),
+      pageSize: Number(values['page-size']),
       cacheKib: values['cache-kib'] === undefined ? undefined : Number(values['cache-kib']),
       concurrency: Number(values.concurrency),
       via: values.via === 'insert' ? 'insert' : 'append',
