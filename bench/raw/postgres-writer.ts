@@ -148,7 +148,11 @@ export async function runPostgres(adminUrl: string, variant: string, schema: Pos
       let stored = 0;
       await Promise.all(
         clients.map(async (client) => {
-          for (let batch = batches[next++]; batch; batch = batches[next++]) stored += await run(client, batch);
+          for (let batch = batches[next++]; batch; batch = batches[next++]) {
+            // Not `stored += await …`: that reads `stored` before the wait, and loses the others' counts.
+            const count = await run(client, batch);
+            stored += count;
+          }
         }),
       );
       const insertMs = performance.now() - started;
