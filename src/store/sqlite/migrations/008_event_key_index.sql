@@ -1,8 +1,9 @@
 -- One index for an event's key instead of three (docs/storage.md#the-events-indexes). Events with a source
 -- per instance and a GUID id land at random places in every index keyed by them, and each such insert
 -- rewrites a whole page into the write-ahead log at commit and again at the checkpoint. Measured with
--- bench/raw on a log of a million Altinn-shaped events, batches of 800: 40 KiB written and 91 µs of CPU per
--- event with the three, 30 KiB and 70 µs with this one.
+-- bench/raw on a log of a million Altinn-shaped events, batches of 800: 4,700–5,400 events/s, 69–102 µs of
+-- CPU and 39–41 KiB written per event with the three; 7,300–8,800 events/s, 51–58 µs and 27–29 KiB with
+-- this one (bench/raw/README.md).
 --
 -- (id, source) is unique as (source, id) was, so publishing stays idempotent (ON CONFLICT (source, id)
 -- names the same columns), and with id first it serves `after=<id>` lookups without a source too, which
