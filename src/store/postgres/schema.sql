@@ -58,10 +58,9 @@ CREATE TABLE event_keys (
   source text COLLATE "C" NOT NULL,
   id text COLLATE "C" NOT NULL,
   seq bigint DEFAULT nextval('events_seq_seq'::regclass) NOT NULL,
-  CONSTRAINT event_keys_pkey PRIMARY KEY (source, id)
+  CONSTRAINT event_keys_pkey PRIMARY KEY (id, source)
 );
-CREATE INDEX event_keys_id ON public.event_keys USING btree (id);
-CREATE UNIQUE INDEX event_keys_pkey ON public.event_keys USING btree (source, id);
+CREATE UNIQUE INDEX event_keys_pkey ON public.event_keys USING btree (id, source);
 CREATE INDEX event_keys_seq ON public.event_keys USING btree (seq);
 
 -- Its day partitions (events_p<day>) are made as days pass and not shown.

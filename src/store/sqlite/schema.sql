@@ -31,10 +31,8 @@ CREATE TABLE events (
   payload TEXT NOT NULL
 );
 CREATE INDEX events_alternativesubject_seq ON events (alternativesubject, seq) WHERE alternativesubject IS NOT NULL;
-CREATE INDEX events_id ON events (id);
+CREATE UNIQUE INDEX events_id_source ON events (id, source);
 CREATE INDEX events_resource_seq ON events (resource, seq);
-CREATE UNIQUE INDEX events_source_id ON events (source, id);
-CREATE INDEX events_source_seq ON events (source, seq);
 CREATE INDEX events_subject_seq ON events (subject, seq) WHERE subject IS NOT NULL;
 
 CREATE TABLE herald_keys (
