@@ -8,23 +8,16 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { parseSourceFilter } from '../../src/domain/source-filter.js';
 import { parseTextPattern } from '../../src/domain/text-pattern.js';
-import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../../src/store/log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../../src/store/log-query-sql.js';
+import { postgresDialect } from '../../src/store/postgres/dialect.js';
+import type { SqlDialect } from '../../src/store/sql-dialect.js';
+import { sqliteDialect } from '../../src/store/sqlite/dialect.js';
 import type { LogQuery } from '../../src/store/store.js';
 
 const { values } = parseArgs({ options: { sqlite: { type: 'string' }, postgres: { type: 'string' } } });
 
-const sqlite: SqlDialect = {
-  payloadColumn: 'payload',
-  placeholder: () => '?',
-  wildcardCondition: (column, parameter) => `${column} GLOB ${parameter}`,
-  wildcardParameter: (parts) => parts.map((part) => part.replace(/[*?[]/g, (c) => `[${c}]`)).join('*'),
-};
-const postgres: SqlDialect = {
-  payloadColumn: 'payload::text AS payload',
-  placeholder: (position) => `$${position}`,
-  wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
-  wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
-};
+const sqlite = sqliteDialect;
+const postgres = postgresDialect;
 
 const instance = 'https://ttd.apps.altinn.no/ttd/app-7/instances/50012345/3f2c1d9e-0000-4000-8000-000000000000';
 const polls: Record<string, Omit<LogQuery, 'afterSeq' | 'limit'>> = {

@@ -20,7 +20,7 @@ const heraldBind = (e: ValidEvent, now: number): unknown[] => [
  * built afresh is packed, and every first insert into one of its pages splits it). Kept in `folder` for
  * later runs.
  */
-function template(folder: string, variant: string, schema: SqliteSchema, size: number, pageSize: number): string {
+async function template(folder: string, variant: string, schema: SqliteSchema, size: number, pageSize: number): Promise<string> {
   const path = join(folder, `sqlite-${variant}-${size}${pageSize === 4096 ? '' : `-page${pageSize}`}.db`);
   if (existsSync(path)) return path;
   const building = `${path}.building`;
@@ -30,7 +30,7 @@ function template(folder: string, variant: string, schema: SqliteSchema, size: n
   empty.pragma(`page_size = ${pageSize}`);
   empty.exec('CREATE TABLE page_size_probe (x); DROP TABLE page_size_probe');
   empty.close();
-  void SqliteStore.open(building).close();
+  await (await SqliteStore.open(building)).close();
   const db = new Database(building);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
@@ -55,9 +55,9 @@ function template(folder: string, variant: string, schema: SqliteSchema, size: n
 }
 
 /** Copies the variant's template log, then times durable batch inserts into it. */
-export function runSqlite(folder: string, variant: string, schema: SqliteSchema, options: RunOptions): RunResult {
+export async function runSqlite(folder: string, variant: string, schema: SqliteSchema, options: RunOptions): Promise<RunResult> {
   const setupStarted = performance.now();
-  const source = template(folder, variant, schema, options.logSize, options.pageSize);
+  const source = await template(folder, variant, schema, options.logSize, options.pageSize);
   const path = join(folder, `sqlite-run-${process.pid}.db`);
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
   copyFileSync(source, path);

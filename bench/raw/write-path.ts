@@ -75,7 +75,7 @@ for (const logSize of list(values.log).map(Number)) {
       for (const variant of wanted) {
         for (const engine of list(values.engine)) {
           if (engine === 'sqlite' && variant.sqlite) {
-            console.warn(line(engine, variant.name, options, runSqlite(values.dir, variant.name, variant.sqlite, options)));
+            console.warn(line(engine, variant.name, options, await runSqlite(values.dir, variant.name, variant.sqlite, options)));
           }
           if (engine === 'postgres' && variant.postgres) {
             console.warn(line(engine, variant.name, options, await runPostgres(values.postgres, variant.name, variant.postgres, options)));

@@ -2,7 +2,11 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseSourceFilter } from '../../src/domain/source-filter.js';
-import { buildExaminationEnd, buildLogQuery, type SqlDialect, type SqlStatement } from '../../src/store/log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../../src/store/log-query-sql.js';
+import { postgresDialect } from '../../src/store/postgres/dialect.js';
+import type { SqlDialect } from '../../src/store/sql-dialect.js';
+import { sqliteDialect } from '../../src/store/sqlite/dialect.js';
+import { applyMigrations } from '../support/migrate.js';
 import { readMigrations } from '../../src/store/migration-files.js';
 import type { LogQuery } from '../../src/store/store.js';
 import { describeEachEngine, type Engine, type TestDatabase } from '../support/engines.js';
@@ -10,23 +14,10 @@ import { validEvent } from '../support/test-app.js';
 import { rawSql } from './retention-harness.js';
 
 /** The migration that gave events one key index (id, source). */
-const keyIndexMigration = { sqlite: 8, postgres: 9 } as const;
+const keyIndexMigration = { sqlite: 8, postgres: 10 } as const;
 
-/** The dialects as the stores render them (sqlite-store.ts, postgres-store.ts). */
-const dialects: Record<Engine['name'], SqlDialect> = {
-  sqlite: {
-    payloadColumn: 'payload',
-    placeholder: () => '?',
-    wildcardCondition: (column, parameter) => `${column} GLOB ${parameter}`,
-    wildcardParameter: (parts) => parts.map((part) => part.replace(/[*?[]/g, (c) => `[${c}]`)).join('*'),
-  },
-  postgres: {
-    payloadColumn: 'payload::text AS payload',
-    placeholder: (position) => `$${position}`,
-    wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
-    wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
-  },
-};
+/** The dialects the stores render their reads with. */
+const dialects: Record<Engine['name'], SqlDialect> = { sqlite: sqliteDialect, postgres: postgresDialect };
 
 const app = 'https://ttd.apps.altinn.no/ttd/app-1';
 const resourceOf = (n: number) => `urn:altinn:resource:app_ttd_app-${n}`;
@@ -54,24 +45,7 @@ describeEachEngine('The event log indexes on $name', (engine) => {
   /** Builds the schema Herald had before the key index: every migration up to the one before it. */
   async function migrateBeforeKeyIndex(): Promise<void> {
     const migrations = readMigrations(engine.name).filter((m) => m.version < keyIndexMigration[engine.name]);
-    if (engine.name === 'sqlite') {
-      const raw = new Database(db.database);
-      raw.exec('CREATE TABLE herald_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-      for (const m of migrations) {
-        raw.exec(m.sql);
-        raw.prepare("INSERT INTO herald_migrations VALUES (?, ?, 'then')").run(m.version, m.name);
-      }
-      raw.close();
-      return;
-    }
-    const client = new pg.Client({ connectionString: db.database });
-    await client.connect();
-    await client.query('CREATE TABLE herald_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-    for (const m of migrations) {
-      await client.query(m.sql);
-      await client.query('INSERT INTO herald_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-    }
-    await client.end();
+    await applyMigrations(engine.name, db.database, migrations);
   }
 
   it('keeps the key of an event stored before the key index: a repeat stores nothing, `after` finds it by id', async () => {
