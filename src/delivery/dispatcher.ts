@@ -5,7 +5,7 @@ import type { Authorizer } from '../domain/policy.js';
 import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
-import { BudgetLedger, type InFlightCounts, inTurnByConsumer } from './budget-ledger.js';
+import { BudgetLedger, inTurnByConsumer } from './budget-ledger.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
@@ -85,10 +85,7 @@ export class Dispatcher {
   private ready: { task: DeliveryTask; leaseUntil: number }[] = [];
   /** Outcomes of finished attempts still being written. */
   private readonly recording = new Set<Promise<void>>();
-  /** Attempts in flight per subscription, and per consumer and origin. */
-  private readonly perSubscription = new Map<number, number>();
-  private readonly inFlightBy: InFlightCounts = { byConsumer: new Map(), byOrigin: new Map() };
-  /** Deliveries held (leased ahead or in flight) per subscription, consumer and origin, against their budgets. */
+  /** Attempts in flight and deliveries held (leased ahead or in flight) per subscription, consumer and origin. */
   private readonly ledger: BudgetLedger;
   private readonly breaker: EndpointBreaker;
   private running = false;
@@ -219,33 +216,22 @@ export class Dispatcher {
       leaseUntil: this.leaseUntil(this.clock()),
       wants: (subscriptionId) => {
         if (room <= 0 || !this.options.registry.get(subscriptionId)?.endpoint || this.breaker.suspended(subscriptionId)) return false;
-        const count = planned.get(subscriptionId) ?? this.perSubscription.get(subscriptionId) ?? 0;
+        const count = planned.get(subscriptionId) ?? this.ledger.inFlightTo(subscriptionId);
         if (count >= this.budgets.perSubscription || !fits(subscriptionId)) return false;
         planned.set(subscriptionId, count + 1);
         room--;
         return true;
       },
       handOff: (tasks) => {
-        // Other attempts may have started since the offer: what no longer fits (this process's slots, each
-        // subscription's slots, the budgets) goes back to the queue.
-        const launch: DeliveryTask[] = [];
-        const giveBack: DeliveryTask[] = [];
-        const inFlightNow = new Map(this.perSubscription);
-        const { take, giveBack: overBudget } = this.ledger.admit(tasks, this.rounds());
-        giveBack.push(...overBudget);
+        // Other attempts may have started since the offer: what no longer fits (this process's slots, the
+        // budgets) goes back to the queue. Each attempt counts as it starts, so the next sees it.
+        const { take, giveBack } = this.ledger.admit(tasks, this.rounds());
         for (const task of take) {
-          const count = inFlightNow.get(task.subscriptionId) ?? 0;
-          const full = launch.length >= this.budgets.perProcess - this.inFlight.size;
-          if (count >= this.budgets.perSubscription || full || !this.ledger.slotFor(task.subscriptionId, this.inFlightBy)) {
-            giveBack.push(task);
-          } else {
-            launch.push(task);
-            inFlightNow.set(task.subscriptionId, count + 1);
+          if (this.inFlight.size >= this.budgets.perProcess || !this.ledger.slotFor(task.subscriptionId)) giveBack.push(task);
+          else {
+            this.ledger.hold(task.subscriptionId);
+            void this.track(task.subscriptionId, () => this.deliver(task));
           }
-        }
-        for (const task of launch) {
-          this.ledger.hold(task.subscriptionId);
-          void this.track(task.subscriptionId, () => this.deliver(task));
         }
         if (giveBack.length > 0) this.giveBack(giveBack.map((task) => task.id));
       },
@@ -388,10 +374,7 @@ export class Dispatcher {
         if (leaseUntil - now >= this.options.timeoutMs) suspended.push(task.id);
         continue;
       }
-      if (
-        (this.perSubscription.get(task.subscriptionId) ?? 0) >= this.budgets.perSubscription ||
-        !this.ledger.slotFor(task.subscriptionId, this.inFlightBy)
-      ) {
+      if (!this.ledger.slotFor(task.subscriptionId)) {
         i++;
         continue;
       }
@@ -403,15 +386,11 @@ export class Dispatcher {
   }
 
   private track(subscriptionId: number, attempt: () => Promise<void>): Promise<void> {
-    this.perSubscription.set(subscriptionId, (this.perSubscription.get(subscriptionId) ?? 0) + 1);
-    this.ledger.countInFlight(subscriptionId, this.inFlightBy, 1);
+    this.ledger.started(subscriptionId);
     const running = attempt()
       .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
       .finally(() => {
-        this.ledger.countInFlight(subscriptionId, this.inFlightBy, -1);
-        const left = (this.perSubscription.get(subscriptionId) ?? 1) - 1;
-        if (left > 0) this.perSubscription.set(subscriptionId, left);
-        else this.perSubscription.delete(subscriptionId);
+        this.ledger.ended(subscriptionId);
         this.ledger.free(subscriptionId);
         this.endedSinceLease++;
         this.inFlight.delete(running);
