@@ -77,18 +77,21 @@ export class Handshakes {
     const response = await signedPost(this.options.sender, task.endpoint, task.secret, messageId, event);
     const now = this.options.clock();
     const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.options.random());
-    await this.options.store.subscriptions.recordValidation(
-      task.subscriptionId,
-      outcome.kind === 'delivered'
-        ? { ok: true, at: now }
-        : {
-            ok: false,
-            error: `Validation failed: ${outcome.error}`,
-            nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
-            disable: disableSubscription,
-          },
-    );
-    // This process matches events for the subscription from now on; others hear the announcement.
-    if (outcome.kind === 'delivered') await this.options.registry.refresh([task.subscriptionId]);
+    const record = () =>
+      this.options.store.subscriptions.recordValidation(
+        task.subscriptionId,
+        outcome.kind === 'delivered'
+          ? { ok: true, at: now }
+          : {
+              ok: false,
+              error: `Validation failed: ${outcome.error}`,
+              nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
+              disable: disableSubscription,
+            },
+      );
+    // This process matches events for the subscription from the moment the database calls it active; others
+    // hear the announcement.
+    if (outcome.kind === 'delivered') await this.options.registry.activate(task.subscriptionId, record);
+    else await record();
   }
 }
