@@ -29,6 +29,11 @@ export class BudgetLedger {
     private readonly keys: BudgetKeys,
   ) {}
 
+  /** Attempts one subscription may have in flight in this process. */
+  get perSubscription(): number {
+    return this.budgets.perSubscription;
+  }
+
   hold(subscriptionId: number): void {
     bump(this.own, subscriptionId);
   }

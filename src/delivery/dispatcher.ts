@@ -6,6 +6,7 @@ import type { DeliveryTask, ValidationTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { BudgetLedger, inTurnByConsumer } from './budget-ledger.js';
+import { offerClaim } from './claim-offer.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
@@ -207,35 +208,20 @@ export class Dispatcher {
    * payload read. Without room (or before `start`), the deliveries wait in the queue as before.
    */
   claim(): DeliveryClaim | undefined {
-    let room = this.budgets.perProcess - this.inFlight.size;
-    if (!this.running || room <= 0) return undefined;
-    const planned = new Map<number, number>();
-    const fits = this.ledger.planner(this.rounds());
-    return {
+    if (!this.running || this.inFlight.size >= this.budgets.perProcess) return undefined;
+    return offerClaim({
       owner: this.owner,
       leaseUntil: this.leaseUntil(this.clock()),
-      wants: (subscriptionId) => {
-        if (room <= 0 || !this.options.registry.get(subscriptionId)?.endpoint || this.breaker.suspended(subscriptionId)) return false;
-        const count = planned.get(subscriptionId) ?? this.ledger.inFlightTo(subscriptionId);
-        if (count >= this.budgets.perSubscription || !fits(subscriptionId)) return false;
-        planned.set(subscriptionId, count + 1);
-        room--;
-        return true;
+      ledger: this.ledger,
+      rounds: () => this.rounds(),
+      freeSlots: () => this.budgets.perProcess - this.inFlight.size,
+      sendsTo: (id) => Boolean(this.options.registry.get(id)?.endpoint) && !this.breaker.suspended(id),
+      launch: (task) => {
+        this.ledger.hold(task.subscriptionId);
+        void this.track(task.subscriptionId, () => this.deliver(task));
       },
-      handOff: (tasks) => {
-        // Other attempts may have started since the offer: what no longer fits (this process's slots, the
-        // budgets) goes back to the queue. Each attempt counts as it starts, so the next sees it.
-        const { take, giveBack } = this.ledger.admit(tasks, this.rounds());
-        for (const task of take) {
-          if (this.inFlight.size >= this.budgets.perProcess || !this.ledger.slotFor(task.subscriptionId)) giveBack.push(task);
-          else {
-            this.ledger.hold(task.subscriptionId);
-            void this.track(task.subscriptionId, () => this.deliver(task));
-          }
-        }
-        if (giveBack.length > 0) this.giveBack(giveBack.map((task) => task.id));
-      },
-    };
+      giveBack: (ids) => this.giveBack(ids),
+    });
   }
 
   /** How many rounds of each budget may be held: one in flight and, while the loop runs, one leased ahead. */
