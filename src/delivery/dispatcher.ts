@@ -9,6 +9,7 @@ import { BudgetLedger, inTurnByConsumer } from './budget-ledger.js';
 import { offerClaim } from './claim-offer.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
+import { HoldingsExchange } from './holdings-exchange.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { readRefusal } from './read-refusal.js';
 import { signedPost } from './signed-post.js';
@@ -60,9 +61,6 @@ export interface DeliveryMetrics {
 /** The process's and each subscription's default slots (see DeliveryBudgets). */
 export const dispatchLimits = { maxInFlight: defaultBudgets.perProcess, maxPerSubscription: defaultBudgets.perSubscription } as const;
 
-/** How often a running dispatcher shares its holdings with the other processes' (see shareHoldings). */
-const shareIntervalMs = 250;
-
 /** Headroom on top of the attempt timeout, for recording the outcome, before another process may take over. */
 const defaultLeaseMarginMs = 30_000;
 
@@ -90,9 +88,8 @@ export class Dispatcher {
   private readonly ledger: BudgetLedger;
   private readonly breaker: EndpointBreaker;
   private running = false;
-  /** When this process last shared its holdings (monotonic ms), and the timer that shares them. */
-  private sharedAt = Number.NEGATIVE_INFINITY;
-  private sharing: NodeJS.Timeout | undefined;
+  /** Where processes share the budgets (PostgreSQL): what the others hold. */
+  private readonly exchange: HoldingsExchange | undefined;
   /** Attempts ended since the last lease statement, and whether new work came since (see leaseAndLaunch). */
   private endedSinceLease = 0;
   private newWork = true;
@@ -131,6 +128,19 @@ export class Dispatcher {
       pushSubscriptionsOf: (consumer) => registry.pushSubscriptionsOf(consumer),
       pushSubscriptionsAt: (origin) => registry.pushSubscriptionsAt(origin),
     });
+    const holdings = options.store.holdings;
+    this.exchange =
+      holdings &&
+      new HoldingsExchange(
+        holdings,
+        this.ledger,
+        this.owner,
+        () => {
+          const now = this.clock();
+          return { now, until: this.leaseUntil(now) };
+        },
+        (error) => options.onError?.(error, 'sharing delivery holdings'),
+      );
     this.breaker = new EndpointBreaker({
       store: options.store,
       registry,
@@ -155,13 +165,7 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.options.store.holdings) {
-      this.sharing = setInterval(() => {
-        const now = this.clock();
-        this.shareHoldings(now, this.leaseUntil(now)).catch((error: unknown) => this.options.onError?.(error, 'sharing holdings'));
-      }, shareIntervalMs);
-      this.sharing.unref();
-    }
+    this.exchange?.start();
     this.stopWatching = this.options.store.watch((topic) => {
       if (topic === 'subscriptions') this.handshakes.subscriptionsChanged();
       this.newWork = true;
@@ -174,7 +178,6 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.running = false;
     this.stopping = true;
-    clearInterval(this.sharing);
     this.stopWatching?.();
     this.wake();
     await this.looping;
@@ -190,9 +193,8 @@ export class Dispatcher {
     await Promise.all(this.handshaking);
     await Promise.all(this.recording);
     await this.breaker.settled();
-    await this.options.store.holdings
-      ?.forget(this.owner)
-      .catch((error: unknown) => this.options.onError?.(error, 'forgetting holdings'));
+    // Shared until every attempt has ended, then forgotten: the others need not wait for the holdings to expire.
+    await this.exchange?.stop();
     // Stopped: a tool may still drive one-off rounds (runOnce).
     this.stopping = false;
   }
@@ -297,7 +299,7 @@ export class Dispatcher {
     this.endedSinceLease = 0;
     this.newWork = false;
     const probes = await this.leaseProbes(now, leaseUntil);
-    if (this.sharedAt === Number.NEGATIVE_INFINITY) await this.shareHoldings(now, leaseUntil);
+    await this.exchange?.beforeLease();
     const room = this.ledger.leaseRoom(this.rounds());
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free, room);
     // A lease cut short by budgets, or one that left parties out, may have left work behind.
@@ -319,18 +321,6 @@ export class Dispatcher {
     }
     this.ready = inTurnByConsumer(this.ready, (entry) => this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '');
     return [...fromBuffer, ...launchedHandshakes, ...this.launchReady()];
-  }
-
-  /**
-   * Where processes share the budgets, tells the others what this one holds and hears what they hold: four times
-   * a second while the loop runs, and before a process's first lease. Between exchanges a lease counts with what
-   * it heard last and its own holdings as they are.
-   */
-  private async shareHoldings(now: number, until: number): Promise<void> {
-    const holdings = this.options.store.holdings;
-    if (!holdings) return;
-    this.sharedAt = performance.now();
-    this.ledger.readShared(await holdings.exchange(this.owner, this.ledger.ownHoldings(), now, until));
   }
 
   /** One due delivery of each suspended endpoint whose probe is due. */
