@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
 import type { HealthChange, HealthEventType, HealthThresholds } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
-import type { DeliveryTask, ValidationTask } from '../store/records.js';
+import type { DeliveryTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { BudgetLedger, inTurnByConsumer } from './budget-ledger.js';
@@ -78,8 +78,6 @@ export class Dispatcher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Handshakes in flight: their own slots, beside the deliveries'. */
-  private readonly handshaking = new Set<Promise<void>>();
   /** Leased ahead, waiting for a slot (see leaseAndLaunch), taken in turn by consumer. */
   private ready: { task: DeliveryTask; leaseUntil: number }[] = [];
   /** Outcomes of finished attempts still being written. */
@@ -120,7 +118,13 @@ export class Dispatcher {
     this.clock = options.clock ?? Date.now;
     this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
-    this.handshakes = new Handshakes({ ...options, clock: this.clock, random: this.random, perConsumer: this.budgets.handshakesPerConsumer });
+    this.handshakes = new Handshakes({
+      ...options,
+      clock: this.clock,
+      random: this.random,
+      slots: this.budgets.handshakes,
+      perConsumer: this.budgets.handshakesPerConsumer,
+    });
     const registry = options.registry;
     this.ledger = new BudgetLedger(this.budgets, {
       consumerOf: (id) => registry.get(id)?.consumer,
@@ -190,7 +194,7 @@ export class Dispatcher {
       .release(unsent, this.owner)
       .catch((error: unknown) => this.options.onError?.(error, 'releasing deliveries'));
     await Promise.all(this.inFlight);
-    await Promise.all(this.handshaking);
+    await this.handshakes.settled();
     await Promise.all(this.recording);
     await this.breaker.settled();
     // Shared until every attempt has ended, then forgotten: the others need not wait for the holdings to expire.
@@ -278,8 +282,7 @@ export class Dispatcher {
     const leaseUntil = this.leaseUntil(now);
     const { store } = this.options;
     // Handshakes have slots of their own: a consumer's hanging endpoints cannot delay another's validation.
-    const validations = await this.handshakes.leaseDue(now, leaseUntil, this.budgets.handshakes - this.handshaking.size, this.running);
-    const launchedHandshakes = validations.map((task) => this.trackHandshake(task));
+    const launchedHandshakes = await this.handshakes.launchDue(now, leaseUntil, this.running);
     // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
     // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
     const rounds = this.running ? 2 : 1;
@@ -298,7 +301,7 @@ export class Dispatcher {
     }
     this.endedSinceLease = 0;
     this.newWork = false;
-    const probes = await this.leaseProbes(now, leaseUntil);
+    const probes = await this.breaker.leaseProbes(this.owner, now, leaseUntil, this.running);
     await this.exchange?.beforeLease();
     const room = this.ledger.leaseRoom(this.rounds());
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free, room);
@@ -321,13 +324,6 @@ export class Dispatcher {
     }
     this.ready = inTurnByConsumer(this.ready, (entry) => this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '');
     return [...fromBuffer, ...launchedHandshakes, ...this.launchReady()];
-  }
-
-  /** One due delivery of each suspended endpoint whose probe is due. */
-  private async leaseProbes(now: number, leaseUntil: number): Promise<DeliveryTask[]> {
-    const due = await this.breaker.dueProbes(now, leaseUntil, this.running);
-    const probes = await Promise.all(due.map((id) => this.options.store.deliveries.leaseProbe(id, this.owner, now, leaseUntil)));
-    return probes.filter((probe) => probe !== undefined);
   }
 
   /**
@@ -374,15 +370,6 @@ export class Dispatcher {
         if (this.backlog) this.wake();
       });
     this.inFlight.add(running);
-    return running;
-  }
-
-  private trackHandshake(task: ValidationTask): Promise<void> {
-    const running = this.handshakes
-      .perform(task)
-      .catch((error: unknown) => this.options.onError?.(error, `subscription ${task.subscriptionId}`))
-      .finally(() => this.handshaking.delete(running));
-    this.handshaking.add(running);
     return running;
   }
 
