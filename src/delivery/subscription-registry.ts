@@ -132,12 +132,16 @@ export class SubscriptionRegistry {
     this.byId.set(id, subscription);
     if (this.matches(subscription)) this.index.upsert(subscription);
     else this.index.remove(id);
-    if (subscription.endpoint) {
-      const origin = endpointOrigin(subscription.endpoint);
-      this.origins.set(id, origin);
-      append(this.byConsumer, subscription.consumer, id);
-      append(this.byOrigin, origin, id);
-    }
+    this.filePush(subscription);
+  }
+
+  /** Files a push subscription under its consumer and its endpoint's origin. */
+  private filePush(subscription: SubscriptionRecord): void {
+    if (!subscription.endpoint) return;
+    const origin = endpointOrigin(subscription.endpoint);
+    this.origins.set(subscription.id, origin);
+    append(this.byConsumer, subscription.consumer, subscription.id);
+    append(this.byOrigin, origin, subscription.id);
   }
 
   /**
@@ -174,19 +178,10 @@ export class SubscriptionRegistry {
   }
 
   private indexPush(all: readonly SubscriptionRecord[]): void {
-    const byConsumer = new Map<string, number[]>();
-    const byOrigin = new Map<string, number[]>();
-    const origins = new Map<number, string>();
-    for (const s of all) {
-      if (!s.endpoint) continue;
-      const origin = endpointOrigin(s.endpoint);
-      origins.set(s.id, origin);
-      append(byConsumer, s.consumer, s.id);
-      append(byOrigin, origin, s.id);
-    }
-    this.byConsumer = byConsumer;
-    this.byOrigin = byOrigin;
-    this.origins = origins;
+    this.byConsumer = new Map();
+    this.byOrigin = new Map();
+    this.origins = new Map();
+    for (const subscription of all) this.filePush(subscription);
   }
 }
 
