@@ -285,7 +285,7 @@ export class Dispatcher {
     const launchedHandshakes = await this.handshakes.launchDue(now, leaseUntil, this.running);
     // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
     // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
-    const rounds = this.running ? 2 : 1;
+    const rounds = this.rounds();
     const free = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
     // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
     // saves a lease statement per finished attempt. Slots a budget holds back count as busy: while what waits
@@ -303,11 +303,11 @@ export class Dispatcher {
     this.newWork = false;
     const probes = await this.breaker.leaseProbes(this.owner, now, leaseUntil, this.running);
     await this.exchange?.beforeLease();
-    const room = this.ledger.leaseRoom(this.rounds());
+    const room = this.ledger.leaseRoom(rounds);
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free, room);
     // A lease cut short by budgets, or one that left parties out, may have left work behind.
     this.backlog = leased.length > 0 || room.excluded.length > 0;
-    const { take, giveBack } = this.ledger.admit([...probes, ...leased], this.rounds());
+    const { take, giveBack } = this.ledger.admit([...probes, ...leased], rounds);
     // Claims handed off while the lease statements ran took slots too: what would hold more than one round
     // ahead goes back.
     const slots = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
@@ -403,12 +403,7 @@ export class Dispatcher {
   private recordInBackground(record: () => Promise<void>, subscriptionId: number): void {
     const recording = record()
       .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
-      .finally(() => {
-        this.recording.delete(recording);
-        // Until its outcome is written a delivery stays leased, and where budgets are shared the leases are what
-        // is counted: a round cut short by them may go on now.
-        if (this.backlog) this.wake();
-      });
+      .finally(() => this.recording.delete(recording));
     this.recording.add(recording);
   }
 }
