@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
-import type { HealthChange, HealthEventType, HealthThresholds } from '../domain/endpoint-health.js';
+import type { HealthChange, HealthThresholds } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
 import type { DeliveryTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { BudgetLedger, inTurnByConsumer } from './budget-ledger.js';
 import { offerClaim } from './claim-offer.js';
+import { type DeliveryMetrics, DeliveryAttempts } from './delivery-attempts.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
 import { HoldingsExchange } from './holdings-exchange.js';
-import { OutcomeRecorder } from './outcome-recorder.js';
-import { readRefusal } from './read-refusal.js';
-import { signedPost } from './signed-post.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
 
@@ -51,12 +48,7 @@ export interface DispatcherOptions {
   readonly metrics?: DeliveryMetrics;
 }
 
-/** Observes deliveries for metrics; `response` is absent when nothing was sent. */
-export interface DeliveryMetrics {
-  attempted(deliveryId: number, outcome: AttemptOutcome, response?: AttemptResponse): void;
-  /** The circuit breaker suspended or resumed an endpoint. */
-  healthChanged?(type: HealthEventType): void;
-}
+export type { DeliveryMetrics } from './delivery-attempts.js';
 
 /** The process's and each subscription's default slots (see DeliveryBudgets). */
 export const dispatchLimits = { maxInFlight: defaultBudgets.perProcess, maxPerSubscription: defaultBudgets.perSubscription } as const;
@@ -80,8 +72,6 @@ export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   /** Leased ahead, waiting for a slot (see leaseAndLaunch), taken in turn by consumer. */
   private ready: { task: DeliveryTask; leaseUntil: number }[] = [];
-  /** Outcomes of finished attempts still being written. */
-  private readonly recording = new Set<Promise<void>>();
   /** Attempts in flight and deliveries held (leased ahead or in flight) per subscription, consumer and origin. */
   private readonly ledger: BudgetLedger;
   private readonly breaker: EndpointBreaker;
@@ -103,7 +93,7 @@ export class Dispatcher {
    * come due on the idle timer.
    */
   private backlog = false;
-  private readonly outcomes: OutcomeRecorder;
+  private readonly attempts: DeliveryAttempts;
   private stopWatching: (() => void) | undefined;
   private readonly handshakes: Handshakes;
 
@@ -116,7 +106,6 @@ export class Dispatcher {
       ...(options.maxPerSubscription === undefined ? {} : { perSubscription: options.maxPerSubscription }),
     };
     this.clock = options.clock ?? Date.now;
-    this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
     this.handshakes = new Handshakes({
       ...options,
@@ -154,13 +143,14 @@ export class Dispatcher {
       changed: (type) => options.metrics?.healthChanged?.(type),
       onError: options.onError,
     });
+    this.attempts = new DeliveryAttempts({ ...options, owner: this.owner, clock: this.clock, random: this.random, breaker: this.breaker });
   }
 
   /** One round, for tests and tools: lease what is due, attempt it all, and wait for every outcome. */
   async runOnce(): Promise<number> {
     const launched = await this.leaseAndLaunch();
     await Promise.all(launched);
-    await Promise.all(this.recording);
+    await this.attempts.settled();
     await this.breaker.settled();
     return launched.length;
   }
@@ -195,7 +185,7 @@ export class Dispatcher {
       .catch((error: unknown) => this.options.onError?.(error, 'releasing deliveries'));
     await Promise.all(this.inFlight);
     await this.handshakes.settled();
-    await Promise.all(this.recording);
+    await this.attempts.settled();
     await this.breaker.settled();
     // Shared until every attempt has ended, then forgotten: the others need not wait for the holdings to expire.
     await this.exchange?.stop();
@@ -224,7 +214,7 @@ export class Dispatcher {
       sendsTo: (id) => Boolean(this.options.registry.get(id)?.endpoint) && !this.breaker.suspended(id),
       launch: (task) => {
         this.ledger.hold(task.subscriptionId);
-        void this.track(task.subscriptionId, () => this.deliver(task));
+        void this.track(task.subscriptionId, () => this.attempts.attempt(task));
       },
       giveBack: (ids) => this.giveBack(ids),
     });
@@ -351,7 +341,7 @@ export class Dispatcher {
         continue;
       }
       this.ready.splice(i, 1);
-      launched.push(this.track(task.subscriptionId, () => this.deliver(task)));
+      launched.push(this.track(task.subscriptionId, () => this.attempts.attempt(task)));
     }
     if (suspended.length > 0) this.giveBack(suspended);
     return launched;
@@ -373,37 +363,4 @@ export class Dispatcher {
     return running;
   }
 
-  private async deliver(task: DeliveryTask): Promise<void> {
-    const subscription = this.options.registry.get(task.subscriptionId);
-    // Deleted meanwhile (its deliveries went with it), or not yet known here: the lease lapses harmlessly.
-    if (!subscription?.endpoint) return;
-    const refusal = readRefusal(this.options.authorizer, subscription.consumer, task.payload);
-    if (refusal) {
-      // Not sent, and not silently dropped: dead with the reason, redrivable once the grant is back.
-      const dead = { kind: 'dead', statusCode: null, error: refusal } as const;
-      await this.outcomes.record(task.id, dead);
-      this.options.metrics?.attempted(task.id, dead);
-      return;
-    }
-    const response = await signedPost(this.options.sender, subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
-    const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
-    // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
-    // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
-    // commit here would hold each slot for a database round trip as well as the request.
-    this.recordInBackground(async () => {
-      await this.outcomes.record(task.id, decision.outcome);
-      this.options.metrics?.attempted(task.id, decision.outcome, response);
-      this.breaker.observe(task, response);
-      if (decision.disableSubscription) {
-        await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
-      }
-    }, subscription.id);
-  }
-
-  private recordInBackground(record: () => Promise<void>, subscriptionId: number): void {
-    const recording = record()
-      .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
-      .finally(() => this.recording.delete(recording));
-    this.recording.add(recording);
-  }
 }
