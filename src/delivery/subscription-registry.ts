@@ -110,7 +110,7 @@ export class SubscriptionRegistry {
     } finally {
       // Held until the result is read back, so a reading from before the write cannot take the match away.
       await this.refresh([id]).catch(() => {});
-      await this.reloading;
+      await this.reloading?.catch(() => {});
       this.activating.delete(id);
       this.apply(id, this.byId.get(id));
     }
