@@ -19,11 +19,20 @@ export class BudgetLedger {
   private readonly own = new Map<number, number>();
   /** Other processes' holdings per subscription, as last heard, where processes share the budgets. */
   private others = new Map<number, number>();
+  /** Attempts in flight in this process: per subscription (with its consumer and origin), per consumer, per origin. */
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly inFlightByConsumer = new Map<string, number>();
+  private readonly inFlightByOrigin = new Map<string, number>();
 
   constructor(
     private readonly budgets: DeliveryBudgets,
     private readonly keys: BudgetKeys,
   ) {}
+
+  /** Attempts one subscription may have in flight in this process. */
+  get perSubscription(): number {
+    return this.budgets.perSubscription;
+  }
 
   hold(subscriptionId: number): void {
     bump(this.own, subscriptionId);
@@ -98,22 +107,44 @@ export class BudgetLedger {
     };
   }
 
-  /** Whether in-flight attempts of this subscription's consumer and origin leave a slot for one more. */
-  slotFor(subscriptionId: number, inFlight: InFlightCounts): boolean {
+  /** Whether in-flight attempts to this subscription, its consumer and its origin leave a slot for one more. */
+  slotFor(subscriptionId: number): boolean {
     const consumer = this.keys.consumerOf(subscriptionId);
     const origin = this.keys.originOf(subscriptionId);
     return (
-      (consumer === undefined || (inFlight.byConsumer.get(consumer) ?? 0) < this.budgets.perConsumer) &&
-      (origin === undefined || (inFlight.byOrigin.get(origin) ?? 0) < this.budgets.perOrigin)
+      (this.inFlight.get(subscriptionId)?.count ?? 0) < this.budgets.perSubscription &&
+      (consumer === undefined || (this.inFlightByConsumer.get(consumer) ?? 0) < this.budgets.perConsumer) &&
+      (origin === undefined || (this.inFlightByOrigin.get(origin) ?? 0) < this.budgets.perOrigin)
     );
   }
 
-  /** Counts an attempt's start (+1) or end (-1) for its consumer and origin. */
-  countInFlight(subscriptionId: number, inFlight: InFlightCounts, by: 1 | -1): void {
-    const consumer = this.keys.consumerOf(subscriptionId);
-    if (consumer !== undefined) bump(inFlight.byConsumer, consumer, by);
-    const origin = this.keys.originOf(subscriptionId);
-    if (origin !== undefined) bump(inFlight.byOrigin, origin, by);
+  /** Attempts in flight to this subscription's endpoint. */
+  inFlightTo(subscriptionId: number): number {
+    return this.inFlight.get(subscriptionId)?.count ?? 0;
+  }
+
+  /**
+   * An attempt started. Its consumer and origin are noted now, so its end is counted against them even if the
+   * subscription is deleted or changed meanwhile.
+   */
+  started(subscriptionId: number): void {
+    let entry = this.inFlight.get(subscriptionId);
+    if (!entry) {
+      entry = { count: 0, consumer: this.keys.consumerOf(subscriptionId), origin: this.keys.originOf(subscriptionId) };
+      this.inFlight.set(subscriptionId, entry);
+    }
+    entry.count++;
+    if (entry.consumer !== undefined) bump(this.inFlightByConsumer, entry.consumer);
+    if (entry.origin !== undefined) bump(this.inFlightByOrigin, entry.origin);
+  }
+
+  /** An attempt ended. */
+  ended(subscriptionId: number): void {
+    const entry = this.inFlight.get(subscriptionId);
+    if (!entry) return;
+    if (--entry.count === 0) this.inFlight.delete(subscriptionId);
+    if (entry.consumer !== undefined) bump(this.inFlightByConsumer, entry.consumer, -1);
+    if (entry.origin !== undefined) bump(this.inFlightByOrigin, entry.origin, -1);
   }
 
   /**
@@ -164,10 +195,10 @@ export class BudgetLedger {
   }
 }
 
-/** Attempts in flight in this process per consumer and per origin. */
-export interface InFlightCounts {
-  readonly byConsumer: Map<string, number>;
-  readonly byOrigin: Map<string, number>;
+interface InFlight {
+  count: number;
+  readonly consumer: string | undefined;
+  readonly origin: string | undefined;
 }
 
 interface Holdings {
@@ -177,7 +208,9 @@ interface Holdings {
 }
 
 function bump<K>(map: Map<K, number>, key: K, by = 1): void {
-  map.set(key, (map.get(key) ?? 0) + by);
+  const count = (map.get(key) ?? 0) + by;
+  if (count > 0) map.set(key, count);
+  else map.delete(key);
 }
 
 

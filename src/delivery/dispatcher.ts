@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
-import type { HealthChange, HealthEventType, HealthThresholds } from '../domain/endpoint-health.js';
+import type { HealthChange, HealthThresholds } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
-import type { DeliveryTask, ValidationTask } from '../store/records.js';
+import type { DeliveryTask } from '../store/records.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
-import { BudgetLedger, type InFlightCounts, inTurnByConsumer } from './budget-ledger.js';
+import { BudgetLedger, inTurnByConsumer } from './budget-ledger.js';
+import { offerClaim } from './claim-offer.js';
+import { type DeliveryMetrics, DeliveryAttempts } from './delivery-attempts.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import { Handshakes } from './handshakes.js';
-import { OutcomeRecorder } from './outcome-recorder.js';
-import { readRefusal } from './read-refusal.js';
-import { signedPost } from './signed-post.js';
+import { HoldingsExchange } from './holdings-exchange.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
 
@@ -49,18 +48,10 @@ export interface DispatcherOptions {
   readonly metrics?: DeliveryMetrics;
 }
 
-/** Observes deliveries for metrics; `response` is absent when nothing was sent. */
-export interface DeliveryMetrics {
-  attempted(deliveryId: number, outcome: AttemptOutcome, response?: AttemptResponse): void;
-  /** The circuit breaker suspended or resumed an endpoint. */
-  healthChanged?(type: HealthEventType): void;
-}
+export type { DeliveryMetrics } from './delivery-attempts.js';
 
 /** The process's and each subscription's default slots (see DeliveryBudgets). */
 export const dispatchLimits = { maxInFlight: defaultBudgets.perProcess, maxPerSubscription: defaultBudgets.perSubscription } as const;
-
-/** How often a running dispatcher shares its holdings with the other processes' (see shareHoldings). */
-const shareIntervalMs = 250;
 
 /** Headroom on top of the attempt timeout, for recording the outcome, before another process may take over. */
 const defaultLeaseMarginMs = 30_000;
@@ -79,22 +70,14 @@ export class Dispatcher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Handshakes in flight: their own slots, beside the deliveries'. */
-  private readonly handshaking = new Set<Promise<void>>();
   /** Leased ahead, waiting for a slot (see leaseAndLaunch), taken in turn by consumer. */
   private ready: { task: DeliveryTask; leaseUntil: number }[] = [];
-  /** Outcomes of finished attempts still being written. */
-  private readonly recording = new Set<Promise<void>>();
-  /** Attempts in flight per subscription, and per consumer and origin. */
-  private readonly perSubscription = new Map<number, number>();
-  private readonly inFlightBy: InFlightCounts = { byConsumer: new Map(), byOrigin: new Map() };
-  /** Deliveries held (leased ahead or in flight) per subscription, consumer and origin, against their budgets. */
+  /** Attempts in flight and deliveries held (leased ahead or in flight) per subscription, consumer and origin. */
   private readonly ledger: BudgetLedger;
   private readonly breaker: EndpointBreaker;
   private running = false;
-  /** When this process last shared its holdings (monotonic ms), and the timer that shares them. */
-  private sharedAt = Number.NEGATIVE_INFINITY;
-  private sharing: NodeJS.Timeout | undefined;
+  /** Where processes share the budgets (PostgreSQL): what the others hold. */
+  private readonly exchange: HoldingsExchange | undefined;
   /** Attempts ended since the last lease statement, and whether new work came since (see leaseAndLaunch). */
   private endedSinceLease = 0;
   private newWork = true;
@@ -110,7 +93,7 @@ export class Dispatcher {
    * come due on the idle timer.
    */
   private backlog = false;
-  private readonly outcomes: OutcomeRecorder;
+  private readonly attempts: DeliveryAttempts;
   private stopWatching: (() => void) | undefined;
   private readonly handshakes: Handshakes;
 
@@ -123,9 +106,14 @@ export class Dispatcher {
       ...(options.maxPerSubscription === undefined ? {} : { perSubscription: options.maxPerSubscription }),
     };
     this.clock = options.clock ?? Date.now;
-    this.outcomes = new OutcomeRecorder(options.store, this.owner, this.clock);
     this.random = options.random ?? Math.random;
-    this.handshakes = new Handshakes({ ...options, clock: this.clock, random: this.random, perConsumer: this.budgets.handshakesPerConsumer });
+    this.handshakes = new Handshakes({
+      ...options,
+      clock: this.clock,
+      random: this.random,
+      slots: this.budgets.handshakes,
+      perConsumer: this.budgets.handshakesPerConsumer,
+    });
     const registry = options.registry;
     this.ledger = new BudgetLedger(this.budgets, {
       consumerOf: (id) => registry.get(id)?.consumer,
@@ -133,6 +121,19 @@ export class Dispatcher {
       pushSubscriptionsOf: (consumer) => registry.pushSubscriptionsOf(consumer),
       pushSubscriptionsAt: (origin) => registry.pushSubscriptionsAt(origin),
     });
+    const holdings = options.store.holdings;
+    this.exchange =
+      holdings &&
+      new HoldingsExchange(
+        holdings,
+        this.ledger,
+        this.owner,
+        () => {
+          const now = this.clock();
+          return { now, until: this.leaseUntil(now) };
+        },
+        (error) => options.onError?.(error, 'sharing delivery holdings'),
+      );
     this.breaker = new EndpointBreaker({
       store: options.store,
       registry,
@@ -142,13 +143,14 @@ export class Dispatcher {
       changed: (type) => options.metrics?.healthChanged?.(type),
       onError: options.onError,
     });
+    this.attempts = new DeliveryAttempts({ ...options, owner: this.owner, clock: this.clock, random: this.random, breaker: this.breaker });
   }
 
   /** One round, for tests and tools: lease what is due, attempt it all, and wait for every outcome. */
   async runOnce(): Promise<number> {
     const launched = await this.leaseAndLaunch();
     await Promise.all(launched);
-    await Promise.all(this.recording);
+    await this.attempts.settled();
     await this.breaker.settled();
     return launched.length;
   }
@@ -157,13 +159,7 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.options.store.holdings) {
-      this.sharing = setInterval(() => {
-        const now = this.clock();
-        this.shareHoldings(now, this.leaseUntil(now)).catch((error: unknown) => this.options.onError?.(error, 'sharing holdings'));
-      }, shareIntervalMs);
-      this.sharing.unref();
-    }
+    this.exchange?.start();
     this.stopWatching = this.options.store.watch((topic) => {
       if (topic === 'subscriptions') this.handshakes.subscriptionsChanged();
       this.newWork = true;
@@ -176,7 +172,6 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.running = false;
     this.stopping = true;
-    clearInterval(this.sharing);
     this.stopWatching?.();
     this.wake();
     await this.looping;
@@ -189,12 +184,11 @@ export class Dispatcher {
       .release(unsent, this.owner)
       .catch((error: unknown) => this.options.onError?.(error, 'releasing deliveries'));
     await Promise.all(this.inFlight);
-    await Promise.all(this.handshaking);
-    await Promise.all(this.recording);
+    await this.handshakes.settled();
+    await this.attempts.settled();
     await this.breaker.settled();
-    await this.options.store.holdings
-      ?.forget(this.owner)
-      .catch((error: unknown) => this.options.onError?.(error, 'forgetting holdings'));
+    // Shared until every attempt has ended, then forgotten: the others need not wait for the holdings to expire.
+    await this.exchange?.stop();
     // Stopped: a tool may still drive one-off rounds (runOnce).
     this.stopping = false;
   }
@@ -210,46 +204,20 @@ export class Dispatcher {
    * payload read. Without room (or before `start`), the deliveries wait in the queue as before.
    */
   claim(): DeliveryClaim | undefined {
-    let room = this.budgets.perProcess - this.inFlight.size;
-    if (!this.running || room <= 0) return undefined;
-    const planned = new Map<number, number>();
-    const fits = this.ledger.planner(this.rounds());
-    return {
+    if (!this.running || this.inFlight.size >= this.budgets.perProcess) return undefined;
+    return offerClaim({
       owner: this.owner,
       leaseUntil: this.leaseUntil(this.clock()),
-      wants: (subscriptionId) => {
-        if (room <= 0 || !this.options.registry.get(subscriptionId)?.endpoint || this.breaker.suspended(subscriptionId)) return false;
-        const count = planned.get(subscriptionId) ?? this.perSubscription.get(subscriptionId) ?? 0;
-        if (count >= this.budgets.perSubscription || !fits(subscriptionId)) return false;
-        planned.set(subscriptionId, count + 1);
-        room--;
-        return true;
+      ledger: this.ledger,
+      rounds: () => this.rounds(),
+      freeSlots: () => this.budgets.perProcess - this.inFlight.size,
+      sendsTo: (id) => Boolean(this.options.registry.get(id)?.endpoint) && !this.breaker.suspended(id),
+      launch: (task) => {
+        this.ledger.hold(task.subscriptionId);
+        void this.track(task.subscriptionId, () => this.attempts.attempt(task));
       },
-      handOff: (tasks) => {
-        // Other attempts may have started since the offer: what no longer fits (this process's slots, each
-        // subscription's slots, the budgets) goes back to the queue.
-        const launch: DeliveryTask[] = [];
-        const giveBack: DeliveryTask[] = [];
-        const inFlightNow = new Map(this.perSubscription);
-        const { take, giveBack: overBudget } = this.ledger.admit(tasks, this.rounds());
-        giveBack.push(...overBudget);
-        for (const task of take) {
-          const count = inFlightNow.get(task.subscriptionId) ?? 0;
-          const full = launch.length >= this.budgets.perProcess - this.inFlight.size;
-          if (count >= this.budgets.perSubscription || full || !this.ledger.slotFor(task.subscriptionId, this.inFlightBy)) {
-            giveBack.push(task);
-          } else {
-            launch.push(task);
-            inFlightNow.set(task.subscriptionId, count + 1);
-          }
-        }
-        for (const task of launch) {
-          this.ledger.hold(task.subscriptionId);
-          void this.track(task.subscriptionId, () => this.deliver(task));
-        }
-        if (giveBack.length > 0) this.giveBack(giveBack.map((task) => task.id));
-      },
-    };
+      giveBack: (ids) => this.giveBack(ids),
+    });
   }
 
   /** How many rounds of each budget may be held: one in flight and, while the loop runs, one leased ahead. */
@@ -304,11 +272,10 @@ export class Dispatcher {
     const leaseUntil = this.leaseUntil(now);
     const { store } = this.options;
     // Handshakes have slots of their own: a consumer's hanging endpoints cannot delay another's validation.
-    const validations = await this.handshakes.leaseDue(now, leaseUntil, this.budgets.handshakes - this.handshaking.size, this.running);
-    const launchedHandshakes = validations.map((task) => this.trackHandshake(task));
+    const launchedHandshakes = await this.handshakes.launchDue(now, leaseUntil, this.running);
     // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
     // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
-    const rounds = this.running ? 2 : 1;
+    const rounds = this.rounds();
     const free = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
     // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
     // saves a lease statement per finished attempt. Slots a budget holds back count as busy: while what waits
@@ -324,13 +291,13 @@ export class Dispatcher {
     }
     this.endedSinceLease = 0;
     this.newWork = false;
-    const probes = await this.leaseProbes(now, leaseUntil);
-    if (this.sharedAt === Number.NEGATIVE_INFINITY) await this.shareHoldings(now, leaseUntil);
-    const room = this.ledger.leaseRoom(this.rounds());
+    const probes = await this.breaker.leaseProbes(this.owner, now, leaseUntil, this.running);
+    await this.exchange?.beforeLease();
+    const room = this.ledger.leaseRoom(rounds);
     const leased = await store.deliveries.leaseDue(this.owner, now, leaseUntil, free, room);
     // A lease cut short by budgets, or one that left parties out, may have left work behind.
     this.backlog = leased.length > 0 || room.excluded.length > 0;
-    const { take, giveBack } = this.ledger.admit([...probes, ...leased], this.rounds());
+    const { take, giveBack } = this.ledger.admit([...probes, ...leased], rounds);
     // Claims handed off while the lease statements ran took slots too: what would hold more than one round
     // ahead goes back.
     const slots = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
@@ -347,25 +314,6 @@ export class Dispatcher {
     }
     this.ready = inTurnByConsumer(this.ready, (entry) => this.options.registry.get(entry.task.subscriptionId)?.consumer ?? '');
     return [...fromBuffer, ...launchedHandshakes, ...this.launchReady()];
-  }
-
-  /**
-   * Where processes share the budgets, tells the others what this one holds and hears what they hold: four times
-   * a second while the loop runs, and before a process's first lease. Between exchanges a lease counts with what
-   * it heard last and its own holdings as they are.
-   */
-  private async shareHoldings(now: number, until: number): Promise<void> {
-    const holdings = this.options.store.holdings;
-    if (!holdings) return;
-    this.sharedAt = performance.now();
-    this.ledger.readShared(await holdings.exchange(this.owner, this.ledger.ownHoldings(), now, until));
-  }
-
-  /** One due delivery of each suspended endpoint whose probe is due. */
-  private async leaseProbes(now: number, leaseUntil: number): Promise<DeliveryTask[]> {
-    const due = await this.breaker.dueProbes(now, leaseUntil, this.running);
-    const probes = await Promise.all(due.map((id) => this.options.store.deliveries.leaseProbe(id, this.owner, now, leaseUntil)));
-    return probes.filter((probe) => probe !== undefined);
   }
 
   /**
@@ -388,30 +336,23 @@ export class Dispatcher {
         if (leaseUntil - now >= this.options.timeoutMs) suspended.push(task.id);
         continue;
       }
-      if (
-        (this.perSubscription.get(task.subscriptionId) ?? 0) >= this.budgets.perSubscription ||
-        !this.ledger.slotFor(task.subscriptionId, this.inFlightBy)
-      ) {
+      if (!this.ledger.slotFor(task.subscriptionId)) {
         i++;
         continue;
       }
       this.ready.splice(i, 1);
-      launched.push(this.track(task.subscriptionId, () => this.deliver(task)));
+      launched.push(this.track(task.subscriptionId, () => this.attempts.attempt(task)));
     }
     if (suspended.length > 0) this.giveBack(suspended);
     return launched;
   }
 
   private track(subscriptionId: number, attempt: () => Promise<void>): Promise<void> {
-    this.perSubscription.set(subscriptionId, (this.perSubscription.get(subscriptionId) ?? 0) + 1);
-    this.ledger.countInFlight(subscriptionId, this.inFlightBy, 1);
+    this.ledger.started(subscriptionId);
     const running = attempt()
       .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
       .finally(() => {
-        this.ledger.countInFlight(subscriptionId, this.inFlightBy, -1);
-        const left = (this.perSubscription.get(subscriptionId) ?? 1) - 1;
-        if (left > 0) this.perSubscription.set(subscriptionId, left);
-        else this.perSubscription.delete(subscriptionId);
+        this.ledger.ended(subscriptionId);
         this.ledger.free(subscriptionId);
         this.endedSinceLease++;
         this.inFlight.delete(running);
@@ -422,51 +363,4 @@ export class Dispatcher {
     return running;
   }
 
-  private trackHandshake(task: ValidationTask): Promise<void> {
-    const running = this.handshakes
-      .perform(task)
-      .catch((error: unknown) => this.options.onError?.(error, `subscription ${task.subscriptionId}`))
-      .finally(() => this.handshaking.delete(running));
-    this.handshaking.add(running);
-    return running;
-  }
-
-  private async deliver(task: DeliveryTask): Promise<void> {
-    const subscription = this.options.registry.get(task.subscriptionId);
-    // Deleted meanwhile (its deliveries went with it), or not yet known here: the lease lapses harmlessly.
-    if (!subscription?.endpoint) return;
-    const refusal = readRefusal(this.options.authorizer, subscription.consumer, task.payload);
-    if (refusal) {
-      // Not sent, and not silently dropped: dead with the reason, redrivable once the grant is back.
-      const dead = { kind: 'dead', statusCode: null, error: refusal } as const;
-      await this.outcomes.record(task.id, dead);
-      this.options.metrics?.attempted(task.id, dead);
-      return;
-    }
-    const response = await signedPost(this.options.sender, subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
-    const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.clock(), this.random());
-    // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
-    // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
-    // commit here would hold each slot for a database round trip as well as the request.
-    this.recordInBackground(async () => {
-      await this.outcomes.record(task.id, decision.outcome);
-      this.options.metrics?.attempted(task.id, decision.outcome, response);
-      this.breaker.observe(task, response);
-      if (decision.disableSubscription) {
-        await this.options.store.subscriptions.setStatus(subscription.id, 'disabled', 'The endpoint answered 410 Gone.');
-      }
-    }, subscription.id);
-  }
-
-  private recordInBackground(record: () => Promise<void>, subscriptionId: number): void {
-    const recording = record()
-      .catch((error: unknown) => this.options.onError?.(error, `subscription ${subscriptionId}`))
-      .finally(() => {
-        this.recording.delete(recording);
-        // Until its outcome is written a delivery stays leased, and where budgets are shared the leases are what
-        // is counted: a round cut short by them may go on now.
-        if (this.backlog) this.wake();
-      });
-    this.recording.add(recording);
-  }
 }

@@ -76,14 +76,17 @@ export class EndpointBreaker {
   }
 
   /**
-   * Suspended endpoints whose probe is due, each taken so no other process probes it meanwhile. A busy loop
-   * looks at most once a second; a one-off round (`throttled` false) always looks.
+   * The probes that are due: for each suspended endpoint whose probe is due, its oldest due delivery, leased to
+   * `owner`; the probe itself is taken so no other process probes the endpoint meanwhile. A busy loop looks at
+   * most once a second; a one-off round (`throttled` false) always looks.
    */
-  async dueProbes(now: number, until: number, throttled: boolean): Promise<number[]> {
+  async leaseProbes(owner: string, now: number, until: number, throttled: boolean): Promise<DeliveryTask[]> {
     const at = performance.now();
     if (throttled && at - this.probesCheckedAt < probeCheckIntervalMs) return [];
     this.probesCheckedAt = at;
-    return this.options.store.health.leaseProbes(now, until, maxProbesPerLook);
+    const due = await this.options.store.health.leaseProbes(now, until, maxProbesPerLook);
+    const probes = await Promise.all(due.map((id) => this.options.store.deliveries.leaseProbe(id, owner, now, until)));
+    return probes.filter((probe) => probe !== undefined);
   }
 
   private async flush(): Promise<void> {
@@ -105,9 +108,10 @@ export class EndpointBreaker {
     // Per endpoint, what counts is the last success and the failures after it.
     const bySubscription = new Map<number, { succeeded: boolean; failures: Verdict[] }>();
     for (const verdict of batch) {
-      const entry = bySubscription.get(verdict.subscriptionId) ?? { succeeded: false, failures: [] };
+      const entry = bySubscription.get(verdict.subscriptionId);
       if (verdict.succeeded) bySubscription.set(verdict.subscriptionId, { succeeded: true, failures: [] });
-      else bySubscription.set(verdict.subscriptionId, { ...entry, failures: [...entry.failures, verdict] });
+      else if (entry) entry.failures.push(verdict);
+      else bySubscription.set(verdict.subscriptionId, { succeeded: false, failures: [verdict] });
     }
     const recovered = [...bySubscription].filter(([id, entry]) => entry.succeeded && this.mayBeUnclean(id)).map(([id]) => id);
     const resumed = await this.options.store.health.recordSuccesses(recovered, now);

@@ -16,8 +16,11 @@ export interface HandshakeOptions {
   readonly baseUrl: string;
   readonly clock: () => number;
   readonly random: () => number;
+  /** Handshakes this process runs at once, beside the delivery slots. */
+  readonly slots: number;
   /** Handshakes one consumer may have in flight at once, across processes. */
   readonly perConsumer: number;
+  readonly onError?: ((error: unknown, context: string) => void) | undefined;
 }
 
 /** Handshakes leased in one round at most. */
@@ -38,8 +41,27 @@ export class Handshakes {
   /** When due handshakes were last looked for (monotonic ms), and whether subscriptions changed since. */
   private checkedAt = Number.NEGATIVE_INFINITY;
   private changed = true;
+  /** Handshakes in flight: slots of their own, so a consumer's hanging endpoints delay no one's deliveries. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: HandshakeOptions) {}
+
+  /** Leases the due handshakes its free slots allow and starts them; resolves with the attempts started. */
+  async launchDue(now: number, leaseUntil: number, throttled: boolean): Promise<Promise<void>[]> {
+    const due = await this.leaseDue(now, leaseUntil, this.options.slots - this.inFlight.size, throttled);
+    return due.map((task) => {
+      const running = this.perform(task)
+        .catch((error: unknown) => this.options.onError?.(error, `subscription ${task.subscriptionId}`))
+        .finally(() => this.inFlight.delete(running));
+      this.inFlight.add(running);
+      return running;
+    });
+  }
+
+  /** Resolves when the handshakes in flight have ended. */
+  async settled(): Promise<void> {
+    await Promise.all(this.inFlight);
+  }
 
   /** A subscription changed somewhere: the next round looks for due handshakes whatever the interval. */
   subscriptionsChanged(): void {
@@ -50,7 +72,7 @@ export class Handshakes {
    * Leases due handshakes for at most `slots` free slots. A busy loop (`throttled`) looks at most every
    * 250 ms unless a subscription changed; a one-off round always looks.
    */
-  async leaseDue(now: number, leaseUntil: number, slots: number, throttled: boolean): Promise<ValidationTask[]> {
+  private async leaseDue(now: number, leaseUntil: number, slots: number, throttled: boolean): Promise<ValidationTask[]> {
     const limit = Math.min(slots, maxPerRound);
     if (limit <= 0) return [];
     const at = performance.now();
@@ -64,7 +86,7 @@ export class Handshakes {
   }
 
   /** The handshake: Altinn's validation event, signed like any delivery; a 2xx activates the subscription. */
-  async perform(task: ValidationTask): Promise<void> {
+  private async perform(task: ValidationTask): Promise<void> {
     const eventId = randomUUID();
     const event = JSON.stringify({
       specversion: '1.0',
@@ -77,18 +99,21 @@ export class Handshakes {
     const response = await signedPost(this.options.sender, task.endpoint, task.secret, messageId, event);
     const now = this.options.clock();
     const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.options.random());
-    await this.options.store.subscriptions.recordValidation(
-      task.subscriptionId,
-      outcome.kind === 'delivered'
-        ? { ok: true, at: now }
-        : {
-            ok: false,
-            error: `Validation failed: ${outcome.error}`,
-            nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
-            disable: disableSubscription,
-          },
-    );
-    // This process matches events for the subscription from now on; others hear the announcement.
-    if (outcome.kind === 'delivered') await this.options.registry.refresh([task.subscriptionId]);
+    const record = () =>
+      this.options.store.subscriptions.recordValidation(
+        task.subscriptionId,
+        outcome.kind === 'delivered'
+          ? { ok: true, at: now }
+          : {
+              ok: false,
+              error: `Validation failed: ${outcome.error}`,
+              nextAttemptAt: outcome.kind === 'retry' ? outcome.nextAttemptAt : null,
+              disable: disableSubscription,
+            },
+      );
+    // This process matches events for the subscription from the moment the database calls it active; others
+    // hear the announcement.
+    if (outcome.kind === 'delivered') await this.options.registry.activate(task.subscriptionId, record);
+    else await record();
   }
 }

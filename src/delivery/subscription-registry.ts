@@ -25,6 +25,8 @@ export class SubscriptionRegistry {
   private refreshing: Promise<void> = Promise.resolve();
   private stopWatching: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Subscriptions whose handshake succeeded, while the write that makes them active is under way (see `activate`). */
+  private readonly activating = new Set<number>();
 
   constructor(private readonly store: Store) {}
 
@@ -90,6 +92,30 @@ export class SubscriptionRegistry {
     return this.refreshing;
   }
 
+  /**
+   * Makes a subscription active with `write`, matching it here from before the write starts until its result has
+   * been read back. The database shows the new status the moment the write commits, but this process hears of it
+   * only once it is announced (after the disk flush on SQLite; through NOTIFY on PostgreSQL), and a busy disk or
+   * database makes that tens of milliseconds: a client that read "active" meanwhile and published at once would
+   * have found no match. Matching early queues nothing: publishing queues deliveries only for subscriptions the
+   * database calls active (or inactive).
+   */
+  async activate(id: number, write: () => Promise<void>): Promise<void> {
+    this.activating.add(id);
+    try {
+      const known = this.byId.get(id);
+      if (known) this.apply(id, known);
+      else await this.refresh([id]);
+      await write();
+    } finally {
+      // Held until the result is read back, so a reading from before the write cannot take the match away.
+      await this.refresh([id]).catch(() => {});
+      await this.reloading?.catch(() => {});
+      this.activating.delete(id);
+      this.apply(id, this.byId.get(id));
+    }
+  }
+
   /** Puts one subscription's current reading (or its absence) in place. */
   private apply(id: number, subscription: SubscriptionRecord | undefined): void {
     const before = this.byId.get(id);
@@ -104,14 +130,18 @@ export class SubscriptionRegistry {
       return;
     }
     this.byId.set(id, subscription);
-    if (subscription.status === 'active' || subscription.status === 'inactive') this.index.upsert(subscription);
+    if (this.matches(subscription)) this.index.upsert(subscription);
     else this.index.remove(id);
-    if (subscription.endpoint) {
-      const origin = endpointOrigin(subscription.endpoint);
-      this.origins.set(id, origin);
-      append(this.byConsumer, subscription.consumer, id);
-      append(this.byOrigin, origin, id);
-    }
+    this.filePush(subscription);
+  }
+
+  /** Files a push subscription under its consumer and its endpoint's origin. */
+  private filePush(subscription: SubscriptionRecord): void {
+    if (!subscription.endpoint) return;
+    const origin = endpointOrigin(subscription.endpoint);
+    this.origins.set(subscription.id, origin);
+    append(this.byConsumer, subscription.consumer, subscription.id);
+    append(this.byOrigin, origin, subscription.id);
   }
 
   /**
@@ -131,8 +161,7 @@ export class SubscriptionRegistry {
           const all = await this.store.subscriptions.listAll();
           this.byId = new Map(all.map((s) => [s.id, s]));
           this.indexPush(all);
-          // Inactive pull subscriptions keep queueing: only their reader stopped.
-          this.index = new SubscriptionIndex(all.filter((s) => s.status === 'active' || s.status === 'inactive'));
+          this.index = new SubscriptionIndex(all.filter((s) => this.matches(s)));
         } while (this.reloadAgain);
       } finally {
         this.reloading = undefined;
@@ -141,20 +170,18 @@ export class SubscriptionRegistry {
     return this.reloading;
   }
 
+  /** Whether events are matched to the subscription: active, inactive, or pending while it is being activated. */
+  private matches(subscription: SubscriptionRecord): boolean {
+    const { status } = subscription;
+    // Inactive pull subscriptions keep queueing: only their reader stopped.
+    return status === 'active' || status === 'inactive' || (status === 'pending' && this.activating.has(subscription.id));
+  }
+
   private indexPush(all: readonly SubscriptionRecord[]): void {
-    const byConsumer = new Map<string, number[]>();
-    const byOrigin = new Map<string, number[]>();
-    const origins = new Map<number, string>();
-    for (const s of all) {
-      if (!s.endpoint) continue;
-      const origin = endpointOrigin(s.endpoint);
-      origins.set(s.id, origin);
-      append(byConsumer, s.consumer, s.id);
-      append(byOrigin, origin, s.id);
-    }
-    this.byConsumer = byConsumer;
-    this.byOrigin = byOrigin;
-    this.origins = origins;
+    this.byConsumer = new Map();
+    this.byOrigin = new Map();
+    this.origins = new Map();
+    for (const subscription of all) this.filePush(subscription);
   }
 }
 

@@ -56,6 +56,39 @@ describe('BudgetLedger', () => {
   });
 });
 
+describe('BudgetLedger in flight', () => {
+  it("frees a consumer's and an origin's slot when an attempt ends after its subscription was deleted", () => {
+    let deleted = false;
+    const ledger = new BudgetLedger(
+      { ...budgets, perSubscription: 5, perConsumer: 1, perOrigin: 1 },
+      {
+        ...keys,
+        consumerOf: (id) => (deleted && id === 1 ? undefined : keys.consumerOf(id)),
+        originOf: (id) => (deleted && id === 1 ? undefined : keys.originOf(id)),
+      },
+    );
+    ledger.started(1);
+    expect(ledger.slotFor(2)).toBe(false); // alpha's one slot is in flight
+    expect(ledger.slotFor(4)).toBe(false); // and so is the shared origin's
+    deleted = true; // subscription 1 deleted while its attempt ran
+    ledger.ended(1);
+    expect(ledger.slotFor(2)).toBe(true);
+    expect(ledger.slotFor(4)).toBe(true);
+    expect(ledger.inFlightTo(1)).toBe(0);
+  });
+
+  it('counts each subscription within its own slots', () => {
+    const ledger = new BudgetLedger(budgets, keys);
+    ledger.started(1);
+    ledger.started(1);
+    expect(ledger.slotFor(1)).toBe(false); // two of two
+    expect(ledger.slotFor(2)).toBe(true);
+    ledger.ended(1);
+    expect(ledger.inFlightTo(1)).toBe(1);
+    expect(ledger.slotFor(1)).toBe(true);
+  });
+});
+
 describe('inTurnByConsumer', () => {
   it("takes each consumer's first before any consumer's second, keeping each consumer's order", () => {
     expect(inTurnByConsumer(['a1', 'a2', 'a3', 'b1', 'c1', 'b2'], (x) => x[0] as string)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
