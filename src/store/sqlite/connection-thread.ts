@@ -34,18 +34,16 @@ class Connection {
     private readonly db: Database.Database,
     readonly role: ConnectionRole,
   ) {
-    // Only the writer appends; preparing its statements elsewhere would fail on a read-only connection.
-    this.appendInTransaction = role === 'writer' ? db.transaction((request: AppendRequest) => this.appendRows(request)) : () => {
-      throw new Error('only the writer appends');
-    };
+    this.appendInTransaction = db.transaction((request: AppendRequest) => this.appendRows(request));
   }
 
   static async open(path: string, role: ConnectionRole): Promise<Connection> {
     const db = new Database(path);
     db.pragma('busy_timeout = 5000');
-    // Readers are ordinary connections that may not write: read-only ones need the WAL's files to exist.
-    if (role === 'reader') db.pragma('query_only = 1');
-    if (role !== 'reader') {
+    if (role === 'reader') {
+      // Readers are ordinary connections that may not write: read-only ones need the WAL's files to exist.
+      db.pragma('query_only = 1');
+    } else {
       // Commits are made durable by WalSync on the event loop's side (wal-sync.ts): FULL's guarantee, with
       // the flush off every thread that commits. SQLite still syncs the log before each checkpoint.
       db.pragma('synchronous = NORMAL');
@@ -166,9 +164,8 @@ class Connection {
 type AppendRequest = Extract<ThreadRequest, { op: 'append' }>;
 type StatementParameters = Extract<ThreadRequest, { op: 'all' }>['parameters'];
 
-/** Positional values bind as they are; a `$n`-named object binds by name. */
+/** `$n`-named values bind by name; a statement without parameters takes none. */
 function bindings(parameters: StatementParameters): unknown[] {
-  if (Array.isArray(parameters)) return parameters as unknown[];
   return Object.keys(parameters).length > 0 ? [parameters] : [];
 }
 

@@ -199,7 +199,7 @@ export class SqliteStore implements Store {
 
   /** On the maintenance thread: busy readers and a long commit do not make the database look down. */
   async ping(): Promise<void> {
-    await this.connections.maintain({ op: 'all', sql: 'SELECT 1', parameters: [] });
+    await this.connections.maintain({ op: 'all', sql: 'SELECT 1', parameters: {} });
   }
 
   async close(): Promise<void> {

@@ -20,11 +20,10 @@ export type EventRow = readonly [
   payload: string,
 ];
 
-
 export interface SqlText {
   readonly sql: string;
-  /** Positional values (an array) or `$n`-named values (an object keyed by n). */
-  readonly parameters: readonly unknown[] | Readonly<Record<string, unknown>>;
+  /** `$n`-named values: an object keyed by n. */
+  readonly parameters: Readonly<Record<string, unknown>>;
 }
 
 export type ThreadRequest =
