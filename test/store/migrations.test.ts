@@ -1,10 +1,9 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { latestVersion, readMigrations } from '../../src/store/migration-files.js';
 import { openStore } from '../../src/store/open-store.js';
 import { SchemaTooNewError } from '../../src/store/store.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
+import { executeRaw } from '../support/raw-sql.js';
 
 describeEachEngine('Migrations on $name', (engine) => {
   let db: TestDatabase;
@@ -15,19 +14,7 @@ describeEachEngine('Migrations on $name', (engine) => {
     await db.destroy();
   });
 
-  /** Runs SQL on the test database outside Herald. */
-  async function execute(sql: string): Promise<void> {
-    if (engine.name === 'sqlite') {
-      const raw = new Database(db.database);
-      raw.exec(sql);
-      raw.close();
-      return;
-    }
-    const client = new pg.Client({ connectionString: db.database });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  }
+  const execute = (sql: string) => executeRaw(engine.name, db.database, sql);
 
   it('records every numbered migration once, however many processes start together', async () => {
     const stores = await Promise.all([

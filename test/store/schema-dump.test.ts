@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { committedSchemaPath, dumpSchema } from '../../src/store/schema-dump.js';
 import { describeEachEngine, type TestDatabase } from '../support/engines.js';
+import { executeRaw } from '../support/raw-sql.js';
 
 describeEachEngine('Schema dump on $name', (engine) => {
   let db: TestDatabase;
@@ -15,19 +15,7 @@ describeEachEngine('Schema dump on $name', (engine) => {
     await db.destroy();
   });
 
-  /** Runs SQL on the test database outside Herald. */
-  async function execute(sql: string): Promise<void> {
-    if (engine.name === 'sqlite') {
-      const raw = new Database(db.database);
-      raw.exec(sql);
-      raw.close();
-      return;
-    }
-    const client = new pg.Client({ connectionString: db.database });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  }
+  const execute = (sql: string) => executeRaw(engine.name, db.database, sql);
 
   it('matches the committed dump of the schema, so schema changes read as a diff', async () => {
     const path = committedSchemaPath(engine.name);
