@@ -1,5 +1,6 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
 import { SubscriptionIndex } from '../domain/subscription-index.js';
+import { receivingStatuses } from '../domain/subscription-status.js';
 import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
@@ -173,8 +174,8 @@ export class SubscriptionRegistry {
   /** Whether events are matched to the subscription: active, inactive, or pending while it is being activated. */
   private matches(subscription: SubscriptionRecord): boolean {
     const { status } = subscription;
-    // Inactive pull subscriptions keep queueing: only their reader stopped.
-    return status === 'active' || status === 'inactive' || (status === 'pending' && this.activating.has(subscription.id));
+    // Inactive pull subscriptions keep queueing (receivingStatuses): only their reader stopped.
+    return receivingStatuses.includes(status) || (status === 'pending' && this.activating.has(subscription.id));
   }
 
   private indexPush(all: readonly SubscriptionRecord[]): void {
