@@ -15,6 +15,7 @@ import { sqliteDialect } from './dialect.js';
 import { migrateSqlite } from './migration-target.js';
 import type {
   AppendResult,
+  CheckpointMode,
   ConnectionRole,
   EventRow,
   StatementResult,
@@ -23,6 +24,10 @@ import type {
 } from './thread-protocol.js';
 
 const maxCachedStatements = 256;
+/** How long a statement waits for a lock another connection holds. */
+const busyTimeoutMs = 5000;
+/** How long a RESTART checkpoint waits for readers, holding the writer off meanwhile. */
+const restartWaitMs = 50;
 const sending = statusIn('status', sendingStatuses);
 
 /** One connection and what it has prepared. */
@@ -39,7 +44,7 @@ class Connection {
 
   static async open(path: string, role: ConnectionRole): Promise<Connection> {
     const db = new Database(path);
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     if (role === 'reader') {
       // Readers are ordinary connections that may not write: read-only ones need the WAL's files to exist.
       db.pragma('query_only = 1');
@@ -89,10 +94,20 @@ class Connection {
     return read.deferred();
   }
 
-  /** `PASSIVE` copies what it can without waiting for anyone; `TRUNCATE` waits, copies all, empties the log. */
-  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): { busy: number; log: number; checkpointed: number } {
-    const [row] = this.db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[];
-    return row ?? { busy: 0, log: 0, checkpointed: 0 };
+  /**
+   * `PASSIVE` copies what it can without waiting for anyone. `RESTART` holds off the writer while it copies
+   * the rest and waits for readers to leave the log, so the next commit starts the log over; it waits at
+   * most `restartWaitMs` for them (`busy` is then 1, and the log stays as it was until the next try), since the
+   * writer, and so every publish, waits with it.
+   */
+  checkpoint(mode: CheckpointMode): { busy: number; log: number; checkpointed: number } {
+    if (mode === 'RESTART') this.db.pragma(`busy_timeout = ${restartWaitMs}`);
+    try {
+      const [row] = this.db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[];
+      return row ?? { busy: 0, log: 0, checkpointed: 0 };
+    } finally {
+      if (mode === 'RESTART') this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    }
   }
 
   /** Changes whenever another connection commits (never for this one's own writes). */

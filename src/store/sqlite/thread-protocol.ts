@@ -8,6 +8,9 @@ import type { LogQuery } from '../store.js';
 /** What a connection is for: one writer per database; readers for reads; one for checkpoints and pings. */
 export type ConnectionRole = 'writer' | 'reader' | 'maintenance';
 
+/** The checkpoints the maintenance connection runs (see checkpoints.ts). */
+export type CheckpointMode = 'PASSIVE' | 'RESTART';
+
 /** The columns of one event row, in the order the append statement binds them. */
 export type EventRow = readonly [
   id: string,
@@ -45,7 +48,7 @@ export type ThreadRequest =
       readonly connection: number;
       readonly query: LogQuery;
     }
-  | { readonly op: 'checkpoint'; readonly connection: number; readonly mode: 'PASSIVE' | 'TRUNCATE' }
+  | { readonly op: 'checkpoint'; readonly connection: number; readonly mode: CheckpointMode }
   | { readonly op: 'dataVersion'; readonly connection: number };
 
 /** What `all` answers. */
