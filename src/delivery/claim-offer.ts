@@ -9,8 +9,10 @@ export interface ClaimRoom {
   readonly ledger: BudgetLedger;
   /** How many rounds of each budget may be held now (see BudgetLedger). */
   rounds(): number;
-  /** Attempts this process may still start. */
+  /** Attempts this process may still start: slots neither in use nor held for a claim. */
   freeSlots(): number;
+  /** Holds `count` slots for deliveries a claim wants (or, negative, frees them): the lease loop leaves them. */
+  hold(count: number): void;
   /** Whether this process sends to the subscription now: a push subscription it knows, not suspended. */
   sendsTo(subscriptionId: number): boolean;
   /** Starts an attempt (it counts at once). */
@@ -27,6 +29,13 @@ export function offerClaim(room: ClaimRoom): DeliveryClaim {
   let slots = room.freeSlots();
   const planned = new Map<number, number>();
   const fits = room.ledger.planner(room.rounds());
+  // Slots this claim holds until its deliveries are handed off or the append ends: between the commit and
+  // the hand-off the lease loop must not fill them (it would lease a round more than the process may hold).
+  let held = 0;
+  const release = () => {
+    room.hold(-held);
+    held = 0;
+  };
   return {
     owner: room.owner,
     leaseUntil: room.leaseUntil,
@@ -36,9 +45,13 @@ export function offerClaim(room: ClaimRoom): DeliveryClaim {
       if (count >= room.ledger.perSubscription || !fits(subscriptionId)) return false;
       planned.set(subscriptionId, count + 1);
       slots--;
+      held++;
+      room.hold(1);
       return true;
     },
+    ended: release,
     handOff: (tasks) => {
+      release();
       // Other attempts may have started since the offer: what no longer fits (this process's slots, the
       // budgets) goes back to the queue. Each attempt counts as it starts, so the next sees it.
       const { take, giveBack } = room.ledger.admit(tasks, room.rounds());

@@ -70,6 +70,8 @@ export class Dispatcher {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Slots claims hold for deliveries of publishes not yet handed off (see offerClaim). */
+  private heldForClaims = 0;
   /** Leased ahead, waiting for a slot (see leaseAndLaunch), taken in turn by consumer. */
   private ready: { task: DeliveryTask; leaseUntil: number }[] = [];
   /** Attempts in flight and deliveries held (leased ahead or in flight) per subscription, consumer and origin. */
@@ -204,13 +206,16 @@ export class Dispatcher {
    * payload read. Without room (or before `start`), the deliveries wait in the queue as before.
    */
   claim(): DeliveryClaim | undefined {
-    if (!this.running || this.inFlight.size >= this.budgets.perProcess) return undefined;
+    if (!this.running || this.inFlight.size + this.heldForClaims >= this.budgets.perProcess) return undefined;
     return offerClaim({
       owner: this.owner,
       leaseUntil: this.leaseUntil(this.clock()),
       ledger: this.ledger,
       rounds: () => this.rounds(),
-      freeSlots: () => this.budgets.perProcess - this.inFlight.size,
+      freeSlots: () => this.budgets.perProcess - this.inFlight.size - this.heldForClaims,
+      hold: (count) => {
+        this.heldForClaims += count;
+      },
       sendsTo: (id) => Boolean(this.options.registry.get(id)?.endpoint) && !this.breaker.suspended(id),
       launch: (task) => {
         this.ledger.hold(task.subscriptionId);
@@ -276,7 +281,7 @@ export class Dispatcher {
     // While the loop runs, a second round of deliveries is leased ahead and waits here: a slot that frees
     // starts the next one at once instead of waiting for a lease statement (a database round trip and commit).
     const rounds = this.rounds();
-    const free = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
+    const free = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length - this.heldForClaims;
     // Under load, lease in batches: waiting for a quarter of the slots to free up costs a few milliseconds and
     // saves a lease statement per finished attempt. Slots a budget holds back count as busy: while what waits
     // here still feeds the free slots, a lease waits until a quarter of the slots' worth of attempts has ended.
@@ -300,7 +305,7 @@ export class Dispatcher {
     const { take, giveBack } = this.ledger.admit([...probes, ...leased], rounds);
     // Claims handed off while the lease statements ran took slots too: what would hold more than one round
     // ahead goes back.
-    const slots = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length;
+    const slots = rounds * this.budgets.perProcess - this.inFlight.size - this.ready.length - this.heldForClaims;
     giveBack.push(...take.splice(Math.max(0, slots)));
     await store.deliveries.release(
       giveBack.map((d) => d.id),

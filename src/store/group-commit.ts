@@ -124,13 +124,23 @@ export class GroupCommitAppender {
     while (this.committing) await this.committing;
   }
 
+  /** One commit, with a claim on its new deliveries if the dispatcher has room; the claim ends with it. */
+  private async commit(events: readonly ValidEvent[], match: SubscriptionMatcher | undefined): Promise<boolean[]> {
+    const claim = this.claim?.();
+    try {
+      return await this.store.appendEvents(events, match, claim);
+    } finally {
+      claim?.ended();
+    }
+  }
+
   private async commitAll(): Promise<void> {
     while (this.queue.length > 0) {
       const commit = this.takeCommit();
       const matched = commit.matched;
       const match = this.match && ((event: ValidEvent) => matched.get(event) ?? this.match?.(event) ?? []);
       try {
-        const stored = await this.store.appendEvents(commit.events, match, this.claim?.());
+        const stored = await this.commit(commit.events, match);
         this.observer?.committed(commit.events.length);
         this.record(commit.pieces, stored);
       } catch (error) {
@@ -162,7 +172,7 @@ export class GroupCommitAppender {
       const events = piece.request.events.slice(piece.from, piece.to);
       try {
         // Matched again: the retry is to meet the subscriptions as they are now.
-        const stored = await this.store.appendEvents(events, this.match, this.claim?.());
+        const stored = await this.commit(events, this.match);
         this.observer?.committed(events.length);
         this.record([piece], stored);
         failuresInARow = 0;

@@ -34,6 +34,11 @@ export interface DeliveryClaim {
   wants(subscriptionId: number): boolean;
   /** After the commit: the deliveries leased to `owner`, with their payloads. Not called if the commit fails. */
   handOff(tasks: DeliveryTask[]): void;
+  /**
+   * The append is over, committed or not: room the claim still holds for deliveries it did not hand off is
+   * the dispatcher's again. Called by whoever asked for the claim, never by the store.
+   */
+  ended(): void;
 }
 
 /** A stored event as the log returns it. */

@@ -308,7 +308,7 @@ describeEachEngine('Deliveries claimed at publish on $name', (engine) => {
     const pulled = await pullClient(herald.app, { authorization: `Bearer ${await testToken()}` }).subscribe({ resourceFilter: resource });
     // A claimer with a stale view: it wants every delivery, to any subscription.
     const handed: DeliveryTask[][] = [];
-    const greedy: DeliveryClaim = { owner: 'greedy', leaseUntil: herald.clock.now() + 60_000, wants: () => true, handOff: (t) => handed.push(t) };
+    const greedy: DeliveryClaim = { owner: 'greedy', leaseUntil: herald.clock.now() + 60_000, wants: () => true, handOff: (t) => handed.push(t), ended: () => {} };
     await herald.store.appendEvents([validEvent({ id: 'stale-1', resource })], () => [pushed.id, pending.id, pulled], greedy);
     expect(handed).toHaveLength(1);
     expect(handed[0]!.map((task) => task.subscriptionId)).toEqual([pushed.id]);
@@ -327,6 +327,7 @@ describeEachEngine('Deliveries claimed at publish on $name', (engine) => {
       leaseUntil: herald.clock.now() + 60_000,
       wants: (id) => (wanted.push(id), true),
       handOff: (tasks) => handed.push(tasks),
+      ended: () => {},
     };
     // The first event's deliveries are claimed, then the transaction fails on the second.
     let calls = 0;
@@ -365,7 +366,7 @@ describeEachEngine('Deliveries claimed at publish on $name', (engine) => {
       const herald = await claiming(store);
       const pushed = await subscribe(herald, active.url);
       const handed: DeliveryTask[][] = [];
-      const claim: DeliveryClaim = { owner: 'doomed', leaseUntil: herald.clock.now() + 60_000, wants: () => true, handOff: (t) => handed.push(t) };
+      const claim: DeliveryClaim = { owner: 'doomed', leaseUntil: herald.clock.now() + 60_000, wants: () => true, handOff: (t) => handed.push(t), ended: () => {} };
       await expect(store.appendEvents([validEvent({ id: 'late-1', resource })], () => [pushed.id], claim)).rejects.toThrow('commit refused');
       expect(handed).toEqual([]);
       expect(await rows()).toEqual([]);
