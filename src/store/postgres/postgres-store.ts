@@ -7,10 +7,11 @@ import { EventRepository } from '../event-repository.js';
 import { ReadSlots } from '../read-slots.js';
 import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
+import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { DeliveryTask } from '../records.js';
-import type { SqlExecutor } from '../sql-executor.js';
+import type { AtomicStatement, SqlExecutor } from '../sql-executor.js';
 import {
   type DeliveryClaim,
   type LoggedEvent,
@@ -64,6 +65,7 @@ export class PostgresStore implements Store {
   readonly holdings: DispatcherHoldings;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  readonly replays: ReplayRepository;
   readonly retention: RetentionRepository;
   private readonly statementNames = new Map<string, string>();
   /** Deliveries written since this process last analysed their partition (see analyzeDeliveriesAround). */
@@ -82,6 +84,7 @@ export class PostgresStore implements Store {
       ...postgresDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
+      atomically: (statements) => this.atomically(statements),
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
@@ -89,6 +92,7 @@ export class PostgresStore implements Store {
     this.holdings = new DispatcherHoldings(executor);
     this.pull = new PullRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor, 'event_keys');
+    this.replays = new ReplayRepository(executor, () => this.announce('deliveries'));
     this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));
   }
 
@@ -224,6 +228,37 @@ export class PostgresStore implements Store {
 
   watch(listener: StoreListener): () => void {
     return this.notifications.listen(listener);
+  }
+
+  /**
+   * SqlExecutor.atomically: one transaction under the append lock, so delivery ids it draws are in commit
+   * order with every publish's (a pull queue's reader must never see a lower id commit after a higher one).
+   */
+  private async atomically(statements: readonly AtomicStatement[]): Promise<unknown[][] | undefined> {
+    const client = await this.pool.connect();
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
+      const results: unknown[][] = [];
+      for (const { sql, parameters, guard } of statements) {
+        const { rows } = await client.query({ text: sql, values: parameters as unknown[] });
+        if (guard && rows.length === 0) {
+          await client.query('ROLLBACK');
+          return undefined;
+        }
+        results.push(rows);
+      }
+      await client.query('COMMIT');
+      return results;
+    } catch (error) {
+      failed = true;
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction is discarded, not handed to the next caller.
+      client.release(failed);
+    }
   }
 
   /** Tells this process at once and the others through NOTIFY. */
