@@ -1,4 +1,4 @@
-import type { LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { HeraldUnderTest } from '../support/test-app.js';
 import { sampleEvent } from '../support/test-app.js';
@@ -27,7 +27,7 @@ export const replayEvent = (id: string, overrides: Record<string, unknown> = {})
 
 /** The replay API as a subscriber uses it, through one Herald process and one token. */
 export function replayClient(herald: HeraldUnderTest, auth: { authorization: string }) {
-  const inject = (options: Parameters<HeraldUnderTest['app']['inject']>[0]) => herald.app.inject(options);
+  const inject = (options: InjectOptions) => herald.app.inject(options);
   const client = {
     async subscribe(body: Record<string, unknown>): Promise<LightMyRequestResponse> {
       return inject({ method: 'POST', url: subscriptionsPath, headers: auth, payload: body });
