@@ -77,7 +77,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         claim: () => dispatcher?.claim(),
         allowPrivateEndpoints: config.delivery.allowPrivateEndpoints,
       },
-      replays: { wake: () => replayer?.wake() },
+      replays: { wake: () => replayer?.wake(), limits: { examinedRows: config.limits.replayExamineRows } },
     });
     if (config.jwt.keys.kind === 'development') {
       app.log.warn(

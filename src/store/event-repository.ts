@@ -86,13 +86,30 @@ export class EventRepository {
    */
   async readRange(filter: LogFilter, afterSeq: number, throughSeq: number, examine: number, limit: number): Promise<RangePiece> {
     const query = { ...filter, afterSeq, limit };
-    const end = buildExaminationEnd(query, this.numbered, examine);
-    const [row] = await this.sql.all<{ seq: number | null }>(end.sql, end.parameters);
-    const bound = row?.seq === null || row?.seq === undefined ? throughSeq : Math.min(Number(row.seq), throughSeq);
+    const bound = await this.examinationBound(filter, afterSeq, throughSeq, examine);
     if (bound <= afterSeq) return { events: [], reached: Math.max(afterSeq, throughSeq) };
     const read = buildLogQuery(query, this.numbered, bound, 'seq, resource, subject, alternativesubject');
     const events = (await this.sql.all<RangeEvent>(read.sql, read.parameters)).map((e) => ({ ...e, seq: Number(e.seq) }));
     const last = events.at(-1);
     return { events, reached: events.length === limit && last ? last.seq : bound };
+  }
+
+  /**
+   * Counts what `readRange` would return with a limit of `examine`, without returning the rows: where no policy
+   * decides per event, a count the database answers from the filter's index (a dry run of a large range).
+   */
+  async countRange(filter: LogFilter, afterSeq: number, throughSeq: number, examine: number): Promise<{ count: number; reached: number }> {
+    const bound = await this.examinationBound(filter, afterSeq, throughSeq, examine);
+    if (bound <= afterSeq) return { count: 0, reached: Math.max(afterSeq, throughSeq) };
+    const read = buildLogQuery({ ...filter, afterSeq, limit: examine }, this.numbered, bound, 'seq');
+    const [row] = await this.sql.all<{ n: number | string }>(`SELECT count(*) AS n FROM (${read.sql}) AS page`, read.parameters);
+    return { count: Number(row?.n ?? 0), reached: bound };
+  }
+
+  /** Where a read of at most `examine` rows after `afterSeq` ends, and never after `throughSeq`. */
+  private async examinationBound(filter: LogFilter, afterSeq: number, throughSeq: number, examine: number): Promise<number> {
+    const end = buildExaminationEnd({ ...filter, afterSeq, limit: examine }, this.numbered, examine);
+    const [row] = await this.sql.all<{ seq: number | null }>(end.sql, end.parameters);
+    return row?.seq === null || row?.seq === undefined ? throughSeq : Math.min(Number(row.seq), throughSeq);
   }
 }
