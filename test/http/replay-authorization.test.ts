@@ -57,6 +57,17 @@ describeEachEngine('Replay under an authorization policy on $name', (engine) => 
     expectNoLeak(refused, two);
   });
 
+  it('counts every event of the resource where a grant reads it whole, and only the granted resource', async () => {
+    h.policy = { grants: [grant({ actions: ['subscribe', 'read'] })] };
+    const subscription = await subscribed();
+    await h.publishAsAdmin(secretEvent({ subject: '/party/1' }), secretEvent({ subject: '/party/2' }), secretEvent({ subject: '/party/3' }));
+    await h.t.dispatcher.runOnce();
+    expect(await client.count(subscription.id, { after: '0' })).toBe(3);
+    // Grants to others, or with subject limits, read less: each event is looked at.
+    h.policy = { grants: [grant({ actions: ['subscribe'] }), grant({ consumer: '/org/other' }), grant({ subjects: ['/party/3'] })] };
+    expect(await client.count(subscription.id, { after: '0' })).toBe(1);
+  });
+
   it('decides what the owner may read when each piece is enqueued: a grant revoked after the request sends nothing more', async () => {
     h.policy = partyOneOnly();
     const subscription = await subscribed();
