@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firstPositionStoredFrom, type LogFilter, logFilterOf, type ReplayFilters } from '../../src/domain/replay.js';
+import {
+  firstPositionStoredFrom,
+  inProgressReplayStatuses,
+  type LogFilter,
+  logFilterOf,
+  type ReplayFilters,
+  replayStatuses,
+} from '../../src/domain/replay.js';
 import { matchesSourceFilter } from '../../src/domain/source-filter.js';
 import { type MatchableEvent, SubscriptionIndex } from '../../src/domain/subscription-index.js';
 import { matchesTextPattern } from '../../src/domain/text-pattern.js';
@@ -87,5 +95,17 @@ describe('firstPositionStoredFrom', () => {
     const big = log(entries);
     expect(await firstPositionStoredFrom(5_000, 0, 200_000_000_000_000 + 70_000, big.probe)).toBe(200_000_000_000_000 + 35_000);
     expect(big.probes()).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('replay statuses', () => {
+  it("names exactly the statuses each engine's schema allows, and in-progress ones among them", () => {
+    for (const engine of ['sqlite', 'postgres']) {
+      const schema = readFileSync(new URL(`../../src/store/${engine}/schema.sql`, import.meta.url), 'utf8');
+      const check = /CREATE TABLE (?:public\.)?replays \([^;]*?CHECK \(\(?status (?:IN \(|= ANY \(ARRAY\[)([^)\]]*)/s.exec(schema);
+      const allowed = [...(check?.[1] ?? '').matchAll(/'([a-z]+)'/g)].map((m) => m[1]);
+      expect(allowed, engine).toEqual(replayStatuses);
+    }
+    for (const status of inProgressReplayStatuses) expect(replayStatuses).toContain(status);
   });
 });
