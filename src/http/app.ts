@@ -17,6 +17,7 @@ import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
 import { pullRoute } from './routes/subscriptions/pull.js';
 import { replayRoutes } from './routes/subscriptions/replays.js';
+import { ReplayCounting } from './replay-plan.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -141,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     examineAtMost: options.limits.pollExamineRows,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
+  const replayCounting = new ReplayCounting();
   await app.register(subscriptionRoutes, {
     store: options.store,
     allowPrivateEndpoints,
@@ -150,6 +152,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxPerConsumer: options.limits.maxSubscriptionsPerConsumer,
     wakeReplayer: options.replays?.wake,
     replayLimits: options.replays?.limits,
+    replayCounting,
     clock: options.clock,
   });
   // The first process to start makes the key; every process on the database then shares it.
@@ -168,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizer,
     wakeReplayer: options.replays?.wake ?? (() => {}),
     limits: options.replays?.limits,
+    counting: replayCounting,
     clock: options.clock,
   });
   await app.register(publishRoute, {

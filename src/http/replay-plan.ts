@@ -4,7 +4,27 @@ import { firstPositionStoredFrom } from '../domain/replay.js';
 import type { ReplayStart } from '../domain/replay-request.js';
 import type { Store } from '../store/store.js';
 import { HttpProblem, invalid } from './problems.js';
+import { tooManyRequests } from './rate-limits.js';
 import { readableEvents } from './readable-events.js';
+
+/**
+ * One count of a replay's range at a time per consumer, in this process: a count may examine up to
+ * HERALD_REPLAY_EXAMINE_LIMIT rows (a second or two), and a consumer asking for many at once would take
+ * the database's readers from everyone else. Another request meanwhile is answered 429.
+ */
+export class ReplayCounting {
+  private readonly counting = new Set<string>();
+
+  async exclusively<T>(consumer: string, count: () => Promise<T>): Promise<T> {
+    if (this.counting.has(consumer)) throw tooManyRequests(1_000, 'replay requests at once');
+    this.counting.add(consumer);
+    try {
+      return await count();
+    } finally {
+      this.counting.delete(consumer);
+    }
+  }
+}
 
 /** A replay's range, fixed when it is asked for, and what it selects. */
 export interface ReplayPlan {

@@ -6,7 +6,7 @@ import type { SubscriptionRecord } from '../../../store/records.js';
 import type { ReplayRecord } from '../../../store/replay-repository.js';
 import type { Store } from '../../../store/store.js';
 import { HttpProblem, invalid } from '../../problems.js';
-import { type ReplayPlan, planReplay } from '../../replay-plan.js';
+import { type ReplayCounting, type ReplayPlan, planReplay } from '../../replay-plan.js';
 import { refuseOverLimits } from './replay-guards.js';
 
 /** A backfill planned before its subscription is created: where it starts, and its range so far. */
@@ -33,17 +33,14 @@ export async function planBackfill(
   consumer: string,
   spec: SubscriptionSpec,
   limits: ReplayLimits,
+  counting: ReplayCounting,
 ): Promise<PlannedBackfill> {
   const parsed = parseStartFrom(startFrom);
   if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);
   // A new subscription has no replays yet: only its consumer's count can stand in the way.
   await refuseOverLimits(store, { id: 0, consumer }, limits);
-  const plan = await planReplay(
-    store,
-    authorizer,
-    { consumer, filter: logFilterOf(spec) },
-    { start: parsed.value, until: undefined, field: 'startFrom' },
-    limits.examinedRows,
+  const plan = await counting.exclusively(consumer, () =>
+    planReplay(store, authorizer, { consumer, filter: logFilterOf(spec) }, { start: parsed.value, until: undefined, field: 'startFrom' }, limits.examinedRows),
   );
   return { start: parsed.value, plan };
 }

@@ -8,7 +8,7 @@ import type { SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
-import { planReplay } from '../../replay-plan.js';
+import { planReplay, type ReplayCounting } from '../../replay-plan.js';
 import { changeableSubscription, ownedSubscription } from './owned-subscription.js';
 import { refuseIfDisabled, refuseOverLimits } from './replay-guards.js';
 import { presentReplay } from './present.js';
@@ -20,6 +20,8 @@ export interface ReplayRoutesOptions {
   /** Tells the replay loop a replay is waiting to be enqueued. */
   readonly wakeReplayer: () => void;
   readonly limits?: Partial<ReplayLimits> | undefined;
+  /** One count at a time per consumer (shared with the subscription routes' backfills). */
+  readonly counting: ReplayCounting;
   readonly clock?: () => number;
 }
 
@@ -72,7 +74,7 @@ const docs = {
         headers: { location: { type: 'string', description: 'The URL of the replay.' } },
       },
     },
-    problems: [409],
+    problems: [409, 429],
   },
   list: {
     summary: "List a subscription's replays",
@@ -123,12 +125,8 @@ export async function replayRoutes(app: FastifyInstance, options: ReplayRoutesOp
     const { start, until, dryRun } = parsed.value;
     // Before the count, which may take a while: a replay that could not start anyway is refused at once.
     if (!dryRun) await refuseOverLimits(store, subscription, limits);
-    const plan = await planReplay(
-      store,
-      authorizer,
-      scopeOf(subscription),
-      { start, until, field: start.kind === 'time' ? 'from' : 'after' },
-      limits.examinedRows,
+    const plan = await options.counting.exclusively(subscription.consumer, () =>
+      planReplay(store, authorizer, scopeOf(subscription), { start, until, field: start.kind === 'time' ? 'from' : 'after' }, limits.examinedRows),
     );
     if (dryRun) return reply.code(200).send({ events: plan.events });
     const replay = await store.replays.create(

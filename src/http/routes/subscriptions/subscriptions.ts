@@ -18,6 +18,7 @@ import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { defaultReplayLimits, type ReplayLimits } from '../../../domain/replay.js';
+import type { ReplayCounting } from '../../replay-plan.js';
 import { planBackfill, startBackfill, startFromIn } from './backfill.js';
 import { changeableSubscription, ownedSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
 import { presentReplay, presentSubscription } from './present.js';
@@ -36,6 +37,8 @@ export interface SubscriptionRoutesOptions {
   /** Tells the replay loop a backfill (`startFrom`) is waiting. */
   readonly wakeReplayer?: () => void;
   readonly replayLimits?: Partial<ReplayLimits> | undefined;
+  /** One count of a replay's range at a time per consumer (shared with the replay routes). */
+  readonly replayCounting: ReplayCounting;
   readonly clock?: () => number;
 }
 
@@ -205,7 +208,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     const startFrom = startFromIn(request.body);
     const backfill =
       startFrom !== undefined && (await store.subscriptions.findByIdentity(identity)) === undefined
-        ? await planBackfill(store, options.authorizer, startFrom, caller.consumer, spec, replayLimits)
+        ? await planBackfill(store, options.authorizer, startFrom, caller.consumer, spec, replayLimits, options.replayCounting)
         : undefined;
     const now = clock();
     const push = spec.endpoint !== null;
