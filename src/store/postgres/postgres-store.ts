@@ -11,7 +11,7 @@ import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { DeliveryTask } from '../records.js';
-import type { AtomicStatement, SqlExecutor } from '../sql-executor.js';
+import type { SqlExecutor } from '../sql-executor.js';
 import {
   type DeliveryClaim,
   type LoggedEvent,
@@ -23,6 +23,7 @@ import {
   type SubscriptionMatcher,
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
+import { atomically } from './atomic-write.js';
 import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
@@ -84,7 +85,7 @@ export class PostgresStore implements Store {
       ...postgresDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
-      atomically: (statements) => this.atomically(statements),
+      atomically: (statements) => atomically(pool, appendLockKey, statements),
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
@@ -228,37 +229,6 @@ export class PostgresStore implements Store {
 
   watch(listener: StoreListener): () => void {
     return this.notifications.listen(listener);
-  }
-
-  /**
-   * SqlExecutor.atomically: one transaction under the append lock, so delivery ids it draws are in commit
-   * order with every publish's (a pull queue's reader must never see a lower id commit after a higher one).
-   */
-  private async atomically(statements: readonly AtomicStatement[]): Promise<unknown[][] | undefined> {
-    const client = await this.pool.connect();
-    let failed = false;
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [appendLockKey]);
-      const results: unknown[][] = [];
-      for (const { sql, parameters, guard } of statements) {
-        const { rows } = await client.query({ text: sql, values: parameters as unknown[] });
-        if (guard && rows.length === 0) {
-          await client.query('ROLLBACK');
-          return undefined;
-        }
-        results.push(rows);
-      }
-      await client.query('COMMIT');
-      return results;
-    } catch (error) {
-      failed = true;
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      // A connection that failed mid-transaction is discarded, not handed to the next caller.
-      client.release(failed);
-    }
   }
 
   /** Tells this process at once and the others through NOTIFY. */
