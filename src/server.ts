@@ -6,6 +6,7 @@ import { scopesOnly } from './domain/policy.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { healthAnnouncer } from './delivery/health-announcer.js';
 import { PullMaintenance } from './delivery/pull-maintenance.js';
+import { Replayer } from './delivery/replayer.js';
 import { Retention } from './delivery/retention.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
@@ -50,6 +51,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     allowPrivateAddresses: config.delivery.allowPrivateEndpoints,
   });
   let dispatcher: Dispatcher | undefined;
+  let replayer: Replayer | undefined;
   try {
     await registry.start();
     const key = verificationKey(config);
@@ -75,6 +77,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         claim: () => dispatcher?.claim(),
         allowPrivateEndpoints: config.delivery.allowPrivateEndpoints,
       },
+      replays: { wake: () => replayer?.wake(), limits: { examinedRows: config.limits.replayExamineRows } },
     });
     if (config.jwt.keys.kind === 'development') {
       app.log.warn(
@@ -138,6 +141,17 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       onError: (error) => app.log.error({ err: error }, 'retention failed; the next round tries again'),
     });
     retention.start();
+    const replays = new Replayer({
+      store,
+      authorizer,
+      keepFinishedMs: config.retention.deliveriesMs,
+      onError: (error) => {
+        metrics.storeFailed(error, 'maintenance');
+        app.log.error({ err: error }, 'a replay could not move on; the next round tries again');
+      },
+    });
+    replayer = replays;
+    replays.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
     return {
       app,
@@ -149,6 +163,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         policy?.stop();
         await maintenance.stop();
         await retention.stop();
+        await replays.stop();
         await running.stop();
         await announcements.drain();
         await sender.close();

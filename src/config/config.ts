@@ -3,6 +3,7 @@ import { isPostgresUrl } from '../store/database-url.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { parseDuration } from '../domain/duration.js';
 import { defaultHealthThresholds, type HealthThresholds } from '../domain/endpoint-health.js';
+import { defaultReplayLimits } from '../domain/replay.js';
 import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { defaultCommitBounds } from '../store/group-commit.js';
 import { parseByteSize } from './byte-size.js';
@@ -42,6 +43,8 @@ export interface HeraldConfig {
     readonly pollExamineRows: number;
     /** Delivery rows one commit writes at most; a request with more fan-out commits in pieces (docs/storage.md). */
     readonly commitDeliveryRows: number;
+    /** Log rows a replay's range may make Herald examine (docs/replay.md#limits). */
+    readonly replayExamineRows: number;
   };
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
@@ -104,6 +107,7 @@ export const defaults = {
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
   HERALD_POLL_EXAMINE_LIMIT: '10000',
   HERALD_COMMIT_FANOUT_LIMIT: String(defaultCommitBounds.deliveries),
+  HERALD_REPLAY_EXAMINE_LIMIT: String(defaultReplayLimits.examinedRows),
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
 } as const;
@@ -165,9 +169,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       : Number.NaN,
     pollExamineRows: /^\d{1,9}$/.test(read('HERALD_POLL_EXAMINE_LIMIT')) ? Number(read('HERALD_POLL_EXAMINE_LIMIT')) : Number.NaN,
     commitDeliveryRows: /^\d{1,9}$/.test(read('HERALD_COMMIT_FANOUT_LIMIT')) ? Number(read('HERALD_COMMIT_FANOUT_LIMIT')) : Number.NaN,
+    replayExamineRows: /^\d{1,9}$/.test(read('HERALD_REPLAY_EXAMINE_LIMIT')) ? Number(read('HERALD_REPLAY_EXAMINE_LIMIT')) : Number.NaN,
   };
   if (!(limits.pollExamineRows >= 100)) {
     problems.push('HERALD_POLL_EXAMINE_LIMIT must be a whole number of rows, at least 100.');
+  }
+  if (!(limits.replayExamineRows >= 1_000)) {
+    problems.push('HERALD_REPLAY_EXAMINE_LIMIT must be a whole number of rows, at least 1000.');
   }
   if (!(limits.commitDeliveryRows >= 100)) {
     problems.push('HERALD_COMMIT_FANOUT_LIMIT must be a whole number of delivery rows, at least 100.');

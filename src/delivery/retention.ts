@@ -63,10 +63,15 @@ export class Retention {
     let droppedPartitions: string[] = [];
     const eventMark = await retention.markAt(now - this.options.eventsMs);
     if (eventMark) {
-      droppedPartitions = await retention.dropPartitionsBefore(eventMark);
+      // Replays' deliveries of the events leaving go before their partitions do (they sit in newer ones).
+      const replayedLeft = await this.inBatches((limit) => retention.removeReplayedDeliveries(eventMark, limit));
+      deliveries = replayedLeft.removed;
+      if (replayedLeft.done) droppedPartitions = await retention.dropPartitionsBefore(eventMark);
       // Every delivery before the mark goes first, so no delivery outlives its event.
-      const deliveriesLeft = await this.inBatches((limit) => retention.removeDeliveries(eventMark, limit));
-      deliveries = deliveriesLeft.removed;
+      const deliveriesLeft = replayedLeft.done
+        ? await this.inBatches((limit) => retention.removeDeliveries(eventMark, limit))
+        : { removed: 0, done: false };
+      deliveries += deliveriesLeft.removed;
       if (deliveriesLeft.done) events = (await this.inBatches((limit) => retention.removeEvents(eventMark, limit))).removed;
     }
     let finishedDeliveries = 0;

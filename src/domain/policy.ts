@@ -48,6 +48,21 @@ export function isAllowed(policy: Policy, request: PolicyRequest): boolean {
 }
 
 /**
+ * Whether a grant lets the consumer read every event of the resource, whatever its subjects: then which of
+ * the resource's events it may read needs no look at each (a replay's count).
+ * @example readsWholeResource(policy, '/org/ttd', 'urn:altinn:resource:a')
+ */
+export function readsWholeResource(policy: Policy, consumer: string, resource: string): boolean {
+  return [...builtInGrants, ...policy.grants].some(
+    (grant) =>
+      (grant.consumer === '*' || grant.consumer === consumer) &&
+      grant.actions.includes('read') &&
+      grant.subjects === undefined &&
+      grant.resources.some((pattern) => matchesResource(pattern, resource)),
+  );
+}
+
+/**
  * What every policy grants without saying: each consumer may subscribe to and read the health of its own
  * endpoints, which Herald publishes with the owner as subject (docs/isolation.md).
  */
@@ -113,11 +128,20 @@ export interface Authorizer {
   /** False when no policy is configured: every request the scopes allow is allowed. */
   readonly enforced: boolean;
   allows(request: PolicyRequest): boolean;
+  /**
+   * Whether the consumer may read every event of the resource, whatever its subjects (`readsWholeResource`).
+   * Absent: not known, so each event is asked about.
+   */
+  readsWholeResource?(consumer: string, resource: string): boolean;
 }
 
-export const scopesOnly: Authorizer = { enforced: false, allows: () => true };
+export const scopesOnly: Authorizer = { enforced: false, allows: () => true, readsWholeResource: () => true };
 
 /** An authorizer over the current policy (which may be replaced while Herald runs). */
 export function policyAuthorizer(current: () => Policy): Authorizer {
-  return { enforced: true, allows: (request) => isAllowed(current(), request) };
+  return {
+    enforced: true,
+    allows: (request) => isAllowed(current(), request),
+    readsWholeResource: (consumer, resource) => readsWholeResource(current(), consumer, resource),
+  };
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
+import type { ReplayLimits } from '../domain/replay.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
@@ -15,6 +16,8 @@ import { pollRoute } from './routes/events/poll.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
 import { pullRoute } from './routes/subscriptions/pull.js';
+import { replayRoutes } from './routes/subscriptions/replays.js';
+import { ReplayCounting } from './replay-plan.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -46,6 +49,12 @@ export interface AppOptions {
     /** This process's dispatcher offering to take new deliveries on at commit (see DeliveryClaim). */
     readonly claim?: () => DeliveryClaim | undefined;
     readonly allowPrivateEndpoints: boolean;
+  };
+  /** Replays (docs/replay.md): the loop that enqueues them, and what one consumer may ask of it. */
+  readonly replays?: {
+    /** Tells the replay loop a replay is waiting. */
+    readonly wake: () => void;
+    readonly limits?: Partial<ReplayLimits> | undefined;
   };
   /** Who may do what beyond the scopes; without one, scopes alone decide. */
   readonly authorizer?: Authorizer;
@@ -133,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     examineAtMost: options.limits.pollExamineRows,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
+  const replayCounting = new ReplayCounting();
   await app.register(subscriptionRoutes, {
     store: options.store,
     allowPrivateEndpoints,
@@ -140,6 +150,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     refreshMatching: (subscriptionId) => registry.refresh([subscriptionId]),
     authorizer,
     maxPerConsumer: options.limits.maxSubscriptionsPerConsumer,
+    wakeReplayer: options.replays?.wake,
+    replayLimits: options.replays?.limits,
+    replayCounting,
     clock: options.clock,
   });
   // The first process to start makes the key; every process on the database then shares it.
@@ -153,6 +166,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     inactivityMs: options.pullInactivityMs,
   });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
+  await app.register(replayRoutes, {
+    store: options.store,
+    authorizer,
+    wakeReplayer: options.replays?.wake ?? (() => {}),
+    limits: options.replays?.limits,
+    counting: replayCounting,
+    clock: options.clock,
+  });
   await app.register(publishRoute, {
     appender,
     authorizer,

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { deliveryStatuses } from '../domain/delivery-status.js';
+import { replayStatuses } from '../domain/replay.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
 import { problemCatalog } from './problems.js';
 
@@ -69,7 +70,48 @@ const SubscriptionRequest = Type.Object({
     Type.String({ format: 'uri', description: 'https webhook to push to. Leave out for a pull subscription.' }),
   ),
   ...SubscriptionFilters,
+  startFrom: text(
+    'Start in the past: an RFC 3339 time, an event id, `~<position>` or `0` (the start of the log). A backfill ' +
+      'replay sends the matching events from there; the answer names it in `backfill` (docs/replay.md).',
+  ),
 });
+
+const position = (description: string) => Type.String({ pattern: '^~\\d+$', description, examples: ['~1042'] });
+
+/** A replay of a subscription's events (docs/replay.md). */
+const Replay = Type.Object({
+  id: Type.Integer(),
+  subscriptionId: Type.Integer(),
+  status: oneOf(
+    replayStatuses,
+    'waiting: a backfill waiting for its push subscription to be validated; running: being enqueued; completed; cancelled.',
+  ),
+  events: Type.Integer({ description: 'Events its range selected when the range was fixed.' }),
+  enqueued: Type.Integer({ description: 'Deliveries (push) or queue entries (pull) written so far.' }),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'As asked.' })),
+  after: text('As asked.'),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'As asked.' })),
+  range: Type.Object(
+    { after: position('The range starts after this position…'), through: position('…and ends at this one, inclusive.') },
+    { description: 'Positions as a poll\'s `after` takes them. While waiting, `through` moves to the log\'s end when it starts.' },
+  ),
+  position: position('Enqueued through here.'),
+  created: Type.String({ format: 'date-time' }),
+  finished: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+/** What `POST /subscriptions/{id}/replay` reads: `from` or `after`, and optionally `until` and `dryRun`. */
+const ReplayRequest = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Replay the events Herald stored at or after this time.' })),
+    after: text('Replay the events after this one: an event id, `~<position>` (a poll\'s `next` link), or `0` for the start of the log.'),
+    until: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Leave out events stored after this time. Default: the log as it stands now.' }),
+    ),
+    dryRun: Type.Optional(Type.Boolean({ description: 'Only count: answers 200 with the number of events a replay would send.' })),
+  },
+  { additionalProperties: false, description: 'Exactly one of `from` and `after`.' },
+);
 
 const Subscription = Type.Object({
   id: Type.Integer(),
@@ -100,6 +142,12 @@ const Subscription = Type.Object({
   ),
   nextValidationAt: Type.Optional(Type.String({ format: 'date-time' })),
   secret: text('whsec_ signing secret for webhook-signature; shown only in the answer to creation.'),
+  backfill: Type.Optional(
+    Type.Unsafe<Record<string, unknown>>({
+      ...componentRefOf('Replay'),
+      description: 'In the answer to a creation with `startFrom` only: the backfill replay (follow it at /replays/{id}).',
+    }),
+  ),
 });
 
 const Delivery = Type.Object({
@@ -112,14 +160,20 @@ const Delivery = Type.Object({
   nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
   deliveredAt: Type.Optional(Type.String({ format: 'date-time' })),
   created: Type.String({ format: 'date-time' }),
+  replayId: Type.Optional(Type.Integer({ description: 'The replay that wrote this delivery; absent for one written at publishing.' })),
 });
 
 /** The named schemas of the document's `components.schemas`. */
-export const componentSchemas = { CloudEvent, Problem, SubscriptionRequest, Subscription, Delivery };
+export const componentSchemas = { CloudEvent, Problem, SubscriptionRequest, Subscription, Delivery, Replay, ReplayRequest };
 
 export type ComponentName = keyof typeof componentSchemas;
 
 /** A reference to a named schema, e.g. `componentRef('CloudEvent')`. */
 export function componentRef(name: ComponentName): { $ref: string } {
+  return componentRefOf(name);
+}
+
+/** The reference, for schemas declared before `componentSchemas` (which names them all). */
+function componentRefOf(name: string): { $ref: string } {
   return { $ref: `#/components/schemas/${name}` };
 }

@@ -42,6 +42,7 @@ const securityScheme = 'bearerAuth';
 
 const pathParameters: Record<string, object> = {
   id: { type: 'integer', minimum: 1, description: 'The subscription id, as its creation answered.' },
+  replayId: { type: 'integer', minimum: 1, description: 'The replay id, as the replay request answered.' },
 };
 
 const tags = [
@@ -49,6 +50,7 @@ const tags = [
   { name: 'Subscriptions', description: 'Push (webhook) and pull subscriptions of the caller.' },
   { name: 'Pull', description: "A pull subscription's own queue, acknowledged by checkPoint." },
   { name: 'Deliveries', description: "A subscription's delivery log, dead letters and redrive." },
+  { name: 'Replays', description: "Sending a subscription's events from the log again, and following the replay." },
   { name: 'Operations', description: 'Health, readiness, metrics and this document: no API token needed.' },
 ];
 

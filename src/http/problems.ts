@@ -33,6 +33,11 @@ export const problemCatalog = {
     code: 'events:cursorExpired',
     title: "The 'after' cursor is older than the retention period.",
   },
+  replayTooLarge: {
+    status: 400,
+    code: 'events:replayTooLarge',
+    title: 'The replay covers too much of the log.',
+  },
   unauthenticated: { status: 401, code: 'events:unauthenticated', title: 'Authentication is required.' },
   forbidden: { status: 403, code: 'events:forbidden', title: 'Not allowed.' },
   subscriptionLimit: { status: 403, code: 'events:subscriptionLimit', title: 'Too many subscriptions.' },
@@ -43,6 +48,16 @@ export const problemCatalog = {
     status: 409,
     code: 'events:disabledByOperator',
     title: 'An operator disabled this subscription.',
+  },
+  subscriptionDisabled: {
+    status: 409,
+    code: 'events:subscriptionDisabled',
+    title: 'The subscription is disabled.',
+  },
+  replayLimit: {
+    status: 409,
+    code: 'events:replayLimit',
+    title: 'Too many replays in progress.',
   },
   payloadTooLarge: { status: 413, code: 'events:payloadTooLarge', title: 'The request is too large.' },
   tooManyRequests: { status: 429, code: 'events:tooManyRequests', title: 'Too many requests.' },

@@ -2,15 +2,19 @@ import type { FastifyInstance } from 'fastify';
 import { ConsumerRateLimiter } from '../domain/rate-limit.js';
 import { HttpProblem } from './problems.js';
 
-/** Per-consumer limits, per process: events published per second, and reads (polls and pulls) per second. */
+/** Per-consumer limits, per process: events published per second, and reads (polls, pulls, replays) per second. */
 export interface RateLimits {
   /** 0 turns the limit off. */
   readonly publishPerSecond: number;
   readonly readPerSecond: number;
 }
 
-/** The routes that read events, by method and route pattern. */
-const readRoutes = new Set(['GET /events/api/v1/events', 'GET /events/api/v1/subscriptions/:id/events']);
+/** The routes that read events, by method and route pattern: a replay request reads a range of the log. */
+const readRoutes = new Set([
+  'GET /events/api/v1/events',
+  'GET /events/api/v1/subscriptions/:id/events',
+  'POST /events/api/v1/subscriptions/:id/replay',
+]);
 
 export function tooManyRequests(waitMs: number, what: string): HttpProblem {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));

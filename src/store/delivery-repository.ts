@@ -212,7 +212,7 @@ export class DeliveryRepository {
     return this.sql.all<DeliveryRecord>(
       `SELECT d.id, e.id AS "eventId", d.event_seq AS "eventSeq", d.status, d.attempts, d.last_status_code AS "lastStatusCode",
          d.last_error AS "lastError", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt",
-         d.created_at AS "createdAt"
+         d.created_at AS "createdAt", d.replay_id AS "replayId"
        FROM deliveries d JOIN events e ON e.seq = d.event_seq
        WHERE d.subscription_id = $1 AND d.id > $2 AND ($3 = '' OR d.status = $3)
        ORDER BY d.id LIMIT $4`,

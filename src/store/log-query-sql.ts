@@ -11,9 +11,10 @@ export interface SqlStatement {
 /**
  * Builds the SELECT for one page of the log. Only the filters the caller gave appear in the statement, so
  * each combination gets a plan that uses its index. With `throughSeq` (from `buildExaminationEnd`) the scan
- * ends there: a range of the primary key, or of the equality filter's `(column, seq)` index.
+ * ends there: a range of the primary key, or of the equality filter's `(column, seq)` index. `columns` are
+ * what each row returns: by default its position and payload.
  */
-export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?: number): SqlStatement {
+export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?: number, columns?: string): SqlStatement {
   const parameters: unknown[] = [];
   const bind = (value: unknown) => {
     parameters.push(value);
@@ -42,7 +43,7 @@ export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?:
   if (query.alternativesubject !== undefined) {
     conditions.push(`alternativesubject = ${bind(query.alternativesubject)}`);
   }
-  const sql = `SELECT seq, ${dialect.payloadOf('events')} AS payload FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${bind(query.limit)}`;
+  const sql = `SELECT ${columns ?? `seq, ${dialect.payloadOf('events')} AS payload`} FROM events WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${bind(query.limit)}`;
   return { sql, parameters };
 }
 

@@ -81,4 +81,6 @@ export interface DeliveryRecord {
   readonly nextAttemptAt: number | null;
   readonly deliveredAt: number | null;
   readonly createdAt: number;
+  /** The replay that wrote it (docs/replay.md); null for a delivery written when its event was published. */
+  readonly replayId: number | null;
 }

@@ -109,6 +109,21 @@ export class RetentionRepository {
   }
 
   /**
+   * Removes up to `limit` of the deliveries replays wrote for events before `mark` (docs/replay.md). A replay
+   * writes new deliveries of old events: they are newer than the mark's deliveries, so the removals by position
+   * above never reach them before their events go. They must go first too. @returns how many were removed
+   */
+  async removeReplayedDeliveries(mark: RetentionMark, limit: number): Promise<number> {
+    const rows = await this.sql.all(
+      `DELETE FROM deliveries WHERE id IN (
+         SELECT id FROM deliveries WHERE replay_id IS NOT NULL AND event_seq < $1 LIMIT $2
+       ) RETURNING id`,
+      [mark.eventsBefore, limit],
+    );
+    return rows.length;
+  }
+
+  /**
    * Removes up to `limit` of the events before `mark`, oldest first. The low-water mark is raised first, so a
    * poll never passes over a removed event without being told; the removed keys are remembered (SQLite
    * copies them; PostgreSQL keeps them in `event_keys`). @returns how many were removed

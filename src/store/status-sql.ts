@@ -1,4 +1,5 @@
 import type { DeliveryStatus } from '../domain/delivery-status.js';
+import type { ReplayStatus } from '../domain/replay.js';
 import {
   nextSubscriptionStatus,
   type SubscriptionChange,
@@ -11,12 +12,12 @@ import {
 
 /*
  * Statuses as SQL: the shared statements take status names and transitions from the tables in
- * `domain/subscription-status.ts` and `domain/delivery-status.ts`, so their SQL cannot drift from them. The
- * names are Herald's own constants, never input, and the text they make is fixed, so each statement is
- * still prepared once.
+ * `domain/subscription-status.ts`, `domain/delivery-status.ts` and `domain/replay.ts`, so their SQL cannot
+ * drift from them. The names are Herald's own constants, never input, and the text they make is fixed, so
+ * each statement is still prepared once.
  */
 
-type Status = SubscriptionStatus | DeliveryStatus;
+type Status = SubscriptionStatus | DeliveryStatus | ReplayStatus;
 
 /** One status name as a SQL literal. */
 export function status(name: Status): string {

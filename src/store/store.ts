@@ -8,6 +8,7 @@ import type { DeliveryTask } from './records.js';
 import type { EventRepository } from './event-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
 import type { PullRepository } from './pull-repository.js';
+import type { ReplayRepository } from './replay-repository.js';
 import type { SubscriptionRepository } from './subscription-repository.js';
 
 /** What a store announces to every Herald process sharing it. */
@@ -90,6 +91,8 @@ export interface Store {
   readonly holdings?: DispatcherHoldings;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  /** Replays of a subscription's events (docs/replay.md). */
+  readonly replays: ReplayRepository;
   /** Removal of old events and deliveries (docs/retention.md). */
   readonly retention: RetentionRepository;
   /**

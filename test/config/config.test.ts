@@ -28,7 +28,7 @@ describe('loadConfig: defaults', () => {
       sqliteReaders: 2,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
-      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000, commitDeliveryRows: 10_000 },
+      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000, commitDeliveryRows: 10_000, replayExamineRows: 500_000 },
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
@@ -112,6 +112,10 @@ describe('loadConfig: reading each variable', () => {
     expect(loadConfig({ HERALD_COMMIT_FANOUT_LIMIT: '2500' }).limits.commitDeliveryRows).toBe(2500);
   });
 
+  it('reads the log rows a replay may examine', () => {
+    expect(loadConfig({ HERALD_REPLAY_EXAMINE_LIMIT: '2000000' }).limits.replayExamineRows).toBe(2_000_000);
+  });
+
   it('uses a shared secret when HERALD_JWT_SECRET is set, with issuer and audience', () => {
     expect(
       loadConfig({
@@ -181,6 +185,8 @@ describe('loadConfig: every problem named', () => {
     [{ HERALD_MAX_REQUEST_SIZE: '1.5MiB' }, 'HERALD_MAX_REQUEST_SIZE must be a size such as 1MiB.'],
     [{ HERALD_COMMIT_FANOUT_LIMIT: '99' }, 'HERALD_COMMIT_FANOUT_LIMIT must be a whole number of delivery rows, at least 100.'],
     [{ HERALD_COMMIT_FANOUT_LIMIT: '1e4' }, 'HERALD_COMMIT_FANOUT_LIMIT must be a whole number of delivery rows, at least 100.'],
+    [{ HERALD_REPLAY_EXAMINE_LIMIT: '999' }, 'HERALD_REPLAY_EXAMINE_LIMIT must be a whole number of rows, at least 1000.'],
+    [{ HERALD_REPLAY_EXAMINE_LIMIT: 'lots' }, 'HERALD_REPLAY_EXAMINE_LIMIT must be a whole number of rows, at least 1000.'],
     [
       { HERALD_LOG_LEVEL: 'verbose' },
       'HERALD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent.',

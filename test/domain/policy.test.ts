@@ -6,6 +6,7 @@ import {
   type PolicyRequest,
   parsePolicy,
   policyAuthorizer,
+  readsWholeResource,
   scopesOnly,
 } from '../../src/domain/policy.js';
 
@@ -264,5 +265,26 @@ describe('authorizers', () => {
     expect(authorizer.allows(request)).toBe(true);
     current = { grants: [] };
     expect(authorizer.allows(request)).toBe(false);
+  });
+});
+
+describe('readsWholeResource', () => {
+  const policy = {
+    grants: [
+      { consumer: '/org/ttd', actions: ['read'], resources: ['urn:altinn:resource:a'] },
+      { consumer: '/org/ttd', actions: ['read'], resources: ['urn:altinn:resource:b'], subjects: ['/party/1'] },
+      { consumer: '*', actions: ['subscribe'], resources: ['urn:altinn:resource:*'] },
+      { consumer: '/org/ttd', actions: ['read'], resources: ['urn:altinn:resource:c*'] },
+    ],
+  } as const satisfies Policy;
+
+  it('holds only for a read grant of the resource without subject limits, for that consumer', () => {
+    expect(readsWholeResource(policy, '/org/ttd', 'urn:altinn:resource:a')).toBe(true);
+    expect(readsWholeResource(policy, '/org/ttd', 'urn:altinn:resource:c-1')).toBe(true);
+    expect(readsWholeResource(policy, '/org/ttd', 'urn:altinn:resource:b')).toBe(false);
+    expect(readsWholeResource(policy, '/org/other', 'urn:altinn:resource:a')).toBe(false);
+    expect(readsWholeResource(policy, '/org/ttd', 'urn:altinn:resource:d')).toBe(false);
+    // Health events are granted to their owners by subject ("self") only.
+    expect(readsWholeResource(policy, '/org/ttd', 'urn:herald:endpoint-health')).toBe(false);
   });
 });

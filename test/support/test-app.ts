@@ -7,6 +7,8 @@ import { healthAnnouncer } from '../../src/delivery/health-announcer.js';
 import type { HealthThresholds } from '../../src/domain/endpoint-health.js';
 import { GroupCommitAppender } from '../../src/store/group-commit.js';
 import { PullMaintenance } from '../../src/delivery/pull-maintenance.js';
+import { Replayer, type ReplayerOptions } from '../../src/delivery/replayer.js';
+import type { ReplayLimits } from '../../src/domain/replay.js';
 import { SubscriptionRegistry } from '../../src/delivery/subscription-registry.js';
 import { WebhookSender } from '../../src/delivery/webhook-sender.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
@@ -31,6 +33,8 @@ export interface HeraldUnderTest {
   readonly dispatcher: Dispatcher;
   /** Pull subscriptions' inactivity and cleanup; tests call `runOnce()`. */
   readonly maintenance: PullMaintenance;
+  /** The replay loop; tests call `runOnce()`. */
+  readonly replayer: Replayer;
   readonly clock: TestClock;
   /** Closes the app, the dispatcher and the sender; not the store. */
   close(): Promise<void>;
@@ -54,6 +58,9 @@ export interface AssembleOptions {
   readonly sender?: WebhookSender;
   /** Passes every claim the dispatcher makes through this, for tests that watch the claim path. */
   readonly wrapClaim?: (claim: DeliveryClaim) => DeliveryClaim;
+  /** The replay loop's bounds and lease owner, where a test needs them other than the defaults. */
+  readonly replayer?: Pick<ReplayerOptions, 'owner' | 'piece' | 'leaseMs' | 'backfillSettleMs'>;
+  readonly replayLimits?: Partial<ReplayLimits>;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -84,6 +91,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     random: () => 0.5,
     authorizer: options.authorizer,
   });
+  const replayer = new Replayer({ ...options.replayer, store, authorizer: options.authorizer, clock: clock.now });
   const wrapClaim = options.wrapClaim;
   const claim = () => {
     const made = dispatcher.claim();
@@ -95,6 +103,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     baseUrl: 'baseUrl' in options ? options.baseUrl : baseUrl,
     limits: options.limits ?? defaultLimits,
     delivery: { registry, wake: () => dispatcher.wake(), claim, allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
+    replays: { wake: () => replayer.wake(), limits: options.replayLimits },
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
     clock: clock.now,
@@ -108,11 +117,13 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     registry,
     dispatcher,
     maintenance,
+    replayer,
     clock,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
+      await replayer.stop();
       await dispatcher.stop();
       await announcements.drain();
       await sender.close();

@@ -7,6 +7,7 @@ import { EventRepository } from '../event-repository.js';
 import { ReadSlots } from '../read-slots.js';
 import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
+import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
 import type { DeliveryTask } from '../records.js';
@@ -22,6 +23,7 @@ import {
   type SubscriptionMatcher,
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
+import { atomically } from './atomic-write.js';
 import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
@@ -64,6 +66,7 @@ export class PostgresStore implements Store {
   readonly holdings: DispatcherHoldings;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  readonly replays: ReplayRepository;
   readonly retention: RetentionRepository;
   private readonly statementNames = new Map<string, string>();
   /** Deliveries written since this process last analysed their partition (see analyzeDeliveriesAround). */
@@ -82,6 +85,7 @@ export class PostgresStore implements Store {
       ...postgresDialect,
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
         (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
+      atomically: (statements) => atomically(pool, appendLockKey, statements),
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
@@ -89,6 +93,7 @@ export class PostgresStore implements Store {
     this.holdings = new DispatcherHoldings(executor);
     this.pull = new PullRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor, 'event_keys');
+    this.replays = new ReplayRepository(executor, () => this.announce('deliveries'));
     this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));
   }
 

@@ -14,12 +14,14 @@ CREATE TABLE deliveries (
   last_error text,
   delivered_at bigint,
   created_at bigint NOT NULL,
+  replay_id bigint,
   CONSTRAINT deliveries_pkey PRIMARY KEY (id),
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
   CONSTRAINT deliveries_subscription_id_fkey1 FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
 ) PARTITION BY RANGE (id);
 CREATE INDEX deliveries_due ON ONLY public.deliveries USING btree (next_attempt_at) WHERE (next_attempt_at IS NOT NULL);
 CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
+CREATE INDEX deliveries_replayed ON ONLY public.deliveries USING btree (event_seq) WHERE (replay_id IS NOT NULL);
 CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
 
@@ -37,11 +39,13 @@ CREATE TABLE deliveries_legacy (
   last_error text,
   delivered_at bigint,
   created_at bigint NOT NULL,
+  replay_id bigint,
   CONSTRAINT deliveries_legacy_pkey PRIMARY KEY (id),
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
   CONSTRAINT deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
 ) PARTITION OF deliveries;
 CREATE INDEX deliveries_legacy_due ON public.deliveries_legacy USING btree (next_attempt_at) WHERE (next_attempt_at IS NOT NULL);
+CREATE INDEX deliveries_legacy_event_seq_idx ON public.deliveries_legacy USING btree (event_seq) WHERE (replay_id IS NOT NULL);
 CREATE UNIQUE INDEX deliveries_legacy_pkey ON public.deliveries_legacy USING btree (id);
 CREATE INDEX deliveries_legacy_subscription ON public.deliveries_legacy USING btree (subscription_id, id);
 CREATE INDEX deliveries_legacy_subscription_status ON public.deliveries_legacy USING btree (subscription_id, status, id);
@@ -125,6 +129,34 @@ CREATE TABLE herald_partitions (
 );
 CREATE UNIQUE INDEX herald_partitions_pkey ON public.herald_partitions USING btree (from_day);
 
+CREATE TABLE replays (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  subscription_id bigint NOT NULL,
+  consumer text NOT NULL,
+  status text NOT NULL,
+  from_time bigint,
+  after_cursor text,
+  until_time bigint,
+  after_seq bigint NOT NULL,
+  through_seq bigint NOT NULL,
+  "position" bigint NOT NULL,
+  events bigint NOT NULL,
+  enqueued bigint DEFAULT 0 NOT NULL,
+  lease_owner text,
+  lease_until bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  finished_at bigint,
+  CONSTRAINT replays_pkey PRIMARY KEY (id),
+  CONSTRAINT replays_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'running'::text, 'completed'::text, 'cancelled'::text]))),
+  CONSTRAINT replays_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
+);
+CREATE INDEX replays_consumer_in_progress ON public.replays USING btree (consumer) WHERE (status = ANY (ARRAY['waiting'::text, 'running'::text]));
+CREATE INDEX replays_finished ON public.replays USING btree (finished_at) WHERE (finished_at IS NOT NULL);
+CREATE INDEX replays_in_progress ON public.replays USING btree (updated_at) WHERE (status = ANY (ARRAY['waiting'::text, 'running'::text]));
+CREATE UNIQUE INDEX replays_pkey ON public.replays USING btree (id);
+CREATE INDEX replays_subscription ON public.replays USING btree (subscription_id, id);
+
 CREATE TABLE retention_marks (
   at bigint NOT NULL,
   events_before bigint NOT NULL,
@@ -185,6 +217,8 @@ CREATE INDEX subscriptions_validation_due ON public.subscriptions USING btree (n
 CREATE SEQUENCE deliveries_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
 
 CREATE SEQUENCE events_seq_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
+
+CREATE SEQUENCE replays_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
 
 CREATE SEQUENCE subscriptions_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
 

@@ -15,6 +15,7 @@ import { sqliteDialect } from './dialect.js';
 import { migrateSqlite } from './migration-target.js';
 import type {
   AppendResult,
+  AtomicResult,
   CheckpointMode,
   ConnectionRole,
   EventRow,
@@ -80,6 +81,25 @@ class Connection {
 
   append(request: AppendRequest): AppendResult {
     return this.appendInTransaction(request);
+  }
+
+  /** Runs the statements in one IMMEDIATE transaction; a guard that returns no row undoes them all. */
+  atomically(statements: AtomicRequest['statements']): AtomicResult {
+    const guardFailed = new Error('guard');
+    const run = this.db.transaction(() =>
+      statements.map(({ sql, parameters, guard }) => {
+        const statement = this.statement(sql);
+        const rows = statement.reader ? statement.all(...bindings(parameters)) : (statement.run(...bindings(parameters)), []);
+        if (guard && rows.length === 0) throw guardFailed;
+        return rows;
+      }),
+    );
+    try {
+      return { rows: run.immediate(), wrote: true };
+    } catch (error) {
+      if (error === guardFailed) return { rows: null, wrote: false };
+      throw error;
+    }
   }
 
   /** The end of the bounded read and the read up to there, in one snapshot (a read transaction). */
@@ -177,6 +197,7 @@ class Connection {
 }
 
 type AppendRequest = Extract<ThreadRequest, { op: 'append' }>;
+type AtomicRequest = Extract<ThreadRequest, { op: 'atomically' }>;
 type StatementParameters = Extract<ThreadRequest, { op: 'all' }>['parameters'];
 
 /** `$n`-named values bind by name; a statement without parameters takes none. */
@@ -209,6 +230,8 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       return connection(request.connection).append(request);
     case 'readLog':
       return connection(request.connection).readLog(request.query);
+    case 'atomically':
+      return connection(request.connection).atomically(request.statements);
     case 'checkpoint':
       return connection(request.connection).checkpoint(request.mode);
     case 'dataVersion':

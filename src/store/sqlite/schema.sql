@@ -12,9 +12,11 @@ CREATE TABLE deliveries (
   last_status_code INTEGER,
   last_error TEXT,
   delivered_at INTEGER,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  replay_id INTEGER
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX deliveries_replayed ON deliveries (event_seq) WHERE replay_id IS NOT NULL;
 CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON deliveries (subscription_id, status, id);
 
@@ -52,6 +54,30 @@ CREATE TABLE removed_event_keys (
   id TEXT NOT NULL
 );
 CREATE INDEX removed_event_keys_id ON removed_event_keys (id);
+
+CREATE TABLE replays (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+  consumer TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('waiting', 'running', 'completed', 'cancelled')),
+  from_time INTEGER,
+  after_cursor TEXT,
+  until_time INTEGER,
+  after_seq INTEGER NOT NULL,
+  through_seq INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  enqueued INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX replays_consumer_in_progress ON replays (consumer) WHERE status IN ('waiting', 'running');
+CREATE INDEX replays_finished ON replays (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX replays_in_progress ON replays (updated_at) WHERE status IN ('waiting', 'running');
+CREATE INDEX replays_subscription ON replays (subscription_id, id);
 
 CREATE TABLE retention_marks (
   at INTEGER PRIMARY KEY,

@@ -8,6 +8,7 @@ import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
 import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
+import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import { Checkpoints } from './checkpoints.js';
@@ -16,7 +17,7 @@ import { migrateSqlite } from './migration-target.js';
 import { sqliteRetention } from './retention.js';
 import { SqliteConnections } from './sqlite-connections.js';
 import { defaultReaderThreads } from './sqlite-threads.js';
-import type { AppendResult, EventRow } from './thread-protocol.js';
+import type { AppendResult, AtomicResult, EventRow } from './thread-protocol.js';
 import { type FileSync, WalSync } from './wal-sync.js';
 import type { DeliveryTask } from '../records.js';
 import {
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
   readonly health: EndpointHealthRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
+  readonly replays: ReplayRepository;
   readonly retention: RetentionRepository;
   /** Announcements to this process's listeners (see `watchOtherConnections` for other processes' writes). */
   private readonly announcements = new EventEmitter();
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
     this.health = new EndpointHealthRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.pull = new PullRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor);
+    this.replays = new ReplayRepository(executor, async () => this.announce('deliveries'));
     this.retention = new RetentionRepository(executor, sqliteRetention(executor));
   }
 
@@ -162,13 +165,24 @@ export class SqliteStore implements Store {
 
   /** Runs the shared queries: `$n` placeholders bind by name, lists travel as JSON (see sqliteDialect). */
   private executor(): SqlExecutor {
+    const named = (parameters: readonly unknown[]) =>
+      Object.fromEntries(parameters.map((value, index) => [index + 1, Array.isArray(value) ? JSON.stringify(value) : value]));
     return {
       ...sqliteDialect,
+      atomically: async (statements) => {
+        // On the writer, as one message: no other request's statement can land inside the transaction.
+        const { rows, wrote } = await this.connections.write<AtomicResult>({
+          op: 'atomically',
+          statements: statements.map(({ sql, parameters, guard }) => ({ sql, parameters: named(parameters), guard: guard ?? false })),
+        });
+        if (wrote) {
+          this.checkpoints?.written();
+          await this.durable();
+        }
+        return rows ?? undefined;
+      },
       all: async <T>(sql: string, parameters: readonly unknown[]) => {
-        const named = Object.fromEntries(
-          parameters.map((value, index) => [index + 1, Array.isArray(value) ? JSON.stringify(value) : value]),
-        );
-        const { rows, wrote } = await this.connections.statement(sql, named);
+        const { rows, wrote } = await this.connections.statement(sql, named(parameters));
         // A write is answered once durable. One that changed nothing (a lease finding nothing due) has nothing
         // to make durable, and does not wait for a flush of others' writes.
         if (wrote) {

@@ -48,6 +48,12 @@ export type ThreadRequest =
       readonly connection: number;
       readonly query: LogQuery;
     }
+  | {
+      /** Statements in one transaction, undone when a guard returns no row (SqlExecutor.atomically). */
+      readonly op: 'atomically';
+      readonly connection: number;
+      readonly statements: readonly (SqlText & { readonly guard: boolean })[];
+    }
   | { readonly op: 'checkpoint'; readonly connection: number; readonly mode: CheckpointMode }
   | { readonly op: 'dataVersion'; readonly connection: number };
 
@@ -58,6 +64,13 @@ export interface StatementResult {
   readonly wrote: boolean;
   /** A reader connection was asked to write: send the statement to the writer. */
   readonly notReadonly?: true;
+}
+
+/** What `atomically` answers: each statement's rows, or null when a guard undid the write. */
+export interface AtomicResult {
+  readonly rows: unknown[][] | null;
+  /** Whether anything was committed: the caller makes it durable before answering. */
+  readonly wrote: boolean;
 }
 
 /** What `append` answers: per event whether it was new, and the deliveries written. */

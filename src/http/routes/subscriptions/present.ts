@@ -1,4 +1,6 @@
+import { formatPollPosition } from '../../../domain/poll-cursor.js';
 import type { DeliveryRecord, SubscriptionRecord } from '../../../store/records.js';
+import type { ReplayRecord } from '../../../store/replay-repository.js';
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
 
@@ -57,5 +59,25 @@ export function presentDelivery(d: DeliveryRecord) {
     nextAttemptAt: iso(d.nextAttemptAt),
     deliveredAt: iso(d.deliveredAt),
     created: iso(d.createdAt),
+    replayId: d.replayId,
+  });
+}
+
+/** A replay as the API shows it (docs/replay.md): what was asked, its range as positions, its progress. */
+export function presentReplay(r: ReplayRecord) {
+  return compact({
+    id: r.id,
+    subscriptionId: r.subscriptionId,
+    status: r.status,
+    events: r.events,
+    enqueued: r.enqueued,
+    from: iso(r.fromTime),
+    after: r.afterCursor,
+    until: iso(r.untilTime),
+    // Positions as a poll's `after` takes them: a later replay can start where this one's range ended.
+    range: { after: formatPollPosition(r.afterSeq), through: formatPollPosition(r.throughSeq) },
+    position: formatPollPosition(r.position),
+    created: iso(r.createdAt),
+    finished: iso(r.finishedAt),
   });
 }

@@ -17,8 +17,11 @@ import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
+import { defaultReplayLimits, type ReplayLimits } from '../../../domain/replay.js';
+import type { ReplayCounting } from '../../replay-plan.js';
+import { planBackfill, startBackfill, startFromIn } from './backfill.js';
 import { changeableSubscription, ownedSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
-import { presentSubscription } from './present.js';
+import { presentReplay, presentSubscription } from './present.js';
 
 export interface SubscriptionRoutesOptions {
   readonly store: Store;
@@ -31,6 +34,11 @@ export interface SubscriptionRoutesOptions {
   readonly authorizer: Authorizer;
   /** Subscriptions one consumer may have (a bound on what one caller can make every process index). */
   readonly maxPerConsumer?: number;
+  /** Tells the replay loop a backfill (`startFrom`) is waiting. */
+  readonly wakeReplayer?: () => void;
+  readonly replayLimits?: Partial<ReplayLimits> | undefined;
+  /** One count of a replay's range at a time per consumer (shared with the replay routes). */
+  readonly replayCounting: ReplayCounting;
   readonly clock?: () => number;
 }
 
@@ -56,7 +64,8 @@ const docs = {
       'With an `endPoint`, a push subscription: Herald checks the endpoint with a validation event, then POSTs ' +
       'each matching event to it, signed (Standard Webhooks). Without one, a pull subscription read from ' +
       '`/subscriptions/{id}/events`. Asking again for an identical subscription answers with the existing one ' +
-      '(`409` if an operator disabled it).',
+      '(`409` if an operator disabled it). `startFrom` backfills a new subscription from a time or an event: ' +
+      'the answer names the backfill replay in `backfill` (docs/replay.md).',
     tags: ['Subscriptions'],
     operationId: 'createSubscription',
     documentedBody: {
@@ -76,6 +85,14 @@ const docs = {
             value: {
               sourceFilter: 'https://api.domstol.no/dodsbo-api/v1/dodsbo',
               resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+            },
+          },
+          backfill: {
+            summary: 'Queue one type of event for pulling, starting with those stored since a time',
+            value: {
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              typeFilter: 'no.altinn.events.digitalt-dodsbo.opprettet',
+              startFrom: '2020-02-20T08:00:00Z',
             },
           },
         },
@@ -142,6 +159,7 @@ const docs = {
 export async function subscriptionRoutes(app: FastifyInstance, options: SubscriptionRoutesOptions): Promise<void> {
   const { store } = options;
   const clock = options.clock ?? Date.now;
+  const replayLimits = { ...defaultReplayLimits, ...options.replayLimits };
   const guarded = { config: { scopes: [scopes.subscribe] } };
 
   app.post(subscriptionsPath, { ...guarded, schema: docs.create }, async (request, reply) => {
@@ -186,6 +204,12 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
         throw new HttpProblem('subscriptionLimit', `A consumer may have at most ${cap} subscriptions; delete some first.`);
       }
     }
+    // `startFrom` starts a new subscription in the past; asking again for one that exists answers with it as it is.
+    const startFrom = startFromIn(request.body);
+    const backfill =
+      startFrom !== undefined && (await store.subscriptions.findByIdentity(identity)) === undefined
+        ? await planBackfill(store, options.authorizer, startFrom, caller.consumer, spec, replayLimits, options.replayCounting)
+        : undefined;
     const now = clock();
     const push = spec.endpoint !== null;
     const { subscription, created } = await store.subscriptions.create({
@@ -203,10 +227,12 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     if (!created) refuseIfOperatorDisabled(subscription);
     if (push) options.wakeDispatcher();
     else await options.refreshMatching(subscription.id);
+    const replay = created && backfill ? await startBackfill(store, subscription, backfill, replayLimits, now) : undefined;
+    if (replay) options.wakeReplayer?.();
     return reply
       .code(201)
       .header('location', `${subscriptionsPath}/${subscription.id}`)
-      .send(presentSubscription(subscription, { withSecret: true }));
+      .send({ ...presentSubscription(subscription, { withSecret: true }), ...(replay ? { backfill: presentReplay(replay) } : {}) });
   });
 
   app.get(subscriptionsPath, { ...guarded, schema: { querystring: ListQuery, ...docs.list } }, async (request) => {
