@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
 import { problemCatalog } from './problems.js';
@@ -63,18 +64,38 @@ const SubscriptionFilters = {
   typeFilter: text('Exact event type.'),
 };
 
+/** Ordered delivery per key (docs/ordering.md); set at creation and never changed. */
+const SubscriptionOrdering = {
+  ordering: Type.Optional(
+    oneOf(
+      deliveryOrderings,
+      "Push subscriptions: 'subject' or 'partitionkey' delivers the events sharing that attribute one at a time, in log " +
+        "order, different keys in parallel; events without it are not ordered. Default 'none'. Fixed at creation.",
+    ),
+  ),
+  onDeadLetter: Type.Optional(
+    oneOf(
+      deadLetterPolicies,
+      "Ordered subscriptions: after a dead letter its key moves on ('skip', the default) or waits until the dead " +
+        "letter is redriven ('block').",
+    ),
+  ),
+};
+
 /** What `POST /subscriptions` reads; field names match case-insensitively and unknown fields are ignored. */
 const SubscriptionRequest = Type.Object({
   endPoint: Type.Optional(
     Type.String({ format: 'uri', description: 'https webhook to push to. Leave out for a pull subscription.' }),
   ),
   ...SubscriptionFilters,
+  ...SubscriptionOrdering,
 });
 
 const Subscription = Type.Object({
   id: Type.Integer(),
   endPoint: Type.Optional(Type.String({ format: 'uri' })),
   ...SubscriptionFilters,
+  ...SubscriptionOrdering,
   consumer: Type.String({
     description: 'From the token: /org/{org}, /user/{id}, /organisation/{orgno} or /sub/{sub}, the value percent-encoded.',
   }),

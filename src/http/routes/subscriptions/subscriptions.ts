@@ -56,7 +56,8 @@ const docs = {
       'With an `endPoint`, a push subscription: Herald checks the endpoint with a validation event, then POSTs ' +
       'each matching event to it, signed (Standard Webhooks). Without one, a pull subscription read from ' +
       '`/subscriptions/{id}/events`. Asking again for an identical subscription answers with the existing one ' +
-      '(`409` if an operator disabled it).',
+      '(`409` if an operator disabled it). A push subscription may ask for `ordering` by `subject` or ' +
+      '`partitionkey`: events with the same key are delivered one at a time, in log order (docs/ordering.md).',
     tags: ['Subscriptions'],
     operationId: 'createSubscription',
     documentedBody: {
@@ -69,6 +70,23 @@ const docs = {
               endPoint: 'https://example.com/herald/webhook',
               resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
               typeFilter: 'no.altinn.events.digitalt-dodsbo.opprettet',
+            },
+          },
+          ordered: {
+            summary: 'Push the events of each party in order, parties in parallel',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              ordering: 'subject',
+            },
+          },
+          orderedStrict: {
+            summary: 'Order by partition key, and stop a key at a dead letter until it is redriven',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              ordering: 'partitionkey',
+              onDeadLetter: 'block',
             },
           },
           pull: {
