@@ -48,6 +48,12 @@ export class DeliveryRepository {
   constructor(
     private readonly sql: SqlExecutor,
     private readonly due: () => Promise<void>,
+    /**
+     * The engine's own statement recording outcomes, where it has one: `$1` the lease holder, `$2` the outcomes as
+     * settleMany words them; it answers `id` and `ordered` per delivery recorded. PostgreSQL's moves ordered keys on
+     * in the same transaction (013_ordered_delivery.sql); SQLite's triggers do that for the shared statement.
+     */
+    settleStatement?: string,
   ) {
     this.roomsOf = (n) => sql.rowsOf(n, [['subscription_id', 'bigint'], ['room', 'integer']]);
     this.consumerRoomsOf = (n) => sql.rowsOf(n, [['consumer', 'text'], ['room', 'integer']]);
@@ -59,7 +65,7 @@ export class DeliveryRepository {
       ['next_attempt_at', 'bigint'],
       ['delivered_at', 'bigint'],
     ]);
-    this.settleStatement = `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+    this.settleStatement = settleStatement ?? `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
          last_status_code = outcome.status_code, last_error = outcome.error,
          next_attempt_at = outcome.next_attempt_at,
          delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
@@ -199,8 +205,8 @@ export class DeliveryRepository {
         if (row.ordered && finished.has(row.id)) keysMovedOn = true;
       }
     }
-    // A finished delivery of an ordered key made the key's next one due (the migrations' triggers): announced, so
-    // it goes now rather than at some dispatcher's next idle look. A retry keeps its key where it was.
+    // A finished delivery of an ordered key made the key's next one due (docs/ordering.md): announced, so it goes
+    // now rather than at some dispatcher's next idle look. A retry keeps its key where it was.
     if (keysMovedOn) void this.due().catch(() => {});
     return recorded;
   }

@@ -26,8 +26,8 @@ CREATE INDEX deliveries_ordered_waiting ON ONLY public.deliveries USING btree (s
 CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
 CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
+CREATE TRIGGER deliveries_ordered_redriven AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status = 'dead'::text) AND (new.status <> 'dead'::text))) EXECUTE FUNCTION herald_ordered_moved_on();
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
-CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 -- A partition of deliveries; its bounds are not shown: they are set from the day of migrating.
 CREATE TABLE deliveries_legacy (
@@ -55,8 +55,8 @@ CREATE INDEX deliveries_legacy_subscription_id_ordering_key_id_idx ON public.del
 CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'failed'::text])) AND (next_attempt_at IS NOT NULL));
 CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx1 ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = 'dead'::text));
 CREATE INDEX deliveries_legacy_subscription_status ON public.deliveries_legacy USING btree (subscription_id, status, id);
+CREATE TRIGGER deliveries_ordered_redriven AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status = 'dead'::text) AND (new.status <> 'dead'::text))) EXECUTE FUNCTION herald_ordered_moved_on();
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries_legacy FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
-CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 CREATE UNLOGGED TABLE dispatcher_holdings (
   owner text NOT NULL,
@@ -416,33 +416,71 @@ BEGIN
   ELSE
     gone := NEW;
   END IF;
-  PERFORM herald_ordered_next(gone.subscription_id, gone.ordering_key);
+  PERFORM herald_ordered_next(ARRAY[gone.subscription_id], ARRAY[gone.ordering_key]);
   RETURN NULL;
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION public.herald_ordered_next(subscription bigint, key bigint)
- RETURNS void
+CREATE OR REPLACE FUNCTION public.herald_ordered_next(moved_subscriptions bigint[], moved_keys bigint[])
+ RETURNS integer
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-  first_id bigint;
+  promoted integer;
 BEGIN
   PERFORM pg_advisory_xact_lock(4841014);
-  IF EXISTS (SELECT 1 FROM deliveries h WHERE h.subscription_id = subscription AND h.ordering_key = key
-      AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL) THEN
-    RETURN;
+  WITH moved AS (
+    SELECT DISTINCT m.s, m.key FROM unnest(moved_subscriptions, moved_keys) AS m(s, key)
+  ), heads AS (
+    SELECT (SELECT w.id FROM deliveries w WHERE w.subscription_id = moved.s AND w.ordering_key = moved.key
+        AND w.status IN ('pending', 'failed') ORDER BY w.id LIMIT 1) AS id
+    FROM moved JOIN subscriptions sub ON sub.id = moved.s
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.subscription_id = moved.s AND h.ordering_key = moved.key
+        AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL)
+      AND NOT (sub.on_dead_letter = 'block' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = moved.s
+        AND x.ordering_key = moved.key AND x.status = 'dead'))
+  )
+  UPDATE deliveries d SET next_attempt_at = d.created_at FROM heads WHERE d.id = heads.id AND d.next_attempt_at IS NULL;
+  GET DIAGNOSTICS promoted = ROW_COUNT;
+  RETURN promoted;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.herald_settle(lease_holder text, outcomes jsonb)
+ RETURNS TABLE(id bigint, ordered boolean)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  settled_id bigint[];
+  settled_ordered boolean[];
+  moved_subscription bigint[];
+  moved_key bigint[];
+BEGIN
+  WITH outcome AS (
+    SELECT (r->>0)::bigint AS id, (r->>1)::text AS status, (r->>2)::integer AS status_code, (r->>3)::text AS error,
+      (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at
+    FROM jsonb_array_elements(outcomes) AS r
+  ), settled AS (
+    UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+      last_status_code = outcome.status_code, last_error = outcome.error,
+      next_attempt_at = outcome.next_attempt_at,
+      delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
+      lease_owner = NULL, lease_until = NULL
+    FROM outcome
+    WHERE deliveries.id = outcome.id AND deliveries.lease_owner = lease_holder
+    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status
+  )
+  SELECT array_agg(s.id), array_agg(s.ordering_key IS NOT NULL),
+    array_agg(s.subscription_id) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead')),
+    array_agg(s.ordering_key) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead'))
+  INTO settled_id, settled_ordered, moved_subscription, moved_key
+  FROM settled s;
+  IF moved_key IS NOT NULL THEN
+    PERFORM herald_ordered_next(moved_subscription, moved_key);
   END IF;
-  IF EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = subscription AND s.on_dead_letter = 'block')
-    AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = subscription AND x.ordering_key = key
-      AND x.status = 'dead') THEN
-    RETURN;
-  END IF;
-  SELECT w.id INTO first_id FROM deliveries w
-  WHERE w.subscription_id = subscription AND w.ordering_key = key AND w.status IN ('pending', 'failed')
-  ORDER BY w.id LIMIT 1;
-  IF first_id IS NOT NULL THEN
-    UPDATE deliveries SET next_attempt_at = created_at WHERE id = first_id AND next_attempt_at IS NULL;
+  IF settled_id IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(settled_id, settled_ordered);
   END IF;
 END;
 $function$;

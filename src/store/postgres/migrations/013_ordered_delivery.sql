@@ -26,42 +26,80 @@ CREATE INDEX deliveries_ordered_dead ON deliveries (subscription_id, ordering_ke
   WHERE ordering_key IS NOT NULL AND status = 'dead';
 
 -- Making a key's head is serialised across processes by one transaction-level advisory lock (the append lock is
--- 4_841_001): publishing takes it before it looks whether a new delivery's key is busy, and the triggers below
--- before they look for the key's next delivery. Each then reads with a snapshot taken after the lock, so it sees
--- what the other committed: a delivery published while its key's head settles is either seen by the settling
--- transaction (and made the head) or sees the head gone (and is due at once), never neither. Only work on
--- ordered subscriptions takes it.
+-- 4_841_001): publishing takes it before it looks whether a new delivery's key is busy, and settling before it
+-- looks for a key's next delivery. Each then reads with a snapshot taken after the lock, so it sees what the
+-- other committed: a delivery published while its key's head settles is either seen by the settling transaction
+-- (and made the head) or sees the head gone (and is due at once), never neither. Only work on ordered
+-- subscriptions takes it.
 
--- Makes the key's next waiting delivery its head, due since it was created, unless the key still has a head or
--- a dead letter that blocks it.
-CREATE FUNCTION herald_ordered_next(subscription bigint, key bigint) RETURNS void
+-- Makes each key's next waiting delivery its head, due since it was created, unless the key still has a head or
+-- a dead letter that blocks it. One statement for every key a settlement moved on.
+CREATE FUNCTION herald_ordered_next(moved_subscriptions bigint[], moved_keys bigint[]) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-  first_id bigint;
+  promoted integer;
 BEGIN
   PERFORM pg_advisory_xact_lock(4841014);
-  IF EXISTS (SELECT 1 FROM deliveries h WHERE h.subscription_id = subscription AND h.ordering_key = key
-      AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL) THEN
-    RETURN;
+  WITH moved AS (
+    SELECT DISTINCT m.s, m.key FROM unnest(moved_subscriptions, moved_keys) AS m(s, key)
+  ), heads AS (
+    SELECT (SELECT w.id FROM deliveries w WHERE w.subscription_id = moved.s AND w.ordering_key = moved.key
+        AND w.status IN ('pending', 'failed') ORDER BY w.id LIMIT 1) AS id
+    FROM moved JOIN subscriptions sub ON sub.id = moved.s
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.subscription_id = moved.s AND h.ordering_key = moved.key
+        AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL)
+      AND NOT (sub.on_dead_letter = 'block' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = moved.s
+        AND x.ordering_key = moved.key AND x.status = 'dead'))
+  )
+  UPDATE deliveries d SET next_attempt_at = d.created_at FROM heads WHERE d.id = heads.id AND d.next_attempt_at IS NULL;
+  GET DIAGNOSTICS promoted = ROW_COUNT;
+  RETURN promoted;
+END;
+$$;
+
+-- Records attempts' outcomes: the statement DeliveryRepository.settleMany runs on SQLite, in a function so that
+-- the keys of ordered deliveries that finished (delivered, dead) move on in the same transaction, all at once.
+-- Answers each delivery recorded and whether it has a key.
+CREATE FUNCTION herald_settle(lease_holder text, outcomes jsonb) RETURNS TABLE (id bigint, ordered boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  settled_id bigint[];
+  settled_ordered boolean[];
+  moved_subscription bigint[];
+  moved_key bigint[];
+BEGIN
+  WITH outcome AS (
+    SELECT (r->>0)::bigint AS id, (r->>1)::text AS status, (r->>2)::integer AS status_code, (r->>3)::text AS error,
+      (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at
+    FROM jsonb_array_elements(outcomes) AS r
+  ), settled AS (
+    UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+      last_status_code = outcome.status_code, last_error = outcome.error,
+      next_attempt_at = outcome.next_attempt_at,
+      delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
+      lease_owner = NULL, lease_until = NULL
+    FROM outcome
+    WHERE deliveries.id = outcome.id AND deliveries.lease_owner = lease_holder
+    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status
+  )
+  SELECT array_agg(s.id), array_agg(s.ordering_key IS NOT NULL),
+    array_agg(s.subscription_id) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead')),
+    array_agg(s.ordering_key) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead'))
+  INTO settled_id, settled_ordered, moved_subscription, moved_key
+  FROM settled s;
+  IF moved_key IS NOT NULL THEN
+    PERFORM herald_ordered_next(moved_subscription, moved_key);
   END IF;
-  IF EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = subscription AND s.on_dead_letter = 'block')
-    AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = subscription AND x.ordering_key = key
-      AND x.status = 'dead') THEN
-    RETURN;
-  END IF;
-  SELECT w.id INTO first_id FROM deliveries w
-  WHERE w.subscription_id = subscription AND w.ordering_key = key AND w.status IN ('pending', 'failed')
-  ORDER BY w.id LIMIT 1;
-  IF first_id IS NOT NULL THEN
-    UPDATE deliveries SET next_attempt_at = created_at WHERE id = first_id AND next_attempt_at IS NULL;
+  IF settled_id IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(settled_id, settled_ordered);
   END IF;
 END;
 $$;
 
--- When a head leaves the waiting statuses (delivered, dead), a dead letter is redriven, or a waiting or dead
--- row is removed (retention, the partition about to be dropped), its key's next delivery may become the head.
--- Triggers, so this happens in the transaction that settles, redrives or removes, whoever runs it (any process's
--- dispatcher, an operator's command, the retention loop), and a crash cannot leave it half done.
+-- A dead letter redriven, or a waiting or dead row removed (retention, the partition about to be dropped), may
+-- let its key's next delivery become the head. Triggers, so this happens in the transaction that redrives or
+-- removes, whoever runs it (an owner's request, an operator's command, the retention loop).
 CREATE FUNCTION herald_ordered_moved_on() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -76,15 +114,14 @@ BEGIN
   ELSE
     gone := NEW;
   END IF;
-  PERFORM herald_ordered_next(gone.subscription_id, gone.ordering_key);
+  PERFORM herald_ordered_next(ARRAY[gone.subscription_id], ARRAY[gone.ordering_key]);
   RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON deliveries
+CREATE TRIGGER deliveries_ordered_redriven AFTER UPDATE OF status ON deliveries
   FOR EACH ROW
-  WHEN (NEW.ordering_key IS NOT NULL AND OLD.status <> NEW.status
-    AND (NEW.status IN ('delivered', 'dead') OR OLD.status = 'dead'))
+  WHEN (NEW.ordering_key IS NOT NULL AND OLD.status = 'dead' AND NEW.status <> 'dead')
   EXECUTE FUNCTION herald_ordered_moved_on();
 
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON deliveries
