@@ -132,8 +132,8 @@ CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON deliveries
 -- Publishing, as in migration 009, with each ordered subscription's delivery carrying its key. When the batch
 -- fans out to no ordered subscription it runs the very statement of 009. Otherwise it takes the ordering lock,
 -- and a delivery is due (and may be claimed) only if it is the first of its key in the batch and its key has
--- nothing waiting and no dead letter that blocks it; the others wait, with no next_attempt_at, for the triggers
--- above. Processes of the previous version call this function too, so they order as this one does.
+-- nothing waiting and no dead letter that blocks it; the others wait, with no next_attempt_at, for
+-- herald_settle or the triggers above to make them their key's head. Processes of the previous version call this function too, so they order as this one does.
 CREATE OR REPLACE FUNCTION herald_append_claimed(
   lock_key bigint,
   ids text[], sources text[], types text[], resources text[], subjects text[], alternativesubjects text[],
