@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/engines.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
-import { countRows, dayMs, hourMs, retentionOf } from '../store/retention-harness.js';
+import { countRows, dayMs, hourMs, rawSql, retentionOf } from '../store/retention-harness.js';
 import { deliveriesOf, eventually, resource, subscribe } from './helpers.js';
 import { keyedReceiver } from './ordering-harness.js';
 
@@ -158,6 +158,18 @@ describeEachEngine('Ordered delivery per key on $name', (engine) => {
     await t.dispatcher.runOnce();
     expect(await statuses(bySubject.id)).toEqual({ p1: 'delivered', p2: 'delivered', p3: 'delivered' });
     expect(await statuses(byKey.id)).toEqual({ p1: 'delivered', p2: 'delivered', p3: 'delivered' });
+  });
+
+  it('moves a key on when its head is recorded by a plain UPDATE, as a process of the previous version records it', async () => {
+    const subscription = await subscribe(t, receiver.url, { ordering: 'subject' });
+    await publish(keyed('u1', 'a'), keyed('u2', 'a'));
+    const [head] = await rawSql<{ id: number }>(engine, t.db.database, 'SELECT id FROM deliveries WHERE next_attempt_at IS NOT NULL');
+    await rawSql(engine, t.db.database, "UPDATE deliveries SET status = 'delivered', next_attempt_at = NULL, delivered_at = 1 WHERE id = $1", [
+      head?.id,
+    ]);
+    await t.dispatcher.runOnce();
+    expect(receiver.events().map((r) => r.json.id)).toEqual(['u2']);
+    expect(await statuses(subscription.id)).toEqual({ u1: 'delivered', u2: 'delivered' });
   });
 
   it('moves a key on when retention removes its waiting head with its old event', async () => {

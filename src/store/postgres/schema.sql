@@ -26,8 +26,8 @@ CREATE INDEX deliveries_ordered_waiting ON ONLY public.deliveries USING btree (s
 CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
 CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
-CREATE TRIGGER deliveries_ordered_redriven AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status = 'dead'::text) AND (new.status <> 'dead'::text))) EXECUTE FUNCTION herald_ordered_moved_on();
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 -- A partition of deliveries; its bounds are not shown: they are set from the day of migrating.
 CREATE TABLE deliveries_legacy (
@@ -55,8 +55,8 @@ CREATE INDEX deliveries_legacy_subscription_id_ordering_key_id_idx ON public.del
 CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'failed'::text])) AND (next_attempt_at IS NOT NULL));
 CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx1 ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = 'dead'::text));
 CREATE INDEX deliveries_legacy_subscription_status ON public.deliveries_legacy USING btree (subscription_id, status, id);
-CREATE TRIGGER deliveries_ordered_redriven AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status = 'dead'::text) AND (new.status <> 'dead'::text))) EXECUTE FUNCTION herald_ordered_moved_on();
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries_legacy FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 CREATE UNLOGGED TABLE dispatcher_holdings (
   owner text NOT NULL,
@@ -415,6 +415,9 @@ BEGIN
     END IF;
   ELSE
     gone := NEW;
+    IF NEW.status <> 'pending' AND current_setting('herald.settling', true) = 'on' THEN
+      RETURN NULL;
+    END IF;
   END IF;
   PERFORM herald_ordered_next(ARRAY[gone.subscription_id], ARRAY[gone.ordering_key]);
   RETURN NULL;
@@ -457,6 +460,8 @@ DECLARE
   moved_subscription bigint[];
   moved_key bigint[];
 BEGIN
+  -- Tells the row trigger below that this transaction moves its keys on itself, all at once.
+  PERFORM set_config('herald.settling', 'on', true);
   WITH outcome AS (
     SELECT (r->>0)::bigint AS id, (r->>1)::text AS status, (r->>2)::integer AS status_code, (r->>3)::text AS error,
       (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at

@@ -69,6 +69,8 @@ DECLARE
   moved_subscription bigint[];
   moved_key bigint[];
 BEGIN
+  -- Tells the row trigger below that this transaction moves its keys on itself, all at once.
+  PERFORM set_config('herald.settling', 'on', true);
   WITH outcome AS (
     SELECT (r->>0)::bigint AS id, (r->>1)::text AS status, (r->>2)::integer AS status_code, (r->>3)::text AS error,
       (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at
@@ -99,7 +101,9 @@ $$;
 
 -- A dead letter redriven, or a waiting or dead row removed (retention, the partition about to be dropped), may
 -- let its key's next delivery become the head. Triggers, so this happens in the transaction that redrives or
--- removes, whoever runs it (an owner's request, an operator's command, the retention loop).
+-- removes, whoever runs it (an owner's request, an operator's command, the retention loop). A delivery that
+-- finishes does too, unless herald_settle recorded it (it moves its keys on in one statement): so outcomes
+-- recorded by a process of the previous version during a rolling upgrade move keys on as well.
 CREATE FUNCTION herald_ordered_moved_on() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -113,15 +117,19 @@ BEGIN
     END IF;
   ELSE
     gone := NEW;
+    IF NEW.status <> 'pending' AND current_setting('herald.settling', true) = 'on' THEN
+      RETURN NULL;
+    END IF;
   END IF;
   PERFORM herald_ordered_next(ARRAY[gone.subscription_id], ARRAY[gone.ordering_key]);
   RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER deliveries_ordered_redriven AFTER UPDATE OF status ON deliveries
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON deliveries
   FOR EACH ROW
-  WHEN (NEW.ordering_key IS NOT NULL AND OLD.status = 'dead' AND NEW.status <> 'dead')
+  WHEN (NEW.ordering_key IS NOT NULL AND OLD.status <> NEW.status
+    AND (NEW.status IN ('delivered', 'dead') OR OLD.status = 'dead'))
   EXECUTE FUNCTION herald_ordered_moved_on();
 
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON deliveries
