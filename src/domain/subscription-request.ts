@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { exceedsBytes, subscriptionFieldLimits, tooLong } from './attribute-limits.js';
 import { hasControlCharacters } from './control-characters.js';
+import {
+  type DeadLetterPolicy,
+  type DeliveryOrdering,
+  defaultOrdering,
+  isDeadLetterPolicy,
+  isDeliveryOrdering,
+  orderingMessages,
+} from './delivery-ordering.js';
 import { parseEndpoint } from './endpoint.js';
 import { isValidResourceUrn } from './resource-urn.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
@@ -13,6 +21,10 @@ export interface SubscriptionSpec {
   readonly subjectFilter: string | null;
   readonly alternativeSubjectFilter: string | null;
   readonly typeFilter: string | null;
+  /** Push subscriptions: which key, if any, orders deliveries (docs/ordering.md); unset is 'none'. */
+  readonly ordering?: DeliveryOrdering;
+  /** Ordered subscriptions: whether a dead letter stops its key; unset is 'skip'. */
+  readonly onDeadLetter?: DeadLetterPolicy;
 }
 
 /** The request's fields by their lower-cased names: Altinn binds them case-insensitively (`endpoint`). */
@@ -24,6 +36,9 @@ const fieldNames = {
   alternativesubjectfilter: 'alternativeSubjectFilter',
   typefilter: 'typeFilter',
 } as const;
+
+/** How deliveries are ordered: a choice among a few names rather than a filter, so read apart from the filters. */
+const orderingFields = { ordering: 'ordering', ondeadletter: 'onDeadLetter' } as const;
 
 export const subscriptionMessages = {
   invalidEndpoint: 'Missing or invalid endpoint to push events towards',
@@ -62,9 +77,21 @@ export function parseSubscriptionRequest(
   }
   const errors: FieldError[] = [];
   const fields: Partial<Record<keyof typeof fieldNames, string>> = {};
+  const options: { ordering?: DeliveryOrdering; onDeadLetter?: DeadLetterPolicy } = {};
   for (const [key, value] of Object.entries(body)) {
     const name = key.toLowerCase();
-    if (!Object.hasOwn(fieldNames, name) || value === null || value === undefined) continue;
+    if (value === null || value === undefined) continue;
+    if (name === 'ordering') {
+      if (isDeliveryOrdering(value)) options.ordering = value;
+      else errors.push({ field: orderingFields.ordering, message: orderingMessages.ordering });
+      continue;
+    }
+    if (name === 'ondeadletter') {
+      if (isDeadLetterPolicy(value)) options.onDeadLetter = value;
+      else errors.push({ field: orderingFields.ondeadletter, message: orderingMessages.onDeadLetter });
+      continue;
+    }
+    if (!Object.hasOwn(fieldNames, name)) continue;
     const field = fieldNames[name as keyof typeof fieldNames];
     if (typeof value !== 'string') errors.push({ field, message: `'${field}' must be a string.` });
     // An empty endpoint gets Altinn's message, which clients match on; "omit it to match every value" would
@@ -112,6 +139,11 @@ export function parseSubscriptionRequest(
   ) {
     errors.push({ field: 'resourceFilter', message: subscriptionMessages.missingFilter });
   }
+  const ordering = options.ordering ?? defaultOrdering.ordering;
+  const onDeadLetter = options.onDeadLetter ?? defaultOrdering.onDeadLetter;
+  // A pull queue is read in log order by its one reader: asking for ordering there would promise nothing more.
+  if (endpoint === undefined && ordering !== 'none') errors.push({ field: 'ordering', message: orderingMessages.pull });
+  if (ordering === 'none' && onDeadLetter === 'block') errors.push({ field: 'onDeadLetter', message: orderingMessages.blockUnordered });
   if (errors.length > 0) return { ok: false, errors };
   return accepted({
     endpoint: endpoint ?? null,
@@ -120,6 +152,8 @@ export function parseSubscriptionRequest(
     subjectFilter: fields.subjectfilter ?? null,
     alternativeSubjectFilter: fields.alternativesubjectfilter ?? null,
     typeFilter: fields.typefilter ?? null,
+    ordering,
+    onDeadLetter,
   });
 }
 
@@ -141,8 +175,9 @@ function isAbsoluteHttpsUrl(value: string): boolean {
 }
 
 /**
- * What makes two subscriptions the same: one consumer, one endpoint, the same filters. Stored under a unique
- * constraint, so concurrent identical requests create one subscription.
+ * What makes two subscriptions the same: one consumer, one endpoint, the same filters, the same ordering.
+ * Stored under a unique constraint, so concurrent identical requests create one subscription. Unordered
+ * subscriptions hash as they did before ordering existed, so asking again still finds the ones made then.
  */
 export function subscriptionIdentity(consumer: string, spec: SubscriptionSpec): string {
   const tuple = [
@@ -153,6 +188,9 @@ export function subscriptionIdentity(consumer: string, spec: SubscriptionSpec): 
     spec.subjectFilter,
     spec.alternativeSubjectFilter,
     spec.typeFilter,
+    ...((spec.ordering ?? defaultOrdering.ordering) === defaultOrdering.ordering
+      ? []
+      : [spec.ordering, spec.onDeadLetter ?? defaultOrdering.onDeadLetter]),
   ];
   return createHash('sha256').update(JSON.stringify(tuple)).digest('hex');
 }

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
 import { replayStatuses } from '../domain/replay.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
@@ -64,6 +65,24 @@ const SubscriptionFilters = {
   typeFilter: text('Exact event type.'),
 };
 
+/** Ordered delivery per key (docs/ordering.md); set at creation and never changed. */
+const SubscriptionOrdering = {
+  ordering: Type.Optional(
+    oneOf(
+      deliveryOrderings,
+      "Push subscriptions: 'subject' or 'partitionkey' delivers the events sharing that attribute one at a time, in log " +
+        "order, different keys in parallel; events without it are not ordered. Default 'none'. Fixed at creation.",
+    ),
+  ),
+  onDeadLetter: Type.Optional(
+    oneOf(
+      deadLetterPolicies,
+      "Ordered subscriptions: after a dead letter its key moves on ('skip', the default) or waits until the dead " +
+        "letter is redriven ('block').",
+    ),
+  ),
+};
+
 /** What `POST /subscriptions` reads; field names match case-insensitively and unknown fields are ignored. */
 const SubscriptionRequest = Type.Object({
   endPoint: Type.Optional(
@@ -74,6 +93,7 @@ const SubscriptionRequest = Type.Object({
     'Start in the past: an RFC 3339 time, an event id, `~<position>` or `0` (the start of the log). A backfill ' +
       'replay sends the matching events from there; the answer names it in `backfill` (docs/replay.md).',
   ),
+  ...SubscriptionOrdering,
 });
 
 const position = (description: string) => Type.String({ pattern: '^~\\d+$', description, examples: ['~1042'] });
@@ -117,6 +137,7 @@ const Subscription = Type.Object({
   id: Type.Integer(),
   endPoint: Type.Optional(Type.String({ format: 'uri' })),
   ...SubscriptionFilters,
+  ...SubscriptionOrdering,
   consumer: Type.String({
     description: 'From the token: /org/{org}, /user/{id}, /organisation/{orgno} or /sub/{sub}, the value percent-encoded.',
   }),

@@ -48,6 +48,12 @@ export class DeliveryRepository {
   constructor(
     private readonly sql: SqlExecutor,
     private readonly due: () => Promise<void>,
+    /**
+     * The engine's own statement recording outcomes, where it has one: `$1` the lease holder, `$2` the outcomes as
+     * settleMany words them; it answers `id` and `ordered` per delivery recorded. PostgreSQL's moves ordered keys on
+     * in the same transaction (013_ordered_delivery.sql); SQLite's triggers do that for the shared statement.
+     */
+    settleStatement?: string,
   ) {
     this.roomsOf = (n) => sql.rowsOf(n, [['subscription_id', 'bigint'], ['room', 'integer']]);
     this.consumerRoomsOf = (n) => sql.rowsOf(n, [['consumer', 'text'], ['room', 'integer']]);
@@ -59,14 +65,14 @@ export class DeliveryRepository {
       ['next_attempt_at', 'bigint'],
       ['delivered_at', 'bigint'],
     ]);
-    this.settleStatement = `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+    this.settleStatement = settleStatement ?? `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
          last_status_code = outcome.status_code, last_error = outcome.error,
          next_attempt_at = outcome.next_attempt_at,
          delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
          lease_owner = NULL, lease_until = NULL
        FROM ${outcomes} AS outcome
        WHERE deliveries.id = outcome.id AND deliveries.lease_owner = $1
-       RETURNING deliveries.id`;
+       RETURNING deliveries.id, deliveries.ordering_key IS NOT NULL AS ordered`;
   }
 
   /**
@@ -180,6 +186,8 @@ export class DeliveryRepository {
    */
   async settleMany(owner: string, settled: readonly { id: number; outcome: AttemptOutcome }[], now: number): Promise<Set<number>> {
     const recorded = new Set<number>();
+    const finished = new Set(settled.filter(({ outcome }) => outcome.kind !== 'retry').map(({ id }) => id));
+    let keysMovedOn = false;
     for (let start = 0; start < settled.length; start += maxSettlePerStatement) {
       const rows = settled.slice(start, start + maxSettlePerStatement).map(({ id, outcome }) => [
         id,
@@ -191,9 +199,15 @@ export class DeliveryRepository {
       ]);
       // The outcomes travel as one JSON parameter, so the statement's text never changes. A leased delivery is
       // always waiting (leases take due rows only), where every outcome's transition starts.
-      const updated = await this.sql.all<{ id: number }>(this.settleStatement, [owner, JSON.stringify(rows)]);
-      for (const row of updated) recorded.add(row.id);
+      const updated = await this.sql.all<{ id: number; ordered: boolean | number }>(this.settleStatement, [owner, JSON.stringify(rows)]);
+      for (const row of updated) {
+        recorded.add(row.id);
+        if (row.ordered && finished.has(row.id)) keysMovedOn = true;
+      }
     }
+    // A finished delivery of an ordered key made the key's next one due (docs/ordering.md): announced, so it goes
+    // now rather than at some dispatcher's next idle look. A retry keeps its key where it was.
+    if (keysMovedOn) void this.due().catch(() => {});
     return recorded;
   }
 
@@ -264,10 +278,15 @@ export class DeliveryRepository {
     return rows.map((row) => Number(row.ms));
   }
 
-  /** Puts every dead delivery of a subscription back in the queue, with a fresh ladder. */
+  /**
+   * Puts every dead delivery of a subscription back in the queue, with a fresh ladder. One of an ordered key
+   * waits its turn: the migrations' triggers make it the key's head once nothing else of its key is under way
+   * (docs/ordering.md), and it goes before the key's later events still waiting.
+   */
   async redrive(subscriptionId: number, now: number): Promise<number> {
     const rows = await this.sql.all(
-      `UPDATE deliveries SET status = ${status(redrive.to)}, attempts = 0, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL
+      `UPDATE deliveries SET status = ${status(redrive.to)}, attempts = 0,
+         next_attempt_at = CASE WHEN ordering_key IS NULL THEN CAST($2 AS bigint) END, lease_owner = NULL, lease_until = NULL
        WHERE subscription_id = $1 AND ${statusIn('status', redrive.from)} RETURNING id`,
       [subscriptionId, now],
     );

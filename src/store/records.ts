@@ -1,3 +1,4 @@
+import type { DeadLetterPolicy, DeliveryOrdering } from '../domain/delivery-ordering.js';
 import type { DeliveryStatus } from '../domain/delivery-status.js';
 import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { SubscriptionSpec } from '../domain/subscription-request.js';
@@ -7,6 +8,8 @@ export type { AttemptOutcome } from '../domain/delivery-attempt.js';
 
 export interface SubscriptionRecord extends SubscriptionSpec {
   readonly id: number;
+  readonly ordering: DeliveryOrdering;
+  readonly onDeadLetter: DeadLetterPolicy;
   readonly consumer: string;
   readonly createdBy: string;
   /** The Standard Webhooks signing secret (`whsec_…`). */

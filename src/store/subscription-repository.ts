@@ -1,3 +1,4 @@
+import { defaultOrdering } from '../domain/delivery-ordering.js';
 import type { SubscriptionStatus } from '../domain/subscription-status.js';
 import type { NewSubscription, SubscriptionRecord, ValidationTask } from './records.js';
 import type { SqlExecutor } from './sql-executor.js';
@@ -11,7 +12,7 @@ const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, 
   acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch",
   health, health_since AS "healthSince", health_error AS "healthError", consecutive_failures AS "consecutiveFailures",
   probe_at AS "probeAt",
-  disabled_by AS "disabledBy"`;
+  disabled_by AS "disabledBy", ordering, on_dead_letter AS "onDeadLetter"`;
 
 /** True for a row no request of its owner may change: an operator disabled it (docs/subscriptions.md). */
 const notOperatorDisabled = `COALESCE(disabled_by, '') <> 'operator'`;
@@ -54,12 +55,13 @@ export class SubscriptionRepository {
     const inserted = await this.sql.all<SubscriptionRecord>(
       `INSERT INTO subscriptions (identity, consumer, created_by, endpoint, source_filter, resource_filter,
          subject_filter, alternative_subject_filter, type_filter, secret, status, created_at, next_validation_at,
-         validated_at, last_read_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12)
+         validated_at, last_read_at, ordering, on_dead_letter)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12, $15, $16)
        ON CONFLICT (identity) DO NOTHING
        RETURNING ${subscriptionColumns}`,
       [s.identity, s.consumer, s.createdBy, s.endpoint, s.sourceFilter, s.resourceFilter, s.subjectFilter,
-        s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt, s.validatedAt],
+        s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt, s.validatedAt,
+        s.ordering ?? defaultOrdering.ordering, s.onDeadLetter ?? defaultOrdering.onDeadLetter],
     );
     if (inserted[0]) {
       await this.changed([inserted[0].id]);

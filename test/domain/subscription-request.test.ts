@@ -16,6 +16,9 @@ const endpoint = 'https://hooks.example.com/herald';
 const resource = 'urn:altinn:resource:ttd-app';
 const source = 'https://platform.altinn.no/ttd/app';
 
+/** What a request that does not ask for ordering gets. */
+const unordered = { ordering: 'none', onDeadLetter: 'skip' } as const;
+
 const filterFields = [
   'sourceFilter',
   'resourceFilter',
@@ -54,6 +57,7 @@ describe('parseSubscriptionRequest: what it accepts', () => {
       subjectFilter: '/party/1337',
       alternativeSubjectFilter: '/person/01017012345',
       typeFilter: 'app.instance.created',
+      ...unordered,
     });
   });
 
@@ -65,6 +69,7 @@ describe('parseSubscriptionRequest: what it accepts', () => {
       subjectFilter: null,
       alternativeSubjectFilter: null,
       typeFilter: null,
+      ...unordered,
     });
   });
 
@@ -95,6 +100,7 @@ describe('parseSubscriptionRequest: what it accepts', () => {
       subjectFilter: '/party/1',
       alternativeSubjectFilter: '/person/1',
       typeFilter: 't',
+      ...unordered,
     });
   });
 
@@ -114,6 +120,7 @@ describe('parseSubscriptionRequest: what it accepts', () => {
       subjectFilter: null,
       alternativeSubjectFilter: null,
       typeFilter: null,
+      ...unordered,
     });
     expect(spec).not.toHaveProperty('consumer');
   });
@@ -386,6 +393,20 @@ describe('subscriptionIdentity', () => {
     );
   });
 
+  it('differs when the ordering or its dead-letter policy differs', () => {
+    const bySubject = subscriptionIdentity('/org/ttd', { ...spec, ordering: 'subject' });
+    expect(bySubject).not.toBe(subscriptionIdentity('/org/ttd', spec));
+    expect(bySubject).not.toBe(subscriptionIdentity('/org/ttd', { ...spec, ordering: 'partitionkey' }));
+    expect(bySubject).not.toBe(subscriptionIdentity('/org/ttd', { ...spec, ordering: 'subject', onDeadLetter: 'block' }));
+    expect(bySubject).toBe(subscriptionIdentity('/org/ttd', { ...spec, ordering: 'subject', onDeadLetter: 'skip' }));
+  });
+
+  it('is what it was before ordering existed for an unordered subscription, so asking again finds the old one', () => {
+    expect(subscriptionIdentity('/org/ttd', { ...spec, ordering: 'none', onDeadLetter: 'skip' })).toBe(
+      subscriptionIdentity('/org/ttd', spec),
+    );
+  });
+
   it('cannot be forged by moving text between the consumer and a field', () => {
     expect(subscriptionIdentity('/org/ttd","x', { ...spec, endpoint: null })).not.toBe(
       subscriptionIdentity('/org/ttd', { ...spec, endpoint: 'x' }),
@@ -401,5 +422,46 @@ describe('source filters are https even where http endpoints are allowed', () =>
     );
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.errors).toEqual([{ field: 'sourceFilter', message: 'SourceFilter must be an absolute URL with the https scheme.' }]);
+  });
+});
+
+describe('parseSubscriptionRequest: ordering', () => {
+  it.each(['subject', 'partitionkey'] as const)('accepts ordering by %s, moving on after dead letters by default', (ordering) => {
+    expect(accepted({ endPoint: endpoint, resourceFilter: resource, ordering })).toMatchObject({ ordering, onDeadLetter: 'skip' });
+  });
+
+  it('accepts a key that stops at its dead letters, and reads both fields whatever the case of their names', () => {
+    expect(accepted({ endPoint: endpoint, resourceFilter: resource, ORDERING: 'subject', OnDeadLetter: 'block' })).toMatchObject({
+      ordering: 'subject',
+      onDeadLetter: 'block',
+    });
+  });
+
+  it("accepts 'none' and 'skip' said out loud, and a null as left out", () => {
+    expect(accepted({ endPoint: endpoint, resourceFilter: resource, ordering: 'none', onDeadLetter: 'skip' })).toMatchObject(unordered);
+    expect(accepted({ endPoint: endpoint, resourceFilter: resource, ordering: null, onDeadLetter: null })).toMatchObject(unordered);
+  });
+
+  it.each([['Subject'], ['type'], [''], [1], [true], [['subject']], [{}]])('refuses ordering %j, naming the values it takes', (ordering) => {
+    expect(refused({ endPoint: endpoint, resourceFilter: resource, ordering })).toEqual([
+      { field: 'ordering', message: "'ordering' must be one of 'none', 'subject', 'partitionkey'." },
+    ]);
+  });
+
+  it.each([['stop'], ['BLOCK'], [0]])('refuses onDeadLetter %j', (onDeadLetter) => {
+    expect(refused({ endPoint: endpoint, resourceFilter: resource, ordering: 'subject', onDeadLetter })).toEqual([
+      { field: 'onDeadLetter', message: "'onDeadLetter' must be one of 'skip', 'block'." },
+    ]);
+  });
+
+  it("refuses 'block' without ordering: there is no key to stop", () => {
+    expect(refused({ endPoint: endpoint, resourceFilter: resource, onDeadLetter: 'block' })[0]?.field).toBe('onDeadLetter');
+  });
+
+  it('refuses ordering on a pull subscription, whose queue is read in log order already', () => {
+    expect(refused({ resourceFilter: resource, ordering: 'subject' }, pushOrPull)).toEqual([
+      { field: 'ordering', message: "'ordering' applies to push subscriptions: a pull subscription's queue is read in log order already." },
+    ]);
+    expect(accepted({ resourceFilter: resource, ordering: 'none' }, pushOrPull).ordering).toBe('none');
   });
 });

@@ -176,6 +176,30 @@ describeEachEngine('POST /subscriptions with bad input on $name', (engine) => {
       );
     });
 
+    describe('the ordering (docs/ordering.md)', () => {
+      it.each([['Subject'], ['fifo'], [''], [1], [true], [['subject']], [{ by: 'subject' }]])(
+        'refuses an unknown ordering %j, naming the values it takes',
+        async (ordering) => {
+          const body = { endpoint, resourceFilter: resource, ordering };
+          expectFieldError(await post(body), 'events:invalidRequest', 'ordering', "'ordering' must be one of 'none', 'subject', 'partitionkey'.");
+        },
+      );
+
+      it.each([['stop'], ['Block'], [false]])('refuses an unknown onDeadLetter %j', async (onDeadLetter) => {
+        const body = { endpoint, resourceFilter: resource, ordering: 'subject', onDeadLetter };
+        expectFieldError(await post(body), 'events:invalidRequest', 'onDeadLetter', "'onDeadLetter' must be one of 'skip', 'block'.");
+      });
+
+      it("refuses 'onDeadLetter': 'block' on an unordered subscription: it has no key to stop", async () => {
+        const body = { endpoint, resourceFilter: resource, onDeadLetter: 'block' };
+        expectFieldError(await post(body), 'events:invalidRequest', 'onDeadLetter', /needs an ordered subscription/);
+      });
+
+      it('refuses ordering on a pull subscription, whose queue is read in log order already', async () => {
+        expectFieldError(await post({ resourceFilter: resource, ordering: 'partitionkey' }), 'events:invalidRequest', 'ordering', /push subscriptions/);
+      });
+    });
+
     describe('the body', () => {
       it.each([
         ['an array', '[]'],

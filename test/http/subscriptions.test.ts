@@ -39,6 +39,29 @@ describeEachEngine('The subscriptions API on $name', (engine) => {
       }
     });
 
+    it('shows the ordering it was made with, on creation, on GET and in the list; unordered push shows none', async () => {
+      const endpoint = freshEndpoint();
+      const ordered = await created({ endPoint: endpoint, resourceFilter: resource, ordering: 'partitionkey', onDeadLetter: 'block' });
+      expect(ordered).toMatchObject({ ordering: 'partitionkey', onDeadLetter: 'block' });
+      const read = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${ordered.id}`, headers: api.t.auth });
+      expect(read.json()).toMatchObject({ ordering: 'partitionkey', onDeadLetter: 'block' });
+      expect((await listAll(api.t.auth)).find((s) => s.id === ordered.id)).toMatchObject({ ordering: 'partitionkey', onDeadLetter: 'block' });
+      const plain = await created({ endPoint: freshEndpoint(), resourceFilter: resource });
+      expect(plain).toMatchObject({ ordering: 'none' });
+      expect(plain).not.toHaveProperty('onDeadLetter');
+      const pull = await created({ resourceFilter: resource, subjectFilter: `/party/${crypto.randomUUID()}` });
+      expect(pull).not.toHaveProperty('ordering');
+    });
+
+    it('makes a subscription of its own for another ordering, and finds the same one for the same ordering', async () => {
+      const endpoint = freshEndpoint();
+      const unordered = await created({ endPoint: endpoint, resourceFilter: resource });
+      const bySubject = await created({ endPoint: endpoint, resourceFilter: resource, ordering: 'subject' });
+      expect(bySubject.id).not.toBe(unordered.id);
+      expect((await created({ endPoint: endpoint, resourceFilter: resource, ordering: 'subject', onDeadLetter: 'skip' })).id).toBe(bySubject.id);
+      expect((await created({ endPoint: endpoint, resourceFilter: resource, ordering: 'none' })).id).toBe(unordered.id);
+    });
+
     it('never shows the secret again: not on GET of the subscription, not in the list', async () => {
       const { id } = await created({ endpoint: freshEndpoint(), resourceFilter: resource });
       const one = await api.http.inject({ method: 'GET', url: `${subscriptionsPath}/${id}`, headers: api.t.auth });

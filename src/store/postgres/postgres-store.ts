@@ -46,6 +46,9 @@ type AppendedRow =
 const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "deliveryId", subscription_id AS "subscriptionId", written, unclaimed
   FROM herald_append_claimed($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
 
+/** Records outcomes and moves ordered keys on in one transaction (013_ordered_delivery.sql). */
+const settleStatement = 'SELECT id, ordered FROM herald_settle($1, $2::jsonb)';
+
 export interface PostgresStoreOptions {
   readonly connectionString: string;
   readonly maxConnections?: number;
@@ -88,7 +91,7 @@ export class PostgresStore implements Store {
       atomically: (statements) => atomically(pool, appendLockKey, statements),
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
-    this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'));
+    this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'), settleStatement);
     this.health = new EndpointHealthRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.holdings = new DispatcherHoldings(executor);
     this.pull = new PullRepository(executor, (ids) => this.announce('subscriptions', ids));

@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import { waitingDeliveryStatuses } from '../../domain/delivery-status.js';
 import type { LogPositions, RetentionEngine, RetentionMark } from '../retention-repository.js';
+import { statusIn } from '../status-sql.js';
 
 /** Positions of day D (days since 1970-01-01) start at D * positionsPerDay (004_retention.sql). */
 export const positionsPerDay = 10_000_000_000;
@@ -96,6 +98,7 @@ export class PostgresPartitions implements RetentionEngine {
         const last = rows[0]?.last;
         if (last !== null && last !== undefined) await raiseRemovedThrough(last);
         // Deliveries first: none may outlive its event.
+        await this.moveOrderedKeysOn(suffix);
         await this.detachAndDrop('deliveries', suffix);
         await this.detachAndDrop('events', suffix);
         await this.pool.query('DELETE FROM herald_partitions WHERE from_day = $1', [partition.fromDay]);
@@ -103,6 +106,21 @@ export class PostgresPartitions implements RetentionEngine {
       }
     });
     return dropped;
+  }
+
+  /**
+   * An ordered key whose head (or blocking dead letter) is in a partition about to go would wait for it forever:
+   * dropping a partition fires no row triggers. Those rows are deleted one by one first, which fires the
+   * triggers that make each key's next delivery its head (013_ordered_delivery.sql). Few: only waiting and dead
+   * deliveries of ordered subscriptions, older than the retention period.
+   */
+  private async moveOrderedKeysOn(suffix: string): Promise<void> {
+    const name = `deliveries_${suffix}`;
+    const { rows } = await this.pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [name]);
+    if (!rows[0]?.found) return;
+    await this.pool.query(
+      `DELETE FROM ${name} WHERE ordering_key IS NOT NULL AND ${statusIn('status', [...waitingDeliveryStatuses, 'dead'])}`,
+    );
   }
 
   /** Makes partitions until the one holding `today + aheadDays` exists. */

@@ -15,15 +15,21 @@ CREATE TABLE deliveries (
   delivered_at bigint,
   created_at bigint NOT NULL,
   replay_id bigint,
+  ordering_key bigint,
   CONSTRAINT deliveries_pkey PRIMARY KEY (id),
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
   CONSTRAINT deliveries_subscription_id_fkey1 FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
 ) PARTITION BY RANGE (id);
 CREATE INDEX deliveries_due ON ONLY public.deliveries USING btree (next_attempt_at) WHERE (next_attempt_at IS NOT NULL);
+CREATE INDEX deliveries_ordered_dead ON ONLY public.deliveries USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = 'dead'::text));
+CREATE INDEX deliveries_ordered_head ON ONLY public.deliveries USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'failed'::text])) AND (next_attempt_at IS NOT NULL));
+CREATE INDEX deliveries_ordered_waiting ON ONLY public.deliveries USING btree (subscription_id, ordering_key, id) WHERE ((ordering_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'failed'::text])));
 CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
 CREATE INDEX deliveries_replayed ON ONLY public.deliveries USING btree (event_seq) WHERE (replay_id IS NOT NULL);
 CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
+CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 -- A partition of deliveries; its bounds are not shown: they are set from the day of migrating.
 CREATE TABLE deliveries_legacy (
@@ -40,6 +46,7 @@ CREATE TABLE deliveries_legacy (
   delivered_at bigint,
   created_at bigint NOT NULL,
   replay_id bigint,
+  ordering_key bigint,
   CONSTRAINT deliveries_legacy_pkey PRIMARY KEY (id),
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
   CONSTRAINT deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
@@ -48,7 +55,12 @@ CREATE INDEX deliveries_legacy_due ON public.deliveries_legacy USING btree (next
 CREATE INDEX deliveries_legacy_event_seq_idx ON public.deliveries_legacy USING btree (event_seq) WHERE (replay_id IS NOT NULL);
 CREATE UNIQUE INDEX deliveries_legacy_pkey ON public.deliveries_legacy USING btree (id);
 CREATE INDEX deliveries_legacy_subscription ON public.deliveries_legacy USING btree (subscription_id, id);
+CREATE INDEX deliveries_legacy_subscription_id_ordering_key_id_idx ON public.deliveries_legacy USING btree (subscription_id, ordering_key, id) WHERE ((ordering_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'failed'::text])));
+CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'failed'::text])) AND (next_attempt_at IS NOT NULL));
+CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx1 ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = 'dead'::text));
 CREATE INDEX deliveries_legacy_subscription_status ON public.deliveries_legacy USING btree (subscription_id, status, id);
+CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries_legacy FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 CREATE UNLOGGED TABLE dispatcher_holdings (
   owner text NOT NULL,
@@ -201,14 +213,19 @@ CREATE TABLE subscriptions (
   consecutive_failures integer DEFAULT 0 NOT NULL,
   probe_at bigint,
   probe_interval bigint,
+  ordering text DEFAULT 'none'::text NOT NULL,
+  on_dead_letter text DEFAULT 'skip'::text NOT NULL,
   CONSTRAINT subscriptions_disabled_by_check CHECK ((disabled_by = ANY (ARRAY['operator'::text, 'endpoint'::text]))),
   CONSTRAINT subscriptions_health_check CHECK ((health = ANY (ARRAY['healthy'::text, 'failing'::text, 'suspended'::text]))),
   CONSTRAINT subscriptions_identity_key UNIQUE (identity),
+  CONSTRAINT subscriptions_on_dead_letter_check CHECK ((on_dead_letter = ANY (ARRAY['skip'::text, 'block'::text]))),
+  CONSTRAINT subscriptions_ordering_check CHECK ((ordering = ANY (ARRAY['none'::text, 'subject'::text, 'partitionkey'::text]))),
   CONSTRAINT subscriptions_pkey PRIMARY KEY (id),
   CONSTRAINT subscriptions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'disabled'::text, 'inactive'::text])))
 );
 CREATE INDEX subscriptions_consumer ON public.subscriptions USING btree (consumer, id);
 CREATE UNIQUE INDEX subscriptions_identity_key ON public.subscriptions USING btree (identity);
+CREATE INDEX subscriptions_ordered ON public.subscriptions USING btree (id) WHERE (ordering <> 'none'::text);
 CREATE UNIQUE INDEX subscriptions_pkey ON public.subscriptions USING btree (id);
 CREATE INDEX subscriptions_probe_due ON public.subscriptions USING btree (probe_at) WHERE (probe_at IS NOT NULL);
 CREATE INDEX subscriptions_validating ON public.subscriptions USING btree (consumer) WHERE (validation_lease_until IS NOT NULL);
@@ -309,6 +326,7 @@ DECLARE
   claimed_id bigint[];
   claimed_subscription bigint[];
   claimed_seq bigint[];
+  ordered boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock(lock_key);
 
@@ -338,25 +356,66 @@ BEGIN
   RETURN QUERY SELECT s.n, s.seq, NULL::bigint, NULL::bigint, NULL::integer, NULL::integer
     FROM unnest(stored_n, stored_seq) AS s(n, seq);
 
-  -- The rule of herald_append: ids in event order; only subscriptions still receiving get a row; a claimed
-  -- row is written leased if it is a push delivery the dispatcher may send now. Only claimed rows come back.
-  WITH created AS (
-    INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
-    SELECT fan.s, stored.seq, 'pending', CASE WHEN sub.endpoint IS NULL THEN NULL ELSE now_ms END, now_ms,
-      CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append_claimed.lease_owner END,
-      CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append_claimed.lease_until END
-    FROM unnest(fan_event, fan_subscription, fan_claimed) AS fan(n, s, c)
-    JOIN unnest(stored_n, stored_seq) AS stored(n, seq) ON stored.n = fan.n
-    JOIN subscriptions sub ON sub.id = fan.s AND sub.status IN ('active', 'inactive')
-    ORDER BY stored.seq, fan.s
-    RETURNING deliveries.id, deliveries.subscription_id, deliveries.event_seq, deliveries.lease_owner IS NOT NULL AS leased
-  )
-  SELECT count(*)::integer, (count(*) FILTER (WHERE NOT c.leased))::integer, max(c.id),
-    array_agg(c.id ORDER BY c.id) FILTER (WHERE c.leased),
-    array_agg(c.subscription_id ORDER BY c.id) FILTER (WHERE c.leased),
-    array_agg(c.event_seq ORDER BY c.id) FILTER (WHERE c.leased)
-  INTO written_count, unclaimed_count, newest, claimed_id, claimed_subscription, claimed_seq
-  FROM created c;
+  ordered := EXISTS (SELECT 1 FROM subscriptions s WHERE s.ordering <> 'none' AND s.id = ANY(fan_subscription));
+
+  IF NOT ordered THEN
+    -- The rule of herald_append: ids in event order; only subscriptions still receiving get a row; a claimed
+    -- row is written leased if it is a push delivery the dispatcher may send now. Only claimed rows come back.
+    WITH created AS (
+      INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
+      SELECT fan.s, stored.seq, 'pending', CASE WHEN sub.endpoint IS NULL THEN NULL ELSE now_ms END, now_ms,
+        CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append_claimed.lease_owner END,
+        CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append_claimed.lease_until END
+      FROM unnest(fan_event, fan_subscription, fan_claimed) AS fan(n, s, c)
+      JOIN unnest(stored_n, stored_seq) AS stored(n, seq) ON stored.n = fan.n
+      JOIN subscriptions sub ON sub.id = fan.s AND sub.status IN ('active', 'inactive')
+      ORDER BY stored.seq, fan.s
+      RETURNING deliveries.id, deliveries.subscription_id, deliveries.event_seq, deliveries.lease_owner IS NOT NULL AS leased
+    )
+    SELECT count(*)::integer, (count(*) FILTER (WHERE NOT c.leased))::integer, max(c.id),
+      array_agg(c.id ORDER BY c.id) FILTER (WHERE c.leased),
+      array_agg(c.subscription_id ORDER BY c.id) FILTER (WHERE c.leased),
+      array_agg(c.event_seq ORDER BY c.id) FILTER (WHERE c.leased)
+    INTO written_count, unclaimed_count, newest, claimed_id, claimed_subscription, claimed_seq
+    FROM created c;
+  ELSE
+    PERFORM pg_advisory_xact_lock(4841014);
+    -- A statement after the lock: its snapshot holds every settlement committed before it was granted.
+    WITH fan AS (
+      SELECT fan.s, stored.seq, fan.c, sub.endpoint, sub.status, sub.on_dead_letter,
+        CASE WHEN sub.endpoint IS NULL THEN NULL
+          WHEN sub.ordering = 'subject' THEN hashtextextended(subjects[fan.n], 0)
+          WHEN sub.ordering = 'partitionkey' THEN hashtextextended(payloads[fan.n]::json->>'partitionkey', 0)
+        END AS key
+      FROM unnest(fan_event, fan_subscription, fan_claimed) AS fan(n, s, c)
+      JOIN unnest(stored_n, stored_seq) AS stored(n, seq) ON stored.n = fan.n
+      JOIN subscriptions sub ON sub.id = fan.s AND sub.status IN ('active', 'inactive')
+    ), planned AS (
+      SELECT fan.*, fan.key IS NOT NULL AND (
+          row_number() OVER (PARTITION BY fan.s, fan.key ORDER BY fan.seq) > 1
+          OR EXISTS (SELECT 1 FROM deliveries w WHERE w.subscription_id = fan.s AND w.ordering_key = fan.key
+            AND w.status IN ('pending', 'failed'))
+          OR (fan.on_dead_letter = 'block' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = fan.s
+            AND x.ordering_key = fan.key AND x.status = 'dead'))
+        ) AS held
+      FROM fan
+    ), created AS (
+      INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until, ordering_key)
+      SELECT p.s, p.seq, 'pending', CASE WHEN p.endpoint IS NULL OR p.held THEN NULL ELSE now_ms END, now_ms,
+        CASE WHEN p.c AND p.endpoint IS NOT NULL AND p.status = 'active' AND NOT p.held THEN herald_append_claimed.lease_owner END,
+        CASE WHEN p.c AND p.endpoint IS NOT NULL AND p.status = 'active' AND NOT p.held THEN herald_append_claimed.lease_until END,
+        p.key
+      FROM planned p
+      ORDER BY p.seq, p.s
+      RETURNING deliveries.id, deliveries.subscription_id, deliveries.event_seq, deliveries.lease_owner IS NOT NULL AS leased
+    )
+    SELECT count(*)::integer, (count(*) FILTER (WHERE NOT c.leased))::integer, max(c.id),
+      array_agg(c.id ORDER BY c.id) FILTER (WHERE c.leased),
+      array_agg(c.subscription_id ORDER BY c.id) FILTER (WHERE c.leased),
+      array_agg(c.event_seq ORDER BY c.id) FILTER (WHERE c.leased)
+    INTO written_count, unclaimed_count, newest, claimed_id, claimed_subscription, claimed_seq
+    FROM created c;
+  END IF;
 
   IF claimed_id IS NOT NULL THEN
     RETURN QUERY SELECT NULL::integer, c.seq, c.id, c.subscription, NULL::integer, NULL::integer
@@ -367,9 +426,100 @@ BEGIN
   END IF;
 
   -- Delivered at commit, to every process: their dispatchers (and pull readers) wake at once. Claimed
-  -- deliveries are already on their way, so only the rest are announced.
+  -- deliveries are already on their way, so only the rest are announced (a delivery that waits behind its key
+  -- among them: one needless lease).
   IF unclaimed_count > 0 THEN
     PERFORM pg_notify(notify_channel, '');
+  END IF;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.herald_ordered_moved_on()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  gone deliveries;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    gone := OLD;
+    -- A deleted subscription's deliveries go with it: nothing to move on to, and no lock to wait for.
+    IF NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = gone.subscription_id) THEN
+      RETURN NULL;
+    END IF;
+  ELSE
+    gone := NEW;
+    IF NEW.status <> 'pending' AND current_setting('herald.settling', true) = 'on' THEN
+      RETURN NULL;
+    END IF;
+  END IF;
+  PERFORM herald_ordered_next(ARRAY[gone.subscription_id], ARRAY[gone.ordering_key]);
+  RETURN NULL;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.herald_ordered_next(moved_subscriptions bigint[], moved_keys bigint[])
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  promoted integer;
+BEGIN
+  PERFORM pg_advisory_xact_lock(4841014);
+  WITH moved AS (
+    SELECT DISTINCT m.s, m.key FROM unnest(moved_subscriptions, moved_keys) AS m(s, key)
+  ), heads AS (
+    SELECT (SELECT w.id FROM deliveries w WHERE w.subscription_id = moved.s AND w.ordering_key = moved.key
+        AND w.status IN ('pending', 'failed') ORDER BY w.id LIMIT 1) AS id
+    FROM moved JOIN subscriptions sub ON sub.id = moved.s
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.subscription_id = moved.s AND h.ordering_key = moved.key
+        AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL)
+      AND NOT (sub.on_dead_letter = 'block' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = moved.s
+        AND x.ordering_key = moved.key AND x.status = 'dead'))
+  )
+  UPDATE deliveries d SET next_attempt_at = d.created_at FROM heads WHERE d.id = heads.id AND d.next_attempt_at IS NULL;
+  GET DIAGNOSTICS promoted = ROW_COUNT;
+  RETURN promoted;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.herald_settle(lease_holder text, outcomes jsonb)
+ RETURNS TABLE(id bigint, ordered boolean)
+ LANGUAGE plpgsql
+AS $function$
+#variable_conflict use_column
+DECLARE
+  settled_id bigint[];
+  settled_ordered boolean[];
+  moved_subscription bigint[];
+  moved_key bigint[];
+BEGIN
+  -- Tells the row trigger below that this transaction moves its keys on itself, all at once.
+  PERFORM set_config('herald.settling', 'on', true);
+  WITH outcome AS (
+    SELECT (r->>0)::bigint AS id, (r->>1)::text AS status, (r->>2)::integer AS status_code, (r->>3)::text AS error,
+      (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at
+    FROM jsonb_array_elements(outcomes) AS r
+  ), settled AS (
+    UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
+      last_status_code = outcome.status_code, last_error = outcome.error,
+      next_attempt_at = outcome.next_attempt_at,
+      delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
+      lease_owner = NULL, lease_until = NULL
+    FROM outcome
+    WHERE deliveries.id = outcome.id AND deliveries.lease_owner = lease_holder
+    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status
+  )
+  SELECT array_agg(s.id), array_agg(s.ordering_key IS NOT NULL),
+    array_agg(s.subscription_id) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead')),
+    array_agg(s.ordering_key) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead'))
+  INTO settled_id, settled_ordered, moved_subscription, moved_key
+  FROM settled s;
+  IF moved_key IS NOT NULL THEN
+    PERFORM herald_ordered_next(moved_subscription, moved_key);
+  END IF;
+  IF settled_id IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(settled_id, settled_ordered);
   END IF;
 END;
 $function$;

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { waitingDeliveryStatuses } from '../../domain/delivery-status.js';
 import { receivingStatuses, sendingStatuses } from '../../domain/subscription-status.js';
 import type { PlannedDelivery } from '../fan-out-plan.js';
 import { status, statusIn } from '../status-sql.js';
@@ -148,12 +149,30 @@ class Connection {
     // filling): an index a moment stale must not fail a publish. Pull rows are never due for the dispatcher.
     // A claimed row (DeliveryClaim) is written leased to the publishing process if it is a push delivery the
     // dispatcher may send now: the subscription is active with an endpoint.
+    // An ordered subscription's delivery carries its event's key (docs/ordering.md); it is due at once (and
+    // may be claimed) only if its key has nothing waiting and no dead letter that blocks it. Otherwise it
+    // waits, with no next_attempt_at, until the migration 011 triggers make it its key's head.
     const insertDelivery = this.statement(
-      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
-       SELECT id, $seq, ${status('pending')}, CASE WHEN endpoint IS NULL THEN NULL ELSE $now END, $now,
-         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND ${sending} THEN $owner END,
-         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND ${sending} THEN $leaseUntil END
-       FROM subscriptions WHERE id = $subscription AND ${statusIn('status', receivingStatuses)}
+      `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until, ordering_key)
+       SELECT id, $seq, ${status('pending')}, CASE WHEN endpoint IS NULL OR held THEN NULL ELSE $now END, $now,
+         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND ${sending} AND NOT held THEN $owner END,
+         CASE WHEN $owner IS NOT NULL AND endpoint IS NOT NULL AND ${sending} AND NOT held THEN $leaseUntil END,
+         ordering_key
+       FROM (
+         SELECT keyed.*, ordering_key IS NOT NULL AND (
+             EXISTS (SELECT 1 FROM deliveries w WHERE w.subscription_id = keyed.id AND w.ordering_key = keyed.ordering_key
+               AND ${statusIn('w.status', waitingDeliveryStatuses)})
+             OR (on_dead_letter = 'block' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = keyed.id
+               AND x.ordering_key = keyed.ordering_key AND x.status = ${status('dead')}))
+           ) AS held
+         FROM (
+           SELECT id, endpoint, status, on_dead_letter,
+             CASE WHEN ordering = 'none' OR endpoint IS NULL THEN NULL ELSE (
+               SELECT CASE ordering WHEN 'subject' THEN e.subject ELSE e.payload ->> '$.partitionkey' END
+               FROM events e WHERE e.seq = $seq) END AS ordering_key
+           FROM subscriptions WHERE id = $subscription AND ${statusIn('status', receivingStatuses)}
+         ) AS keyed
+       )
        RETURNING id, lease_owner IS NOT NULL AS claimed`,
     );
     const positions = events.map((row: EventRow) => {

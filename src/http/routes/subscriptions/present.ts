@@ -22,6 +22,10 @@ export function presentSubscription(s: SubscriptionRecord, options: { withSecret
     subjectFilter: s.subjectFilter,
     alternativeSubjectFilter: s.alternativeSubjectFilter,
     typeFilter: s.typeFilter,
+    // Push subscriptions only (a pull queue is read in order anyway); the dead-letter policy only where it
+    // means something.
+    ordering: s.endpoint === null ? undefined : s.ordering,
+    onDeadLetter: s.endpoint === null || s.ordering === 'none' ? undefined : s.onDeadLetter,
     consumer: s.consumer,
     createdBy: s.createdBy,
     created: iso(s.createdAt),

@@ -65,7 +65,9 @@ const docs = {
       'each matching event to it, signed (Standard Webhooks). Without one, a pull subscription read from ' +
       '`/subscriptions/{id}/events`. Asking again for an identical subscription answers with the existing one ' +
       '(`409` if an operator disabled it). `startFrom` backfills a new subscription from a time or an event: ' +
-      'the answer names the backfill replay in `backfill` (docs/replay.md).',
+      'the answer names the backfill replay in `backfill` (docs/replay.md). A push subscription may ask for ' +
+      '`ordering` by `subject` or `partitionkey`: events with the same key are delivered one at a time, in log ' +
+      'order (docs/ordering.md).',
     tags: ['Subscriptions'],
     operationId: 'createSubscription',
     documentedBody: {
@@ -78,6 +80,23 @@ const docs = {
               endPoint: 'https://example.com/herald/webhook',
               resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
               typeFilter: 'no.altinn.events.digitalt-dodsbo.opprettet',
+            },
+          },
+          ordered: {
+            summary: 'Push the events of each party in order, parties in parallel',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              ordering: 'subject',
+            },
+          },
+          orderedStrict: {
+            summary: 'Order by partition key, and stop a key at a dead letter until it is redriven',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              ordering: 'partitionkey',
+              onDeadLetter: 'block',
             },
           },
           pull: {

@@ -1,0 +1,119 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { postgresEngine, type TestDatabase } from '../support/engines.js';
+import { startHeraldProcess } from '../support/herald-process.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
+import { sampleEvent } from '../support/test-app.js';
+import { testToken } from '../support/tokens.js';
+import { eventually, resource } from './helpers.js';
+import { keyedReceiver } from './ordering-harness.js';
+
+const subscriptionsPath = '/events/api/v1/subscriptions';
+const subjectKey = (event: Record<string, unknown>) =>
+  typeof event.subject === 'string' ? event.subject.replace('/party/', '') : undefined;
+
+/** How many delivery attempts a process made, from its own /metrics. */
+async function attemptsMadeBy(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('herald_deliveries_total{'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
+  let db: TestDatabase;
+  let receiver: Receiver;
+  const children: ChildProcess[] = [];
+  beforeEach(async () => {
+    if (!postgresEngine.available) return;
+    db = await postgresEngine.create();
+    receiver = await startReceiver();
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    await receiver?.close();
+    await db?.destroy();
+  });
+
+  it.skipIf(!postgresEngine.available)(
+    "holds each key to one delivery at a time, in log order, across both processes, while one key's endpoint fails and the others flow",
+    async () => {
+      const env = {
+        HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true',
+        HERALD_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s,1s,1s',
+        HERALD_DELIVERY_TIMEOUT: '5s',
+        HERALD_PUBLISH_RATE_LIMIT: '0',
+        HERALD_READ_RATE_LIMIT: '0',
+      };
+      // The first migrates; the second starts on the migrated database.
+      const first = await startHeraldProcess(db.database, env);
+      children.push(first.child);
+      const second = await startHeraldProcess(db.database, env);
+      children.push(second.child);
+      const processes = [first.base, second.base];
+      const auth = { authorization: `Bearer ${await testToken()}` };
+
+      let keyAFails = true;
+      const { behaviour, arrivals } = keyedReceiver(subjectKey, { holdMs: 15, fails: (event) => keyAFails && subjectKey(event) === 'a' });
+      receiver.behave(behaviour);
+      const created = await fetch(`${first.base}${subscriptionsPath}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ endPoint: receiver.url, resourceFilter: resource, ordering: 'subject' }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: number };
+      await eventually(async () => {
+        const shown = await fetch(`${second.base}${subscriptionsPath}/${id}`, { headers: auth });
+        return ((await shown.json()) as { status: string }).status === 'active';
+      }, 15_000);
+
+      const publish = async (base: string, events: Record<string, unknown>[]) => {
+        const response = await fetch(`${base}/events/api/v1/events`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/cloudevents-batch+json' },
+          body: JSON.stringify(events),
+        });
+        expect(response.status).toBe(200);
+      };
+      // Both processes know the subscription once each has had an event of its own delivered.
+      for (const [n, base] of processes.entries()) {
+        await publish(base, [sampleEvent({ id: `probe-${n}`, resource, subject: `/party/probe-${n}` })]);
+      }
+      await eventually(() => arrivals.answered >= 2, 15_000);
+
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const published = new Map(keys.map((key) => [key, [] as string[]]));
+      // Rounds of one event per key, published to the two processes in turn: each claims and leases its share.
+      for (let round = 0; round < 8; round++) {
+        const events = keys.map((key) => {
+          const eventId = `${key}-${round}`;
+          published.get(key)?.push(eventId);
+          return sampleEvent({ id: eventId, resource, subject: `/party/${key}` });
+        });
+        await publish(processes[round % 2] as string, events);
+      }
+      const flowing = keys.filter((key) => key !== 'a');
+      await eventually(() => flowing.every((key) => arrivals.byKey.get(key)?.length === 8), 20_000);
+      // Every other key is through while the failing key is still on its first event.
+      expect(new Set(arrivals.byKey.get('a'))).toEqual(new Set(['a-0']));
+
+      keyAFails = false;
+      await eventually(() => (arrivals.byKey.get('a') ?? []).includes('a-7'), 20_000);
+      const attemptsOfA = arrivals.byKey.get('a') ?? [];
+      const firstTries = attemptsOfA.filter((eventId) => eventId === 'a-0').length;
+      expect(firstTries).toBeGreaterThan(1);
+      expect(attemptsOfA).toEqual([...Array.from({ length: firstTries }, () => 'a-0'), ...(published.get('a') ?? []).slice(1)]);
+      for (const key of flowing) expect(arrivals.byKey.get(key), `key ${key}`).toEqual(published.get(key));
+      for (const key of keys) expect(arrivals.mostInFlightPerKey.get(key), `key ${key}`).toBe(1);
+      expect(arrivals.mostInFlight, 'different keys went in parallel').toBeGreaterThan(1);
+      // Both processes sent: the one-at-a-time rule held across them, not inside one.
+      for (const base of processes) expect(await attemptsMadeBy(base), base).toBeGreaterThan(0);
+    },
+    90_000,
+  );
+});
