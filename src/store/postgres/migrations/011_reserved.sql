@@ -1,3 +1,3 @@
--- Reserved: migration 011 belongs to another branch of issue 14. This stand-in only keeps the numbers
--- contiguous on the replay branch, which the runner requires; it is dropped when the branches merge.
+-- Empty on purpose. Version 011 was held for a branch that landed later under a higher number; databases
+-- already record this version, so it stays, doing nothing, and keeps the numbers contiguous.
 SELECT 1;
