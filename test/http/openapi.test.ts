@@ -201,7 +201,7 @@ describeEachEngine('the examples in the OpenAPI document', (engine) => {
   it('are requests Herald accepts: every body example, then every query example', async () => {
     const operations = operationsOf(document);
     const url = (operation: DocumentedOperation, query?: URLSearchParams) =>
-      `${operation.path.replace('{id}', String(pushOnly.has(operation.operationId) ? pushSubscriptionId : subscriptionId))}${query ? `?${query}` : ''}`;
+      `${operation.path.replace('{id}', String(pushOnly.has(operation.operationId ?? '') ? pushSubscriptionId : subscriptionId))}${query ? `?${query}` : ''}`;
     const sent: string[] = [];
     for (const operation of operations) {
       for (const [mediaType, media] of Object.entries(operation.requestBody?.content ?? {})) {
