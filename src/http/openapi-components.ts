@@ -193,6 +193,12 @@ const Subscription = Type.Object({
   secret: text(
     'whsec_ signing secret for webhook-signature; shown only in the answer to creation (and a new one in the answer to a rotation).',
   ),
+  previousSecretExpires: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'After a rotation with a grace period: when the replaced secret stops (or stopped) signing beside the new one.',
+    }),
+  ),
   backfill: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({
       ...componentRefOf('Replay'),

@@ -191,5 +191,7 @@ describeEachEngine('Rotating the signing secret on $name', (engine) => {
     }
     expect(one.json()).not.toHaveProperty('secret');
     expect(one.json()).not.toHaveProperty('previousSecret');
+    // When the grace period ends is shown; the secrets are not.
+    expect(one.json()).toMatchObject({ previousSecretExpires: rotated.previousSecretExpires });
   });
 });
