@@ -1,6 +1,7 @@
 import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
 import type { HealthEventType } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
+import { secretsInUse } from '../domain/secret-rotation.js';
 import type { DeliveryTask } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { EndpointBreaker } from './endpoint-breaker.js';
@@ -60,7 +61,9 @@ export class DeliveryAttempts {
       this.options.metrics?.attempted(task.id, dead);
       return;
     }
-    const response = await signedPost(this.options.sender, subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
+    // During a rotation's grace period the replaced secret signs too (docs/delivery.md).
+    const secrets = secretsInUse(subscription, this.options.clock());
+    const response = await signedPost(this.options.sender, subscription.endpoint, secrets, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.options.clock(), this.options.random());
     // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
     // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the

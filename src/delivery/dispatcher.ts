@@ -311,8 +311,10 @@ export class Dispatcher {
       giveBack.map((d) => d.id),
       this.owner,
     );
-    const unknown = [...new Set(take.filter((d) => !this.options.registry.get(d.subscriptionId)).map((d) => d.subscriptionId))];
-    if (unknown.length > 0) await this.options.registry.refresh(unknown);
+    // Read again before signing: subscriptions not known here yet, and those whose secret was rotated since this
+    // process read them (another process's rotation may not have been heard of yet).
+    const outdated = take.filter((d) => !this.options.registry.knows(d.subscriptionId, d.secretVersion)).map((d) => d.subscriptionId);
+    if (outdated.length > 0) await this.options.registry.refresh([...new Set(outdated)]);
     for (const task of take) {
       this.ledger.hold(task.subscriptionId);
       this.ready.push({ task, leaseUntil });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decideAttempt } from '../domain/delivery-attempt.js';
+import { secretsInUse } from '../domain/secret-rotation.js';
 import type { ValidationTask } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { signedPost } from './signed-post.js';
@@ -96,7 +97,9 @@ export class Handshakes {
     });
     // Every handshake is a message of its own: a receiver that deduplicates on webhook-id must see each.
     const messageId = `msg_validation_${eventId}`;
-    const response = await signedPost(this.options.sender, task.endpoint, task.secret, messageId, event);
+    // Signed like a delivery: during a rotation's grace period by both secrets.
+    const secrets = secretsInUse(task, this.options.clock());
+    const response = await signedPost(this.options.sender, task.endpoint, secrets, messageId, event);
     const now = this.options.clock();
     const { outcome, disableSubscription } = decideAttempt(response, task.attempts + 1, this.options.schedule, now, this.options.random());
     const record = () =>

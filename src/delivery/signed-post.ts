@@ -2,8 +2,17 @@ import type { AttemptResponse } from '../domain/delivery-attempt.js';
 import { webhookHeaders } from '../domain/webhook-signature.js';
 import type { WebhookSender } from './webhook-sender.js';
 
-/** POSTs a CloudEvent to an endpoint, signed with the subscription's secret (Standard Webhooks). */
-export function signedPost(sender: WebhookSender, endpoint: string, secret: string, messageId: string, body: string): Promise<AttemptResponse> {
+/**
+ * POSTs a CloudEvent to an endpoint, signed with the subscription's secrets (Standard Webhooks): one signature
+ * each, during a rotation's grace period two.
+ */
+export function signedPost(
+  sender: WebhookSender,
+  endpoint: string,
+  secrets: readonly string[],
+  messageId: string,
+  body: string,
+): Promise<AttemptResponse> {
   // Wall-clock time, whatever clock schedules the attempts: receivers check it against their own.
   const timestamp = Math.floor(Date.now() / 1000);
   return sender.send(
@@ -11,7 +20,7 @@ export function signedPost(sender: WebhookSender, endpoint: string, secret: stri
     {
       'content-type': 'application/cloudevents+json; charset=utf-8',
       'user-agent': 'Herald',
-      ...webhookHeaders(secret, messageId, timestamp, body),
+      ...webhookHeaders(secrets, messageId, timestamp, body),
     },
     body,
   );

@@ -55,6 +55,15 @@ export class SubscriptionRegistry {
     return this.byId.get(id);
   }
 
+  /**
+   * Whether this process knows the subscription and, given the secret version the database holds, knows its
+   * signing secrets as they are now (a rotation on another process is heard of moments later).
+   */
+  knows(id: number, secretVersion?: number): boolean {
+    const known = this.byId.get(id);
+    return known !== undefined && (secretVersion === undefined || known.secretVersion >= secretVersion);
+  }
+
   /** The origin (scheme, host and port) of a push subscription's endpoint. */
   originOf(id: number): string | undefined {
     return this.origins.get(id);

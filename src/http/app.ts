@@ -17,6 +17,7 @@ import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
 import { pullRoute } from './routes/subscriptions/pull.js';
 import { replayRoutes } from './routes/subscriptions/replays.js';
+import { secretRoutes } from './routes/subscriptions/secret.js';
 import { ReplayCounting } from './replay-plan.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
@@ -164,6 +165,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizer,
     metrics,
     inactivityMs: options.pullInactivityMs,
+  });
+  await app.register(secretRoutes, {
+    store: options.store,
+    refreshSubscription: (subscriptionId) => registry.refresh([subscriptionId]),
+    clock: options.clock,
   });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
   await app.register(replayRoutes, {

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
 import { replayStatuses } from '../domain/replay.js';
+import { defaultGraceSeconds, maxGraceSeconds } from '../domain/secret-rotation.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
 import { problemCatalog } from './problems.js';
 
@@ -133,6 +134,33 @@ const ReplayRequest = Type.Object(
   { additionalProperties: false, description: 'Exactly one of `from` and `after`.' },
 );
 
+/** What `POST /subscriptions/{id}/secret/rotate` reads; no body at all is the default grace period. */
+const SecretRotationRequest = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: maxGraceSeconds,
+        default: defaultGraceSeconds,
+        description: 'How long the replaced secret still signs beside the new one; 0 stops it at once.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The answer to a rotation: the new secret, shown this once, and until when the replaced one still signs. */
+const SecretRotation = Type.Object({
+  subscriptionId: Type.Integer(),
+  secret: Type.String({ description: 'The new whsec_ signing secret. Shown only in this answer.' }),
+  previousSecretExpires: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'Until then every delivery carries a second signature, by the replaced secret. Absent for a grace of 0.',
+    }),
+  ),
+});
+
 const Subscription = Type.Object({
   id: Type.Integer(),
   endPoint: Type.Optional(Type.String({ format: 'uri' })),
@@ -162,7 +190,15 @@ const Subscription = Type.Object({
     ),
   ),
   nextValidationAt: Type.Optional(Type.String({ format: 'date-time' })),
-  secret: text('whsec_ signing secret for webhook-signature; shown only in the answer to creation.'),
+  secret: text(
+    'whsec_ signing secret for webhook-signature; shown only in the answer to creation (and a new one in the answer to a rotation).',
+  ),
+  previousSecretExpires: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'After a rotation with a grace period: when the replaced secret stops (or stopped) signing beside the new one.',
+    }),
+  ),
   backfill: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({
       ...componentRefOf('Replay'),
@@ -185,7 +221,17 @@ const Delivery = Type.Object({
 });
 
 /** The named schemas of the document's `components.schemas`. */
-export const componentSchemas = { CloudEvent, Problem, SubscriptionRequest, Subscription, Delivery, Replay, ReplayRequest };
+export const componentSchemas = {
+  CloudEvent,
+  Problem,
+  SubscriptionRequest,
+  Subscription,
+  Delivery,
+  Replay,
+  ReplayRequest,
+  SecretRotationRequest,
+  SecretRotation,
+};
 
 export type ComponentName = keyof typeof componentSchemas;
 

@@ -32,6 +32,7 @@ interface LeasedRow {
   readonly subscriptionId: number;
   readonly attempts: number;
   readonly payload: string | null;
+  readonly secretVersion: number;
 }
 
 /** No subscription left out and no room smaller than the lease itself (tools and tests). */
@@ -116,7 +117,8 @@ export class DeliveryRepository {
        )
        RETURNING id, subscription_id AS "subscriptionId", attempts,
          (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload,
-         (SELECT s.consecutive_failures FROM subscriptions s WHERE s.id = deliveries.subscription_id) AS failures`,
+         (SELECT s.consecutive_failures FROM subscriptions s WHERE s.id = deliveries.subscription_id) AS failures,
+         (SELECT s.secret_version FROM subscriptions s WHERE s.id = deliveries.subscription_id) AS "secretVersion"`,
       [
         owner,
         now,
@@ -132,8 +134,10 @@ export class DeliveryRepository {
     // Whether the endpoint was failing (as any process recorded): its next success must end the run.
     return leased
       .sort((a, b) => a.id - b.id)
-      .flatMap(({ id, subscriptionId, attempts, payload, failures }) =>
-        payload === null ? [] : [{ id, subscriptionId, attempts, payload, endpointFailing: Number(failures) > 0 }],
+      .flatMap(({ id, subscriptionId, attempts, payload, failures, secretVersion }) =>
+        payload === null
+          ? []
+          : [{ id, subscriptionId, attempts, payload, endpointFailing: Number(failures) > 0, secretVersion: Number(secretVersion) }],
       );
   }
 
@@ -151,11 +155,13 @@ export class DeliveryRepository {
          ORDER BY d.next_attempt_at LIMIT 1 ${this.sql.lockForLease('d')}
        )
        RETURNING id, subscription_id AS "subscriptionId", attempts,
-         (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload`,
+         (SELECT ${this.sql.payloadOf('e')} FROM events e WHERE e.seq = deliveries.event_seq) AS payload,
+         (SELECT s.secret_version FROM subscriptions s WHERE s.id = deliveries.subscription_id) AS "secretVersion"`,
       [owner, now, leaseUntil, subscriptionId],
     );
     if (!row || row.payload === null) return undefined;
-    return { id: row.id, subscriptionId: row.subscriptionId, attempts: row.attempts, payload: row.payload, probe: true, endpointFailing: true };
+    const { id, attempts, payload, secretVersion } = row;
+    return { id, subscriptionId: row.subscriptionId, attempts, payload, probe: true, endpointFailing: true, secretVersion: Number(secretVersion) };
   }
 
   /**

@@ -12,8 +12,13 @@ export interface SubscriptionRecord extends SubscriptionSpec {
   readonly onDeadLetter: DeadLetterPolicy;
   readonly consumer: string;
   readonly createdBy: string;
-  /** The Standard Webhooks signing secret (`whsec_…`). */
+  /** The Standard Webhooks signing secret (`whsec_…`): the newest, when it has been rotated. */
   readonly secret: string;
+  /** The secret the last rotation replaced: it signs too until `previousSecretUntil` (docs/delivery.md). */
+  readonly previousSecret: string | null;
+  readonly previousSecretUntil: number | null;
+  /** Counts rotations: a copy of the subscription with an older number must be read again before signing. */
+  readonly secretVersion: number;
   readonly status: SubscriptionStatus;
   readonly createdAt: number;
   readonly validatedAt: number | null;
@@ -61,6 +66,11 @@ export interface DeliveryTask {
   readonly probe?: boolean;
   /** The endpoint had failed when this was leased (by any process's attempts): a success ends the run. */
   readonly endpointFailing?: boolean;
+  /**
+   * The subscription's secret version when this was leased; a process whose copy is older reads it again before
+   * signing. Absent for a delivery claimed at publishing (see migration 015 for why that is safe).
+   */
+  readonly secretVersion?: number;
 }
 
 /** A validation handshake leased for one attempt. */
@@ -68,6 +78,9 @@ export interface ValidationTask {
   readonly subscriptionId: number;
   readonly endpoint: string;
   readonly secret: string;
+  /** The secret a rotation replaced, signing beside `secret` until `previousSecretUntil`. */
+  readonly previousSecret: string | null;
+  readonly previousSecretUntil: number | null;
   readonly attempts: number;
 }
 

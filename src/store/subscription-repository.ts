@@ -6,7 +6,9 @@ import { subscriptionChangeAllowed, subscriptionStatusAfter } from './status-sql
 
 const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, source_filter AS "sourceFilter",
   resource_filter AS "resourceFilter", subject_filter AS "subjectFilter",
-  alternative_subject_filter AS "alternativeSubjectFilter", type_filter AS "typeFilter", secret, status,
+  alternative_subject_filter AS "alternativeSubjectFilter", type_filter AS "typeFilter", secret,
+  previous_secret AS "previousSecret", previous_secret_until AS "previousSecretUntil", secret_version AS "secretVersion",
+  status,
   created_at AS "createdAt", validated_at AS "validatedAt", validation_attempts AS "validationAttempts",
   next_validation_at AS "nextValidationAt", last_error AS "lastError",
   acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch",
@@ -176,6 +178,26 @@ export class SubscriptionRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Makes `secret` the push subscription's signing secret. The one it replaces keeps signing beside it for
+   * `graceMs` (none: it stops at once); an older one still in its grace period is dropped, so at most two sign.
+   * One statement, so rotations at the same moment follow one another and each replaces the one before. A pull
+   * subscription, or one an operator disabled, is left as it is: `undefined`.
+   */
+  async rotateSecret(id: number, secret: string, now: number, graceMs: number): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.sql.all<SubscriptionRecord>(
+      // Typed by CAST: PostgreSQL cannot infer a parameter's type from a CASE whose other branch is NULL.
+      `UPDATE subscriptions SET
+         previous_secret = CASE WHEN CAST($4 AS bigint) > 0 THEN secret END,
+         previous_secret_until = CASE WHEN CAST($4 AS bigint) > 0 THEN CAST($3 AS bigint) + CAST($4 AS bigint) END,
+         secret = $2, secret_version = secret_version + 1, secret_rotated_at = $3
+       WHERE id = $1 AND endpoint IS NOT NULL AND ${notOperatorDisabled} RETURNING ${subscriptionColumns}`,
+      [id, secret, now, graceMs],
+    );
+    if (row) await this.changed([id]);
+    return row;
+  }
+
   /** Sets a status the endpoint's answers decide (410 Gone: disabled); an operator's disable stays as it is. */
   async setStatus(id: number, status: SubscriptionStatus, lastError: string | null): Promise<void> {
     await this.sql.all(
@@ -231,7 +253,8 @@ export class SubscriptionRepository {
          WHERE ranked.nth <= $4
          ORDER BY ranked.due LIMIT $3
        )
-       RETURNING id AS "subscriptionId", endpoint, secret, validation_attempts AS attempts`,
+       RETURNING id AS "subscriptionId", endpoint, secret, previous_secret AS "previousSecret",
+         previous_secret_until AS "previousSecretUntil", validation_attempts AS attempts`,
       // A few times the limit are looked at, so one consumer's many due handshakes leave room for others'.
       [now, leaseUntil, limit, perConsumer, limit * 4],
     );

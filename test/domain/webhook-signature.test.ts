@@ -80,6 +80,25 @@ describe('webhookHeaders', () => {
   });
 });
 
+describe('webhookHeaders with several secrets (a rotation\'s grace period)', () => {
+  const fresh = formatWebhookSecret(randomBytes(32));
+  const body = bodies['a CloudEvent'];
+
+  it('carries one signature per secret, space-separated, in the order given', () => {
+    const both = webhookHeaders([fresh, secret], id, 1_700_000_000, body)['webhook-signature'];
+    expect(both).toBe(
+      `${webhookHeaders(fresh, id, 1_700_000_000, body)['webhook-signature']} ${webhookHeaders(secret, id, 1_700_000_000, body)['webhook-signature']}`,
+    );
+  });
+
+  it('verifies with either secret in the standardwebhooks library, and with no other', () => {
+    const headers = webhookHeaders([fresh, secret], id, nowSeconds(), body);
+    expect(new Webhook(fresh).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(formatWebhookSecret(randomBytes(32))).verify(body, headers)).toThrow();
+  });
+});
+
 describe('verifyWebhookSignature', () => {
   const timestamp = 1_700_000_000;
   const body = bodies['a CloudEvent'];

@@ -51,7 +51,7 @@ describeEachEngine('Logs on $name', (engine) => {
     await db?.destroy();
   });
 
-  it('logs no token, no signing secret, no alternative subject sent in the header, and no event data', async () => {
+  it('logs no token, no signing secret (created or rotated), no alternative subject sent in the header, and no event data', async () => {
     const token = await testToken();
     const authorization = `Bearer ${token}`;
     const created = await app.inject({
@@ -74,9 +74,26 @@ describeEachEngine('Logs on $name', (engine) => {
       url: '/events/api/v1/events?after=0&resource=urn:altinn:resource:dodsbo.domstoladmin.api',
       headers: { authorization, 'altinn-alternativesubject': '/person/16069412345' },
     });
+    const { id } = created.json() as { id: number };
+    const rotated = await app.inject({
+      method: 'POST',
+      url: `/events/api/v1/subscriptions/${id}/secret/rotate`,
+      headers: { authorization },
+      payload: { graceSeconds: 60 },
+    });
+    const { secret: newSecret } = rotated.json() as { secret: string };
+    expect(newSecret).toMatch(/^whsec_/);
+    await app.inject({
+      method: 'POST',
+      url: '/events/api/v1/events',
+      headers: { authorization, 'content-type': 'application/cloudevents+json' },
+      payload: sampleEvent({ id: 'logged-after-rotation' }),
+    });
+    await dispatcher.runOnce();
     const log = lines.join('');
     expect(lines.length).toBeGreaterThan(0);
-    for (const secretText of [token, secret, secret.slice('whsec_'.length), '16069412345', 'do-not-log-me']) {
+    const secrets = [secret, newSecret].flatMap((s) => [s, s.slice('whsec_'.length)]);
+    for (const secretText of [token, ...secrets, '16069412345', 'do-not-log-me']) {
       expect(log).not.toContain(secretText);
     }
   });

@@ -171,6 +171,8 @@ describeEachEngine('the examples in the OpenAPI document', (engine) => {
   let herald: TestApp;
   let document: Document;
   let subscriptionId: number;
+  let pushSubscriptionId: number;
+  const pushOnly = new Set(['rotateSubscriptionSecret']);
 
   beforeAll(async () => {
     herald = await createTestApp(engine);
@@ -184,13 +186,22 @@ describeEachEngine('the examples in the OpenAPI document', (engine) => {
     });
     expect(created.statusCode).toBe(201);
     subscriptionId = created.json().id;
+    // Rotating a secret needs a push subscription (a pull one signs nothing).
+    const push = await herald.app.inject({
+      method: 'POST',
+      url: '/events/api/v1/subscriptions',
+      headers: herald.auth,
+      payload: { endPoint: 'http://127.0.0.1:9/hook', resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api' },
+    });
+    expect(push.statusCode).toBe(201);
+    pushSubscriptionId = push.json().id;
   });
   afterAll(() => herald.close());
 
   it('are requests Herald accepts: every body example, then every query example', async () => {
     const operations = operationsOf(document);
     const url = (operation: DocumentedOperation, query?: URLSearchParams) =>
-      `${operation.path.replace('{id}', String(subscriptionId))}${query ? `?${query}` : ''}`;
+      `${operation.path.replace('{id}', String(pushOnly.has(operation.operationId ?? '') ? pushSubscriptionId : subscriptionId))}${query ? `?${query}` : ''}`;
     const sent: string[] = [];
     for (const operation of operations) {
       for (const [mediaType, media] of Object.entries(operation.requestBody?.content ?? {})) {

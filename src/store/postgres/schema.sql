@@ -215,6 +215,10 @@ CREATE TABLE subscriptions (
   probe_interval bigint,
   ordering text DEFAULT 'none'::text NOT NULL,
   on_dead_letter text DEFAULT 'skip'::text NOT NULL,
+  previous_secret text,
+  previous_secret_until bigint,
+  secret_version integer DEFAULT 1 NOT NULL,
+  secret_rotated_at bigint,
   CONSTRAINT subscriptions_disabled_by_check CHECK ((disabled_by = ANY (ARRAY['operator'::text, 'endpoint'::text]))),
   CONSTRAINT subscriptions_health_check CHECK ((health = ANY (ARRAY['healthy'::text, 'failing'::text, 'suspended'::text]))),
   CONSTRAINT subscriptions_identity_key UNIQUE (identity),
@@ -364,8 +368,8 @@ BEGIN
     WITH created AS (
       INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, lease_owner, lease_until)
       SELECT fan.s, stored.seq, 'pending', CASE WHEN sub.endpoint IS NULL THEN NULL ELSE now_ms END, now_ms,
-        CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append_claimed.lease_owner END,
-        CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' THEN herald_append_claimed.lease_until END
+        CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' AND (sub.secret_rotated_at IS NULL OR sub.secret_rotated_at <= now_ms - 60000) THEN herald_append_claimed.lease_owner END,
+        CASE WHEN fan.c AND sub.endpoint IS NOT NULL AND sub.status = 'active' AND (sub.secret_rotated_at IS NULL OR sub.secret_rotated_at <= now_ms - 60000) THEN herald_append_claimed.lease_until END
       FROM unnest(fan_event, fan_subscription, fan_claimed) AS fan(n, s, c)
       JOIN unnest(stored_n, stored_seq) AS stored(n, seq) ON stored.n = fan.n
       JOIN subscriptions sub ON sub.id = fan.s AND sub.status IN ('active', 'inactive')
@@ -382,7 +386,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(4841014);
     -- A statement after the lock: its snapshot holds every settlement committed before it was granted.
     WITH fan AS (
-      SELECT fan.s, stored.seq, fan.c, sub.endpoint, sub.status, sub.on_dead_letter,
+      SELECT fan.s, stored.seq, fan.c AND (sub.secret_rotated_at IS NULL OR sub.secret_rotated_at <= now_ms - 60000) AS c, sub.endpoint, sub.status, sub.on_dead_letter,
         CASE WHEN sub.endpoint IS NULL THEN NULL
           WHEN sub.ordering = 'subject' THEN hashtextextended(subjects[fan.n], 0)
           WHEN sub.ordering = 'partitionkey' THEN hashtextextended(payloads[fan.n]::json->>'partitionkey', 0)

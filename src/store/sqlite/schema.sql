@@ -126,7 +126,11 @@ CREATE TABLE subscriptions (
   probe_at INTEGER,
   probe_interval INTEGER,
   ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'subject', 'partitionkey')),
-  on_dead_letter TEXT NOT NULL DEFAULT 'skip' CHECK (on_dead_letter IN ('skip', 'block'))
+  on_dead_letter TEXT NOT NULL DEFAULT 'skip' CHECK (on_dead_letter IN ('skip', 'block')),
+  previous_secret TEXT,
+  previous_secret_until INTEGER,
+  secret_version INTEGER NOT NULL DEFAULT 1,
+  secret_rotated_at INTEGER
 );
 CREATE INDEX subscriptions_consumer ON subscriptions (consumer, id);
 CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at IS NOT NULL;

@@ -38,6 +38,8 @@ export function presentSubscription(s: SubscriptionRecord, options: { withSecret
     health: s.endpoint === null ? undefined : presentHealth(s),
     nextValidationAt: s.status === 'pending' ? iso(s.nextValidationAt) : undefined,
     secret: options.withSecret ? s.secret : undefined,
+    // Not the secret: when the one the last rotation replaced stops (or stopped) signing beside the new one.
+    previousSecretExpires: s.endpoint === null ? undefined : iso(s.previousSecretUntil),
   });
 }
 
