@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileLike } from '../../src/domain/cesql/like.js';
+import { EvaluationContext } from '../../src/domain/cesql/evaluation-context.js';
+import { cesqlLimits } from '../../src/domain/cesql/limits.js';
+import { compileLike as compileMatcher } from '../../src/domain/cesql/like.js';
 import { seededRandom } from '../support/random.js';
 
 /**
@@ -31,6 +33,12 @@ function referenceLike(pattern: string, value: string): boolean {
   }
   return (can[0] as boolean[])[0] as boolean;
 }
+
+/** A matcher with a fresh evaluation's budget for each value. */
+const compileLike = (pattern: string) => {
+  const matcher = compileMatcher(pattern);
+  return (value: string) => matcher(value, new EvaluationContext());
+};
 
 describe('LIKE patterns', () => {
   it.each([
@@ -73,13 +81,27 @@ describe('LIKE patterns', () => {
     }
   });
 
-  it('answers patterns that make backtracking matchers explode, on long values, correctly', () => {
+  it('answers patterns that make backtracking matchers explode, on values as long as an attribute, correctly', () => {
     // A regular expression like /^(a*)*b$/ or a backtracking wildcard matcher takes exponential or quadratic-
     // times-pattern time here; the segment search takes one pass per segment.
-    const value = 'a'.repeat(16_384);
+    const value = 'a'.repeat(4096);
     expect(compileLike('%a%a%a%a%a%a%a%a%a%a%a%a%a%a%a%a%b')(value)).toBe(false);
-    expect(compileLike(`%${'a_'.repeat(500)}b%`)(value)).toBe(false);
-    expect(compileLike(`%${'_'.repeat(1000)}%`)(value)).toBe(true);
+    expect(compileLike(`%${'a_'.repeat(200)}b%`)(value)).toBe(false);
+    expect(compileLike(`%${'a_'.repeat(200)}a%`)(value)).toBe(true);
+    expect(compileLike(`%${'_'.repeat(500)}%`)(value)).toBe(true);
     expect(compileLike(`${'%a'.repeat(2000)}`)(value)).toBe(true);
+  });
+
+  it(`charges what it reads to the evaluation's budget of ${cesqlLimits.workPerEvaluation} characters`, () => {
+    const matcher = compileMatcher(`%${'a_'.repeat(100)}b%`);
+    const context = new EvaluationContext();
+    // A 4,096-character value against a 201-character piece (7 words): 4,096 + 28,672 = 32,768 characters each.
+    const value = 'a'.repeat(4096);
+    for (let i = 0; i < cesqlLimits.workPerEvaluation / 32_768; i += 1) expect(matcher(value, context)).toBe(false);
+    expect(context.errors).toBeUndefined();
+    expect(matcher(value, context)).toBe(false);
+    expect(context.errors?.map((e) => e.kind)).toEqual(['generic']);
+    // A fresh evaluation has its whole budget again, and a match is found.
+    expect(matcher(`${'a'.repeat(200)}b`, new EvaluationContext())).toBe(true);
   });
 });

@@ -185,12 +185,21 @@ describe('evaluating CESQL', () => {
     const long = { ...event, long: 'x'.repeat(4096) };
     expect(evaluate('LENGTH(CONCAT(long, long, long, long))', long)).toMatchObject({ result: 16_384, kinds: [] });
     expect(evaluate("CONCAT(long, long, long, long, 'x')", long)).toMatchObject({ result: '', kinds: ['functionEvaluation'] });
-    // Many strings each under the limit still stop at the budget of one evaluation.
-    const many = Array.from({ length: 20 }, () => 'LENGTH(CONCAT(long, long, long, long))').join(' + ');
-    const { result, kinds } = evaluate(many, long);
-    expect(kinds.length).toBeGreaterThan(0);
-    expect(new Set(kinds)).toEqual(new Set(['functionEvaluation']));
-    expect(result).toBe(0);
+  });
+
+  it(`stops an evaluation that examines more than ${cesqlLimits.workPerEvaluation} characters, with one generic error`, () => {
+    const long = { ...event, long: '😀'.repeat(2048) };
+    // Each LENGTH reads 4,096 UTF-16 units: so many fit the budget, one more does not.
+    const fit = cesqlLimits.workPerEvaluation / 4096;
+    const sum = (n: number) => Array.from({ length: n }, () => 'LENGTH(long)').join(' + ');
+    expect(evaluate(sum(fit), long)).toMatchObject({ result: fit * 2048, kinds: [] });
+    expect(evaluate(sum(fit + 1), long)).toMatchObject({ result: 0, kinds: ['generic'] });
+    expect(evaluate(`TRUE OR ${sum(fit + 1)} = 0`, long)).toMatchObject({ result: true, kinds: [] });
+    const comparisons = Array.from({ length: fit + 1 }, () => 'long = long').join(' AND ');
+    expect(evaluate(comparisons, long)).toMatchObject({ result: false, kinds: ['generic'] });
+    const likes = (n: number) => `${Array.from({ length: n }, () => "long LIKE '%x%'").join(' OR ')} OR TRUE`;
+    expect(evaluate(likes(fit), long)).toMatchObject({ result: true, kinds: [] });
+    expect(evaluate(likes(fit + 1), long)).toMatchObject({ result: false, kinds: ['generic'] });
   });
 
   it('matches an event only when the result is true with no error (§1.2)', () => {

@@ -83,7 +83,10 @@ export function compileSyntax(syntax: Syntax): Compiled {
         evaluate: (event, context) => {
           const before = context.errorCount;
           const value = operand(event, context);
-          return erred(value, before, context) ? false : matches(castToString(value)) !== negated;
+          if (erred(value, before, context)) return false;
+          const matched = matches(castToString(value), context);
+          // A LIKE that ran out of budget erred: false, whether negated or not.
+          return context.errorCount !== before ? false : matched !== negated;
         },
         type: 'Boolean',
       };
@@ -179,7 +182,9 @@ function comparison(operator: ComparisonOperator, left: Evaluator, right: Evalua
 }
 
 function equals(left: CesqlValue, right: CesqlValue, context: EvaluationContext): boolean {
-  return (typeof left === typeof right ? left : castImplicitly(left, typeOf(right), context)) === right;
+  const cast = typeof left === typeof right ? left : castImplicitly(left, typeOf(right), context);
+  if (typeof cast === 'string' && !context.charge(Math.min(cast.length, (right as string).length))) return false;
+  return cast === right;
 }
 
 /**
@@ -221,8 +226,8 @@ function membership(operand: Evaluator, set: readonly Evaluator[], negated: bool
     const type = typeOf(value);
     let found = false;
     for (const member of members) {
-      // erred() above saw no error, so no member is missing.
-      if (castImplicitly(member as CesqlValue, type, context) === value) {
+      // erred() above saw no error, so no member is missing. Compared as `=` compares, cast to the left's type.
+      if (equals(castImplicitly(member as CesqlValue, type, context), value, context)) {
         found = true;
         break;
       }
@@ -257,11 +262,14 @@ function call(name: string, args: readonly Compiled[]): Compiled {
       const before = context.errorCount;
       const values = evaluators.map((evaluate) => evaluate(event, context));
       if (context.errorCount !== before) return zero;
+      let examined = 0;
       const cast = values.map((value, i) => {
         const type = parameters[i] ?? rest;
-        return type === undefined || type === 'Any' ? (value as CesqlValue) : castImplicitly(value as CesqlValue, type, context);
+        const argument = type === undefined || type === 'Any' ? (value as CesqlValue) : castImplicitly(value as CesqlValue, type, context);
+        if (typeof argument === 'string') examined += argument.length;
+        return argument;
       });
-      return apply(cast, context);
+      return context.charge(examined) ? apply(cast, context) : zero;
     },
     type: returns,
   };

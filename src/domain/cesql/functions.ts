@@ -30,18 +30,16 @@ export interface FunctionDefinition {
 const s = (value: CesqlValue | undefined) => value as string;
 const n = (value: CesqlValue | undefined) => value as number;
 
-/** A string a function built, unless it is over the limits: then the empty string and an error (limits.ts). */
+/** A string a function built, unless it is over the limit: then the empty string and an error (limits.ts). */
 function built(name: string, result: string, context: EvaluationContext): string {
-  context.builtCharacters += result.length;
-  if (result.length > cesqlLimits.builtString || context.builtCharacters > cesqlLimits.builtStringsPerEvaluation) {
+  if (result.length > cesqlLimits.builtString) {
     context.report(
       'functionEvaluation',
-      `${name} would build a string over Herald's limits (${cesqlLimits.builtString} characters each, ` +
-        `${cesqlLimits.builtStringsPerEvaluation} per evaluation); it gives the empty string.`,
+      `${name} would build a string of ${result.length} characters; Herald allows ${cesqlLimits.builtString}. It gives the empty string.`,
     );
     return '';
   }
-  return result;
+  return context.charge(result.length) ? result : '';
 }
 
 function substring(text: string, position: number, length: number | undefined, context: EvaluationContext): string {

@@ -33,7 +33,7 @@ export class LexError extends Error {
 const operators = ['!=', '<>', '<=', '>=', '=', '<', '>', '+', '-', '*', '/', '%'];
 /** Space, tab, carriage return and line feed separate tokens, as in the reference grammar. */
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
-const isWordCharacter = (c: string) => /^[A-Za-z0-9_]$/.test(c);
+const isWordCharacter = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_';
 
 export function tokenize(expression: string): Token[] {
   const tokens: Token[] = [];

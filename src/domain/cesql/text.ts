@@ -5,17 +5,36 @@
 
 const surrogate = /[\uD800-\uDFFF]/;
 
+/** Whether a pair starts at index i: a high surrogate followed by a low one. */
+function pairAt(text: string, i: number): boolean {
+  const unit = text.charCodeAt(i);
+  if (unit < 0xd800 || unit > 0xdbff) return false;
+  const next = text.charCodeAt(i + 1);
+  return next >= 0xdc00 && next <= 0xdfff;
+}
+
 export function characterLength(text: string): number {
   if (!surrogate.test(text)) return text.length;
   let count = 0;
-  for (const _ of text) count += 1;
+  for (let i = 0; i < text.length; i += pairAt(text, i) ? 2 : 1) count += 1;
   return count;
 }
 
 /** Characters [start, end) of text, counted in code points. */
 export function sliceCharacters(text: string, start: number, end: number): string {
   if (!surrogate.test(text)) return text.slice(start, end);
-  return Array.from(text).slice(start, end).join('');
+  let character = 0;
+  let from = text.length;
+  let to = text.length;
+  for (let i = 0; i < text.length; i += pairAt(text, i) ? 2 : 1) {
+    if (character === start) from = i;
+    if (character === end) {
+      to = i;
+      break;
+    }
+    character += 1;
+  }
+  return from >= to ? '' : text.slice(from, to);
 }
 
 /**

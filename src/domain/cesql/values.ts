@@ -47,6 +47,7 @@ export function castToString(value: CesqlValue): string {
 export function castToInteger(value: CesqlValue, context: EvaluationContext): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
+  if (!context.charge(value.length)) return zeroValues.Integer;
   const parsed = parseInteger(value);
   if (parsed !== undefined) return parsed;
   context.report('cast', `${describeValue(value)} is not a 32-bit integer.`);
@@ -64,6 +65,7 @@ export function castToBoolean(value: CesqlValue, context: EvaluationContext, imp
     context.report('cast', `The integer ${value} is not a boolean: write BOOL(x) or x != 0 to test it.`);
     return zeroValues.Boolean;
   }
+  if (!context.charge(value.length)) return zeroValues.Boolean;
   const parsed = parseBoolean(value);
   if (parsed !== undefined) return parsed;
   context.report('cast', `${describeValue(value)} is not a boolean: only 'true' and 'false', in any case, are.`);
