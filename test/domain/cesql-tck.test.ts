@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileCesql } from '../../src/domain/cesql/index.js';
+import { compileCesql, isMatch } from '../../src/domain/cesql/index.js';
 import { loadTckCases } from '../support/cesql-tck.js';
 
 const cases = loadTckCases();
@@ -23,5 +23,6 @@ describe('the CESQL 1.0 conformance cases (TCK), through the compiled evaluator'
     expect([...new Set(errors.map((e) => e.kind))]).toEqual(tck.error ? [tck.error] : []);
     // The filter rule: only true without errors matches.
     expect(compiled.expression.matches(tck.event)).toBe(result === true && errors.length === 0);
+    expect(isMatch({ result, errors })).toBe(compiled.expression.matches(tck.event));
   });
 });

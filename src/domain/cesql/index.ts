@@ -23,8 +23,16 @@ export interface CesqlExpression {
   /** The type of the result, when the expression says it (a bare attribute does not). */
   readonly resultType: CesqlType | undefined;
   evaluate(event: CesqlEvent): CesqlEvaluation;
-  /** The filter rule (§1.2): the expression matches only if it evaluates to `true` without any error. */
+  /** `isMatch(evaluate(event))`, without building the evaluation: the filter rule, for matching many events. */
   matches(event: CesqlEvent): boolean;
+}
+
+/**
+ * The filter rule (CESQL §1.2): an event passes only if the expression evaluated to `true` with no error.
+ * @example isMatch({ result: true, errors: [] }) // true
+ */
+export function isMatch(evaluation: CesqlEvaluation): boolean {
+  return evaluation.result === true && evaluation.errors.length === 0;
 }
 
 export type CesqlCompilation =
