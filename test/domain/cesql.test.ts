@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CesqlEvent, cesqlLimits, compileCesql } from '../../src/domain/cesql/index.js';
+import { seededRandom } from '../support/random.js';
 
 const event: CesqlEvent = {
   specversion: '1.0',
@@ -226,5 +227,32 @@ describe('evaluating CESQL', () => {
       expect(compiled.expression.matches(on)).toBe(party % 2 === 0);
     }
     expect(compiled.expression.evaluate({ ...event, subject: '/org/1' })).toEqual({ result: false, errors: [] });
+  });
+});
+
+describe('CESQL on arbitrary input', () => {
+  it('never throws: 20,000 random token soups either compile and evaluate, or are parse errors inside the text', () => {
+    const random = seededRandom(1515);
+    const tokens = [
+      'AND', 'OR', 'XOR', 'NOT', 'LIKE', 'IN', 'EXISTS', 'TRUE', 'false', '(', ')', ',', '=', '!=', '<>', '<', '<=',
+      '>', '>=', '+', '-', '*', '/', '%', '0', '7', '2147483647', '-2147483648', "'a%_\\'", '"b"', "'😀'", 'subject',
+      'count', 'nothere', 'LENGTH', 'CONCAT', 'CONCAT_WS', 'SUBSTRING', 'LEFT', 'ABS', 'INT', 'BOOL', 'STRING',
+      'IS_INT', 'NOPE', '!', '\n', '"unclosed', '_x', '9z',
+    ];
+    for (let i = 0; i < 20_000; i += 1) {
+      const text = Array.from({ length: 1 + Math.floor(random.next() * 12) }, () => random.pick(tokens)).join(
+        random.chance(0.8) ? ' ' : '',
+      );
+      const compiled = compileCesql(text);
+      if (compiled.ok) {
+        const { result, errors } = compiled.expression.evaluate(event);
+        expect(['boolean', 'number', 'string']).toContain(typeof result);
+        if (typeof result === 'number') expect(Number.isInteger(result) && result >= -(2 ** 31) && result < 2 ** 31).toBe(true);
+        expect(compiled.expression.matches(event)).toBe(result === true && errors.length === 0);
+      } else {
+        expect(compiled.error.offset, text).toBeLessThanOrEqual(Array.from(text).length);
+        expect(compiled.error.message.length).toBeGreaterThan(10);
+      }
+    }
   });
 });
