@@ -13,6 +13,7 @@ import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { pollRoute } from './routes/events/poll.js';
+import { filterEvaluateRoute } from './routes/filters/evaluate.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
 import { pullRoute } from './routes/subscriptions/pull.js';
@@ -180,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     counting: replayCounting,
     clock: options.clock,
   });
+  await app.register(filterEvaluateRoute);
   await app.register(publishRoute, {
     appender,
     authorizer,

@@ -28,7 +28,7 @@ export function installErrorHandler(app: FastifyInstance, metrics?: HeraldMetric
   app.setErrorHandler((error: FastifyError | HttpProblem, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpProblem) {
       for (const [name, value] of Object.entries(error.extras.headers ?? {})) reply.header(name, value);
-      return sendProblem(reply, error.kind, error.detail, request.id, error.extras.errors);
+      return sendProblem(reply, error.kind, error.detail, request.id, error.extras.errors, error.extras.members);
     }
     if (error.validation) {
       const errors = error.validation.map((issue) => ({
@@ -94,8 +94,9 @@ export function sendProblem(
   detail: string,
   traceId: string,
   errors?: Parameters<typeof problemBody>[3],
+  members?: Parameters<typeof problemBody>[4],
 ) {
-  const body = problemBody(kind, detail, traceId, errors);
+  const body = problemBody(kind, detail, traceId, errors, members);
   return reply
     .header(requestIdHeader, traceId)
     .code(body.status as number)

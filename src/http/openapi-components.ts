@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { cesqlErrorKinds, cesqlLimits } from '../domain/cesql/index.js';
 import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
 import { replayStatuses } from '../domain/replay.js';
@@ -55,6 +56,41 @@ const Problem = Type.Object({
   traceId: Type.String({ description: 'The request id, also in the logs.' }),
   errors: Type.Optional(
     Type.Record(Type.String(), Type.Array(Type.String()), { description: 'Messages by the field they concern.' }),
+  ),
+  location: Type.Optional(
+    Type.Object(
+      {
+        offset: Type.Integer({ minimum: 0, description: 'Characters (code points) before the fault, from 0.' }),
+        line: Type.Integer({ minimum: 1 }),
+        column: Type.Integer({ minimum: 1, description: 'In characters, from 1.' }),
+      },
+      { description: '`filters:parse` only: where the expression stopped making sense.' },
+    ),
+  ),
+});
+
+/** What `POST /filters/evaluate` reads (docs/filters.md). */
+const FilterEvaluationRequest = Type.Object({
+  expression: Type.String({
+    description: `A CESQL 1.0 expression, at most ${cesqlLimits.expressionBytes} bytes of UTF-8.`,
+    examples: ["type LIKE 'no.altinn.events.%' AND EXISTS subject"],
+  }),
+  event: Type.Unsafe<Record<string, unknown>>({
+    ...componentRefOf('CloudEvent'),
+    description: 'A structured CloudEvent, valid as publishing requires (resource included).',
+  }),
+});
+
+/** What evaluating an expression gave: always a result, and every error met (CESQL §3.3). */
+const FilterEvaluation = Type.Object({
+  result: Type.Union([Type.Boolean(), Type.Integer(), Type.String()], {
+    description: "The expression's value; as a filter it matches only when this is true and errors is empty.",
+  }),
+  errors: Type.Array(
+    Type.Object({
+      kind: oneOf(cesqlErrorKinds.filter((kind) => kind !== 'parse'), 'The error kind, as the CESQL conformance cases name it.'),
+      message: Type.String(),
+    }),
   ),
 });
 
@@ -231,6 +267,8 @@ export const componentSchemas = {
   ReplayRequest,
   SecretRotationRequest,
   SecretRotation,
+  FilterEvaluationRequest,
+  FilterEvaluation,
 };
 
 export type ComponentName = keyof typeof componentSchemas;

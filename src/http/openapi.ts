@@ -51,6 +51,7 @@ const tags = [
   { name: 'Pull', description: "A pull subscription's own queue, acknowledged by checkPoint." },
   { name: 'Deliveries', description: "A subscription's delivery log, dead letters and redrive." },
   { name: 'Replays', description: "Sending a subscription's events from the log again, and following the replay." },
+  { name: 'Filters', description: 'Trying a CESQL filter expression on an event before subscribing with it.' },
   { name: 'Operations', description: 'Health, readiness, metrics and this document: no API token needed.' },
 ];
 

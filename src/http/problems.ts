@@ -21,6 +21,11 @@ export const problemCatalog = {
     code: 'events:contentNotStorable',
     title: 'The store refused the content of the request.',
   },
+  filterParse: {
+    status: 400,
+    code: 'filters:parse',
+    title: 'The filter expression does not parse.',
+  },
   invalidCheckpoint: { status: 400, code: 'events:invalidCheckpoint', title: 'The checkPoint is not valid.' },
   checkpointOutOfRange: {
     status: 400,
@@ -86,6 +91,8 @@ export class HttpProblem extends Error {
     readonly extras: {
       readonly errors?: readonly FieldError[];
       readonly headers?: Record<string, string>;
+      /** Further members of the problem (RFC 9457 §3.2), such as where an expression failed to parse. */
+      readonly members?: Readonly<Record<string, unknown>>;
     } = {},
   ) {
     super(detail);
@@ -100,10 +107,13 @@ export function problemBody(
   detail: string,
   traceId: string,
   errors?: readonly FieldError[],
+  members?: Readonly<Record<string, unknown>>,
 ) {
   const { status, code, title } = problemCatalog[kind];
   const body: Record<string, unknown> = {
-    type: `urn:herald:problem:${code.split(':')[1]}`,
+    ...members,
+    // `events:` problems keep their short types; other families keep theirs (`urn:herald:problem:filters:parse`).
+    type: `urn:herald:problem:${code.startsWith('events:') ? code.slice('events:'.length) : code}`,
     title,
     status,
     detail,
