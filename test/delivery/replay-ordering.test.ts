@@ -3,7 +3,7 @@ import { describeEachEngine } from '../support/engines.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { type AssembleOptions, createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
 import { drainReplays, replayClient } from '../http/replay-harness.js';
-import { rawSql } from '../store/retention-harness.js';
+import { countRows, dayMs, hourMs, rawSql, retentionOf } from '../store/retention-harness.js';
 import { deliveriesOf, eventually, resource, subscribe } from './helpers.js';
 import { keyedReceiver } from './ordering-harness.js';
 
@@ -137,7 +137,7 @@ describeEachEngine('Replays of ordered subscriptions on $name', (engine) => {
     ]);
   });
 
-  it("keeps a key that 'onDeadLetter': 'block' stopped stopped for replayed events too, until its dead letter is redriven", async () => {
+  it("holds the replayed events of a key that 'onDeadLetter': 'block' stopped until its dead letter is redriven, other keys' going on", async () => {
     await start({ piece: { events: 1_000, queuedAhead: 3 } });
     let aFails = true;
     receiver.behave((request) => ({ status: aFails && subjectKey(request.json) === 'a' ? 500 : 200 }));
@@ -215,5 +215,33 @@ describeEachEngine('Replays of ordered subscriptions on $name', (engine) => {
     expect(arrivals.byKey.get('b')).toEqual(['b1', 'b2', 'b3']);
     expect(arrivals.mostInFlightPerKey.get('a')).toBe(1);
     expect(arrivals.mostInFlightPerKey.get('b')).toBe(1);
+  });
+  it('moves a key on when retention removes its replayed head with its old event', async () => {
+    await start();
+    receiver.behave(() => ({ status: 200 }));
+    const retention = retentionOf(t);
+    const subscription = await subscribe(t, receiver.url, { ordering: 'subject' });
+    await client.publish(keyed('old', 'a'));
+    await t.dispatcher.runOnce();
+    await retention.runOnce();
+    // More than a partition's span later (PostgreSQL), so old and young lie in different partitions.
+    t.clock.advance(8 * dayMs);
+    await retention.runOnce();
+    await client.publish(keyed('young', 'a'));
+    await t.dispatcher.runOnce();
+    // Replayed, not yet sent: old is its key's head, young waits behind it.
+    await client.start(subscription.id, { after: '0' });
+    await drainReplays(t);
+    expect(await statuses(subscription.id)).toEqual([
+      ['old', 'delivered', 'live'],
+      ['young', 'delivered', 'live'],
+      ['old', 'pending', 'replayed'],
+      ['young', 'pending', 'replayed'],
+    ]);
+    t.clock.advance(90 * dayMs + hourMs);
+    await retention.runOnce();
+    expect(await countRows(engine, t.db.database, 'events')).toBe(1);
+    await t.dispatcher.runOnce();
+    expect(receiver.events().map((r) => r.json.id)).toEqual(['old', 'young', 'young']);
   });
 });
