@@ -244,4 +244,19 @@ describeEachEngine('Replays of ordered subscriptions on $name', (engine) => {
     await t.dispatcher.runOnce();
     expect(receiver.events().map((r) => r.json.id)).toEqual(['old', 'young', 'young']);
   });
+  it('queues a replay to a pull subscription, which takes no ordering, after what it holds, with events published meanwhile between its pieces', async () => {
+    await start({ piece: { events: 1 } });
+    const created = await client.subscribe({ resourceFilter: resource, ordering: 'subject' });
+    expect(created.statusCode, created.body).toBe(400);
+    const subscription = (await client.subscribe({ resourceFilter: resource })).json() as { id: number };
+    await client.publish(keyed('q1', 'a'), keyed('q2', 'a'));
+    await client.start(subscription.id, { after: '0' });
+    expect(await t.replayer.runOnce()).toBe(1);
+    await client.publish(keyed('q3', 'a'));
+    await drainReplays(t);
+    const page = await t.app.inject({ url: `/events/api/v1/subscriptions/${subscription.id}/events`, headers: t.auth });
+    expect((page.json() as { events: { id: string }[] }).events.map((e) => e.id)).toEqual(['q1', 'q2', 'q1', 'q3', 'q2']);
+    const keyedRows = await rawSql(engine, t.db.database, 'SELECT id FROM deliveries WHERE ordering_key IS NOT NULL');
+    expect(keyedRows).toEqual([]);
+  });
 });
