@@ -163,7 +163,8 @@ export class Replayer {
       const more = await countSelection(store, this.authorizer, scope, { afterSeq: replay.throughSeq, throughSeq: head });
       return store.replays.start(replay, this.owner, head, more ?? 0, this.clock());
     }
-    const waiting = await store.replays.backlog(subscription.id, subscription.acknowledgedDeliveryId, this.bounds.queuedAhead);
+    const ordered = subscription.ordering !== 'none' && subscription.endpoint !== null;
+    const waiting = await store.replays.backlog(subscription.id, subscription.acknowledgedDeliveryId, this.bounds.queuedAhead, ordered);
     const room = Math.min(this.bounds.events, this.bounds.queuedAhead - waiting);
     if (room <= 0) return false;
     const piece = await selectPiece(store, this.authorizer, scope, { afterSeq: replay.position, throughSeq: replay.throughSeq }, {

@@ -1,7 +1,7 @@
 import { type ReplayLimits, type ReplayStatus, inProgressReplayStatuses } from '../domain/replay.js';
 import { waitingDeliveryStatuses } from '../domain/delivery-status.js';
 import { receivingStatuses } from '../domain/subscription-status.js';
-import type { SqlExecutor } from './sql-executor.js';
+import type { AtomicStatement, SqlExecutor } from './sql-executor.js';
 import { status, statusIn } from './status-sql.js';
 
 /** A replay as stored (docs/replay.md). Positions: the range is after `afterSeq` through `throughSeq`. */
@@ -170,12 +170,16 @@ export class ReplayRepository {
   /**
    * How many deliveries of the subscription wait (pending or retrying; for a pull subscription, queued and not
    * acknowledged), counting no further than `atMost`: a replay holds back while its subscription is that far
-   * behind. One range of the (subscription, status, id) index.
+   * behind. One range of the (subscription, status, id) index. On an ordered subscription (`ordered`), a delivery
+   * waiting behind its key's head does not count: a key that fails or is blocked holds back its own events, not
+   * the rest of the replay (docs/ordering.md); the range then steps over those rows.
    */
-  async backlog(subscriptionId: number, acknowledged: number, atMost: number): Promise<number> {
+  async backlog(subscriptionId: number, acknowledged: number, atMost: number, ordered = false): Promise<number> {
     const [row] = await this.sql.all<{ n: number }>(
       `SELECT count(*) AS n FROM (
-         SELECT 1 FROM deliveries WHERE subscription_id = $1 AND ${statusIn('status', waitingDeliveryStatuses)} AND id > $2 LIMIT $3
+         SELECT 1 FROM deliveries WHERE subscription_id = $1 AND ${statusIn('status', waitingDeliveryStatuses)} AND id > $2
+           ${ordered ? 'AND (ordering_key IS NULL OR next_attempt_at IS NOT NULL)' : ''}
+         LIMIT $3
        ) AS waiting`,
       [subscriptionId, acknowledged, atMost],
     );
@@ -201,39 +205,68 @@ export class ReplayRepository {
    * order, and the replay's position moved on to `reached`, in one transaction. Nothing is written unless the
    * replay is still running, still leased to `owner` and still at the position the piece was read from, and its
    * subscription still receives events (as publishing writes deliveries only for those).
+   *
+   * An ordered subscription's deliveries are written as publishing writes them (docs/ordering.md): each carries
+   * its event's key, and is due only if it is the first of its key in the piece and its key has nothing waiting
+   * and no dead letter that blocks it; the others wait for their key's head to finish. On PostgreSQL that look
+   * is taken under the lock publishing and settling take, so a head settling meanwhile is never missed.
    * @returns how many deliveries were written, or `undefined` when nothing was
    */
   async writePiece(replay: ReplayRecord, owner: string, seqs: readonly number[], reached: number, now: number): Promise<number | undefined> {
-    const results = await this.sql.atomically([
-      {
-        sql: `UPDATE replays SET position = $3,
-                enqueued = enqueued + (SELECT count(*) FROM events WHERE ${this.sql.inList('seq', 4)}),
-                status = CASE WHEN $3 >= through_seq THEN ${status('completed')} ELSE status END,
-                finished_at = CASE WHEN $3 >= through_seq THEN CAST($5 AS bigint) END,
-                updated_at = $5, lease_owner = NULL, lease_until = NULL
-              WHERE id = $1 AND lease_owner = $2 AND position = $6 AND status = ${status('running')}
-                AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = replays.subscription_id AND ${statusIn('s.status', receivingStatuses)})
-              RETURNING id`,
-        parameters: [replay.id, owner, reached, seqs, now, replay.position],
-        guard: true,
-      },
-      {
-        // Ids are drawn in log order: a pull subscription's queue is read in id order. Pull rows are never due
-        // for the dispatcher (as publishing writes them).
-        sql: `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, replay_id)
-              SELECT s.id, e.seq, ${status('pending')}, CASE WHEN s.endpoint IS NULL THEN NULL ELSE CAST($2 AS bigint) END,
-                CAST($2 AS bigint), CAST($3 AS bigint)
-              FROM events e JOIN subscriptions s ON s.id = $4
-              WHERE ${this.sql.inList('e.seq', 1)}
-              ORDER BY e.seq
-              RETURNING id`,
-        parameters: [seqs, now, replay.id, replay.subscriptionId],
-      },
-    ]);
+    const moved: AtomicStatement = {
+      sql: `UPDATE replays SET position = $3,
+              enqueued = enqueued + (SELECT count(*) FROM events WHERE ${this.sql.inList('seq', 4)}),
+              status = CASE WHEN $3 >= through_seq THEN ${status('completed')} ELSE status END,
+              finished_at = CASE WHEN $3 >= through_seq THEN CAST($5 AS bigint) END,
+              updated_at = $5, lease_owner = NULL, lease_until = NULL
+            WHERE id = $1 AND lease_owner = $2 AND position = $6 AND status = ${status('running')}
+              AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = replays.subscription_id AND ${statusIn('s.status', receivingStatuses)})
+            RETURNING id`,
+      parameters: [replay.id, owner, reached, seqs, now, replay.position],
+      guard: true,
+    };
+    // Only where the subscription is ordered (fixed at creation), as publishing takes it: a row per subscription
+    // that orders, and the lock is taken for that row alone.
+    const lock: AtomicStatement[] =
+      this.sql.orderedKeysLock === undefined
+        ? []
+        : [
+            {
+              sql: `SELECT ${this.sql.orderedKeysLock} FROM subscriptions WHERE id = $1 AND ordering <> 'none' AND endpoint IS NOT NULL`,
+              parameters: [replay.subscriptionId],
+            },
+          ];
+    const written: AtomicStatement = {
+      // Ids are drawn in log order: a pull subscription's queue is read in id order, and an ordered key's
+      // deliveries go in id order. Pull rows are never due for the dispatcher (as publishing writes them).
+      sql: `INSERT INTO deliveries (subscription_id, event_seq, status, next_attempt_at, created_at, replay_id, ordering_key)
+            SELECT p.subscription_id, p.seq, ${status('pending')},
+              CASE WHEN p.endpoint IS NULL OR p.held THEN NULL ELSE CAST($2 AS bigint) END, CAST($2 AS bigint), CAST($3 AS bigint),
+              p.ordering_key
+            FROM (
+              SELECT k.*, k.ordering_key IS NOT NULL AND (
+                  row_number() OVER (PARTITION BY k.ordering_key ORDER BY k.seq) > 1
+                  OR EXISTS (SELECT 1 FROM deliveries w WHERE w.subscription_id = k.subscription_id
+                    AND w.ordering_key = k.ordering_key AND ${statusIn('w.status', waitingDeliveryStatuses)})
+                  OR (k.on_dead_letter = 'block' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = k.subscription_id
+                    AND x.ordering_key = k.ordering_key AND x.status = ${status('dead')}))
+                ) AS held
+              FROM (
+                SELECT s.id AS subscription_id, e.seq, s.endpoint, s.on_dead_letter,
+                  CASE WHEN s.ordering = 'none' OR s.endpoint IS NULL THEN NULL ELSE ${this.sql.orderingKeyOf('s.ordering', 'e')} END AS ordering_key
+                FROM events e JOIN subscriptions s ON s.id = $4
+                WHERE ${this.sql.inList('e.seq', 1)}
+              ) AS k
+            ) AS p
+            ORDER BY p.seq
+            RETURNING id`,
+      parameters: [seqs, now, replay.id, replay.subscriptionId],
+    };
+    const results = await this.sql.atomically([moved, ...lock, written]);
     if (!results) return undefined;
-    const written = results[1]?.length ?? 0;
-    if (written > 0) await this.due();
-    return written;
+    const count = results.at(-1)?.length ?? 0;
+    if (count > 0) await this.due();
+    return count;
   }
 
   /** Forgets up to `limit` replays that finished before `before`. @returns how many */

@@ -24,6 +24,17 @@ export interface SqlDialect {
   wildcardParameter(parts: readonly string[]): string;
   /** Appended to a SELECT that picks rows of `table` to lease: `FOR UPDATE … SKIP LOCKED` where the engine has it. */
   lockForLease(table: string): string;
+  /**
+   * The ordering key of an event (events table `event`) for a subscription ordered by the column `ordering`
+   * ('subject' or 'partitionkey'; docs/ordering.md): what publishing writes in `deliveries.ordering_key`, so a
+   * delivery written elsewhere (a replay) queues behind the same key. Null when the event lacks the attribute.
+   */
+  orderingKeyOf(ordering: string, event: string): string;
+  /**
+   * An expression taking the lock that serializes making ordered keys' heads across processes, for a write that
+   * enqueues ordered deliveries outside publishing; `undefined` where one writer at a time serializes them.
+   */
+  readonly orderedKeysLock: string | undefined;
 }
 
 export type ColumnType = 'bigint' | 'integer' | 'text';

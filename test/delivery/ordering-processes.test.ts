@@ -7,6 +7,7 @@ import { sampleEvent } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
 import { eventually, resource } from './helpers.js';
 import { keyedReceiver } from './ordering-harness.js';
+import { rawSql } from '../store/retention-harness.js';
 
 const subscriptionsPath = '/events/api/v1/subscriptions';
 const subjectKey = (event: Record<string, unknown>) =>
@@ -115,5 +116,94 @@ describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
       for (const base of processes) expect(await attemptsMadeBy(base), base).toBeGreaterThan(0);
     },
     90_000,
+  );
+  it.skipIf(!postgresEngine.available)(
+    'holds a replay to one delivery per key at a time across both processes, in creation order, while one key fails and events are published meanwhile',
+    async () => {
+      const env = {
+        HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true',
+        HERALD_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s,1s,1s',
+        HERALD_DELIVERY_TIMEOUT: '5s',
+        HERALD_PUBLISH_RATE_LIMIT: '0',
+        HERALD_READ_RATE_LIMIT: '0',
+      };
+      const first = await startHeraldProcess(db.database, env);
+      children.push(first.child);
+      const second = await startHeraldProcess(db.database, env);
+      children.push(second.child);
+      const processes = [first.base, second.base];
+      const auth = { authorization: `Bearer ${await testToken()}` };
+      const json = { ...auth, 'content-type': 'application/json' };
+
+      let keyAFails = true;
+      const { behaviour, arrivals } = keyedReceiver(subjectKey, { holdMs: 10, fails: (event) => keyAFails && subjectKey(event) === 'a' });
+      receiver.behave(behaviour);
+      const created = await fetch(`${first.base}${subscriptionsPath}`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ endPoint: receiver.url, resourceFilter: resource, ordering: 'subject' }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: number };
+      await eventually(async () => {
+        const shown = await fetch(`${second.base}${subscriptionsPath}/${id}`, { headers: auth });
+        return ((await shown.json()) as { status: string }).status === 'active';
+      }, 15_000);
+      const publish = async (base: string, events: Record<string, unknown>[]) => {
+        const response = await fetch(`${base}/events/api/v1/events`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/cloudevents-batch+json' },
+          body: JSON.stringify(events),
+        });
+        expect(response.status).toBe(200);
+      };
+      for (const [n, base] of processes.entries()) {
+        await publish(base, [sampleEvent({ id: `probe-${n}`, resource, subject: `/party/probe-${n}` })]);
+      }
+      await eventually(() => arrivals.answered >= 2, 15_000);
+
+      const keys = ['a', 'b', 'c', 'd'];
+      const round = (name: string) => keys.map((key) => sampleEvent({ id: `${key}-${name}`, resource, subject: `/party/${key}` }));
+      for (let n = 0; n < 6; n++) await publish(processes[n % 2] as string, round(`live${n}`));
+      const flowing = keys.filter((key) => key !== 'a');
+      await eventually(() => flowing.every((key) => arrivals.byKey.get(key)?.length === 6), 20_000);
+
+      // The replay of everything so far, asked of one process, while key a still fails; both processes enqueue
+      // and send, and more is published to both meanwhile.
+      const replay = await fetch(`${second.base}${subscriptionsPath}/${id}/replay`, { method: 'POST', headers: json, body: JSON.stringify({ after: '0' }) });
+      expect(replay.status).toBe(202);
+      const { id: replayId } = (await replay.json()) as { id: number };
+      for (let n = 0; n < 4; n++) await publish(processes[n % 2] as string, round(`meanwhile${n}`));
+      await eventually(async () => {
+        const shown = await fetch(`${first.base}${subscriptionsPath}/${id}/replays/${replayId}`, { headers: auth });
+        return ((await shown.json()) as { status: string }).status === 'completed';
+      }, 20_000);
+      // Every other key is through its live, replayed and new events while key a is still on its first.
+      await eventually(() => flowing.every((key) => arrivals.byKey.get(key)?.length === 6 + 6 + 4), 20_000);
+      expect(new Set(arrivals.byKey.get('a'))).toEqual(new Set(['a-live0']));
+
+      keyAFails = false;
+      // An attempt repeated (a retry) is one entry.
+      const arrivedOnce = (key: string) => (arrivals.byKey.get(key) ?? []).filter((eventId, n, all) => n === 0 || all[n - 1] !== eventId);
+      await eventually(() => keys.every((key) => arrivedOnce(key).length === 6 + 6 + 4), 30_000);
+      // Per key, what arrived is what was created for it, in that order.
+      const rows = await rawSql<{ id: string; subject: string }>(
+        postgresEngine,
+        db.database,
+        'SELECT e.id, e.subject FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.subscription_id = $1 ORDER BY d.id',
+        [id],
+      );
+      for (const key of keys) {
+        const createdOfKey = rows.filter((row) => row.subject === `/party/${key}`).map((row) => row.id);
+        expect(arrivedOnce(key), `key ${key}`).toEqual(createdOfKey);
+        expect(createdOfKey.filter((eventId) => eventId.includes('live')), `key ${key}`).toEqual([
+          ...Array.from({ length: 6 }, (_, n) => `${key}-live${n}`),
+          ...Array.from({ length: 6 }, (_, n) => `${key}-live${n}`),
+        ]);
+        expect(arrivals.mostInFlightPerKey.get(key), `key ${key}`).toBe(1);
+      }
+      for (const base of processes) expect(await attemptsMadeBy(base), base).toBeGreaterThan(0);
+    },
+    120_000,
   );
 });

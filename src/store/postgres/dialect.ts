@@ -14,4 +14,9 @@ export const postgresDialect: SqlDialect = {
   wildcardCondition: (column, parameter) => `${column} LIKE ${parameter}`,
   wildcardParameter: (parts) => parts.map((part) => part.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%'),
   lockForLease: (table) => `FOR UPDATE OF ${table} SKIP LOCKED`,
+  // As herald_append_claimed computes it (013_ordered_delivery.sql): a 64-bit hash of the attribute's text.
+  orderingKeyOf: (ordering, event) =>
+    `hashtextextended(CASE ${ordering} WHEN 'subject' THEN ${event}.subject ELSE ${event}.payload ->> 'partitionkey' END, 0)`,
+  // The lock publishing and herald_settle take before they look at a key's head (013_ordered_delivery.sql).
+  orderedKeysLock: 'pg_advisory_xact_lock(4841014)',
 };

@@ -168,8 +168,7 @@ class Connection {
          FROM (
            SELECT id, endpoint, status, on_dead_letter,
              CASE WHEN ordering = 'none' OR endpoint IS NULL THEN NULL ELSE (
-               SELECT CASE ordering WHEN 'subject' THEN e.subject ELSE e.payload ->> '$.partitionkey' END
-               FROM events e WHERE e.seq = $seq) END AS ordering_key
+               SELECT ${sqliteDialect.orderingKeyOf('ordering', 'e')} FROM events e WHERE e.seq = $seq) END AS ordering_key
            FROM subscriptions WHERE id = $subscription AND ${statusIn('status', receivingStatuses)}
          ) AS keyed
        )

@@ -15,4 +15,8 @@ export const sqliteDialect: SqlDialect = {
   wildcardCondition: (column, parameter) => `${column} GLOB ${parameter}`,
   wildcardParameter: (parts) => parts.map((part) => part.replace(/[*?[]/g, (c) => `[${c}]`)).join('*'),
   lockForLease: () => '',
+  // The attribute's text itself (a number's or a boolean's as SQLite renders it into the TEXT column).
+  orderingKeyOf: (ordering, event) =>
+    `CASE ${ordering} WHEN 'subject' THEN ${event}.subject ELSE ${event}.payload ->> '$.partitionkey' END`,
+  orderedKeysLock: undefined,
 };

@@ -40,8 +40,9 @@ const docs = {
       "Sends the subscription again the events of a range of the log that its filters match and its owner may " +
       'read now: from `from` (a time) or `after` (an event id or a position) up to `until` or, by default, the ' +
       'log as it stands at the request. Each event goes as a new delivery (a new `webhook-id`; the event\'s own ' +
-      '`id` and `source` are unchanged), or into a pull subscription\'s queue, in log order. `dryRun` only counts. ' +
-      'See docs/replay.md.',
+      '`id` and `source` are unchanged), or into a pull subscription\'s queue, in log order. To an ordered ' +
+      "subscription each key's deliveries go one at a time, the replayed ones behind what the key still had " +
+      'waiting (docs/ordering.md). `dryRun` only counts. See docs/replay.md.',
     tags: ['Replays'],
     operationId: 'replaySubscription',
     documentedBody: {
