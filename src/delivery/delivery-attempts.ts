@@ -1,4 +1,4 @@
-import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
+import { type AttemptOutcome, type AttemptResponse, decideAttempt, recordOfAttempt } from '../domain/delivery-attempt.js';
 import type { HealthEventType } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
 import type { DeliveryTask } from '../store/records.js';
@@ -60,13 +60,14 @@ export class DeliveryAttempts {
       this.options.metrics?.attempted(task.id, dead);
       return;
     }
+    const startedAt = this.options.clock();
     const response = await signedPost(this.options.sender, subscription.endpoint, subscription.secret, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.options.clock(), this.options.random());
     // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
     // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
     // commit here would hold each slot for a database round trip as well as the request.
     this.recordInBackground(async () => {
-      await this.outcomes.record(task.id, decision.outcome);
+      await this.outcomes.record(task.id, decision.outcome, recordOfAttempt(response, startedAt));
       this.options.metrics?.attempted(task.id, decision.outcome, response);
       this.options.breaker.observe(task, response);
       if (decision.disableSubscription) {
