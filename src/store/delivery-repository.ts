@@ -1,5 +1,6 @@
-import type { AttemptErrorKind, AttemptRecord } from '../domain/attempt-record.js';
+import type { AttemptRecord } from '../domain/attempt-record.js';
 import { type DeliveryStatus, deliveryTransition, waitingDeliveryStatuses } from '../domain/delivery-status.js';
+import type { RedriveFilter } from '../domain/redrive-filter.js';
 import { sendingStatuses } from '../domain/subscription-status.js';
 import type { AttemptOutcome, DeliveryRecord, DeliveryTask } from './records.js';
 import type { SqlExecutor } from './sql-executor.js';
@@ -16,18 +17,6 @@ export interface SettledAttempt {
   readonly id: number;
   readonly outcome: AttemptOutcome;
   readonly attempt?: AttemptRecord | undefined;
-}
-
-/** Which dead letters a redrive takes (docs/dead-letters.md); unset fields do not filter. */
-export interface RedriveFilter {
-  /** Died at or after (epoch ms). */
-  readonly diedFrom?: number | undefined;
-  /** Died before (epoch ms). */
-  readonly diedUntil?: number | undefined;
-  /** The last attempt's answer had this status. */
-  readonly statusCode?: number | undefined;
-  /** The last attempt got no answer, for this reason. */
-  readonly errorKind?: AttemptErrorKind | undefined;
 }
 
 /** What became of a resend (see DeliveryRepository.resend). */
