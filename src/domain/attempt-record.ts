@@ -82,7 +82,7 @@ export function keptBody(bytes: Uint8Array): string {
 }
 
 function storableText(text: string): string {
-  return text.includes('\u0000') ? text.replace(/\u0000/g, '\uFFFD') : text;
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 const utf8 = new TextEncoder();
