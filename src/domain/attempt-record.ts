@@ -56,20 +56,22 @@ export interface AttemptRecord {
  * @example keptHeaders({ 'Content-Type': 'text/plain', 'x-list': ['a', 'b'] }) // { 'content-type': 'text/plain', 'x-list': 'a, b' }
  */
 export function keptHeaders(raw: Readonly<Record<string, string | readonly string[] | undefined>>): Record<string, string> {
-  const kept: Record<string, string> = Object.create(null);
+  const kept: Record<string, string> = {};
   let total = 0;
   let count = 0;
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined || count >= attemptLimits.headers) continue;
     const key = storableText(cutToBytes(name.toLowerCase(), attemptLimits.headerBytes));
-    const text = storableText(cutToBytes(Array.isArray(value) ? value.join(', ') : String(value), attemptLimits.headerBytes - byteLength(key)));
-    const size = byteLength(key) + byteLength(text);
+    const keyBytes = byteLength(key);
+    const text = storableText(cutToBytes(Array.isArray(value) ? value.join(', ') : String(value), attemptLimits.headerBytes - keyBytes));
+    const size = keyBytes + byteLength(text);
     if (total + size > attemptLimits.headersBytes) break;
-    kept[key] = text;
+    // Own data properties only, whatever the name (`__proto__` included).
+    Object.defineProperty(kept, key, { value: text, enumerable: true, writable: true, configurable: true });
     total += size;
     count++;
   }
-  return { ...kept };
+  return kept;
 }
 
 /**
@@ -77,6 +79,7 @@ export function keptHeaders(raw: Readonly<Record<string, string | readonly strin
  * bytes that are not UTF-8 and NUL shown as U+FFFD (the body is shown to people, and stored as text).
  */
 export function keptBody(bytes: Uint8Array): string {
+  if (bytes.length === 0) return '';
   // Streaming: an incomplete character at the end is held back rather than shown as U+FFFD.
   return storableText(new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, attemptLimits.bodyBytes), { stream: true }));
 }
@@ -85,15 +88,21 @@ function storableText(text: string): string {
   return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
-const utf8 = new TextEncoder();
-
+/** The UTF-8 length of `text`, counted without encoding it (every answer's headers pass through here). */
 function byteLength(text: string): number {
-  return utf8.encode(text).length;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    // Two bytes below U+0800; three otherwise, a surrogate pair's four counted as two threes less two.
+    bytes += code < 0x800 ? 1 : code >= 0xd800 && code <= 0xdfff ? 1 : 2;
+  }
+  return bytes;
 }
 
 /** `text` cut so that its UTF-8 form fits `bytes`, never inside a character. */
 function cutToBytes(text: string, bytes: number): string {
-  if (byteLength(text) <= bytes) return text;
+  if (text.length * 3 <= bytes || byteLength(text) <= bytes) return text;
   let cut = text.slice(0, Math.max(0, bytes));
   while (byteLength(cut) > bytes) cut = cut.slice(0, -1);
   // A lone high surrogate left at the end is not text.

@@ -29,7 +29,8 @@ const attemptColumns = `id, delivery_id AS "deliveryId", started_at AS "startedA
 
 /**
  * Reads the attempts on record. They are written with their delivery's outcome (DeliveryRepository.settleMany)
- * and leave with their delivery (a cascade; on PostgreSQL whole partitions too, see retention.ts).
+ * and leave with their delivery (SQLite: a cascade; PostgreSQL: a statement trigger, and whole partitions with
+ * the deliveries', see retention.ts).
  */
 export class AttemptRepository {
   constructor(private readonly sql: SqlExecutor) {}

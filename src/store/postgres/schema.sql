@@ -30,6 +30,7 @@ CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
 CREATE INDEX deliveries_replayed ON ONLY public.deliveries USING btree (event_seq) WHERE (replay_id IS NOT NULL);
 CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
+CREATE TRIGGER deliveries_attempts_removed AFTER DELETE ON public.deliveries REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION herald_attempts_removed();
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
 CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = ANY (ARRAY['dead'::text, 'delivered'::text]))))) EXECUTE FUNCTION herald_ordered_moved_on();
 
@@ -78,7 +79,6 @@ CREATE TABLE delivery_attempts (
   body_truncated boolean DEFAULT false NOT NULL,
   error_kind text,
   error text,
-  CONSTRAINT delivery_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES deliveries(id) ON DELETE CASCADE,
   CONSTRAINT delivery_attempts_pkey PRIMARY KEY (delivery_id, id)
 ) PARTITION BY RANGE (delivery_id);
 CREATE UNIQUE INDEX delivery_attempts_pkey ON ONLY public.delivery_attempts USING btree (delivery_id, id);
@@ -95,7 +95,6 @@ CREATE TABLE delivery_attempts_legacy (
   body_truncated boolean DEFAULT false NOT NULL,
   error_kind text,
   error text,
-  CONSTRAINT delivery_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES deliveries(id) ON DELETE CASCADE,
   CONSTRAINT delivery_attempts_legacy_pkey PRIMARY KEY (delivery_id, id)
 ) PARTITION OF delivery_attempts;
 CREATE UNIQUE INDEX delivery_attempts_legacy_pkey ON public.delivery_attempts_legacy USING btree (delivery_id, id);
@@ -471,6 +470,16 @@ BEGIN
   IF unclaimed_count > 0 THEN
     PERFORM pg_notify(notify_channel, '');
   END IF;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.herald_attempts_removed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  DELETE FROM delivery_attempts a USING gone WHERE a.delivery_id = gone.id;
+  RETURN NULL;
 END;
 $function$;
 
