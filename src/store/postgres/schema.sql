@@ -561,14 +561,17 @@ BEGIN
       lease_owner = NULL, lease_until = NULL
     FROM outcome
     WHERE deliveries.id = outcome.id AND deliveries.lease_owner = lease_holder
-    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status
+    -- The attempt's fields come back with the row, so the outcomes are read once (and inlined), not joined again.
+    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status,
+      outcome.started_at, outcome.duration_ms, outcome.answer_status_code, outcome.response_headers,
+      outcome.response_body, outcome.body_truncated, outcome.attempt_error_kind, outcome.attempt_error
   ), attempted AS (
     INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status_code, response_headers, response_body,
       body_truncated, error_kind, error)
-    SELECT o.id, o.started_at, o.duration_ms, o.answer_status_code, o.response_headers, o.response_body, o.body_truncated,
-      o.attempt_error_kind, o.attempt_error
-    FROM settled s JOIN outcome o ON o.id = s.id
-    WHERE o.started_at IS NOT NULL
+    SELECT s.id, s.started_at, s.duration_ms, s.answer_status_code, s.response_headers, s.response_body, s.body_truncated,
+      s.attempt_error_kind, s.attempt_error
+    FROM settled s
+    WHERE s.started_at IS NOT NULL
   )
   SELECT array_agg(s.id), array_agg(s.ordering_key IS NOT NULL),
     array_agg(s.subscription_id) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead')),
