@@ -3,6 +3,7 @@ import { type DeliveryStatus, deliveryTransition, waitingDeliveryStatuses } from
 import type { RedriveFilter } from '../domain/redrive-filter.js';
 import { sendingStatuses } from '../domain/subscription-status.js';
 import type { AttemptOutcome, DeliveryRecord, DeliveryTask } from './records.js';
+import type { ColumnType } from './sql-dialect.js';
 import type { SqlExecutor } from './sql-executor.js';
 import { status, statusIn } from './status-sql.js';
 
@@ -80,7 +81,8 @@ export class DeliveryRepository {
   ) {
     this.roomsOf = (n) => sql.rowsOf(n, [['subscription_id', 'bigint'], ['room', 'integer']]);
     this.consumerRoomsOf = (n) => sql.rowsOf(n, [['consumer', 'text'], ['room', 'integer']]);
-    // The fields of one outcome, as settleMany writes them (014_delivery_attempts.sql reads the same).
+    // The fields of one outcome, as settleMany writes them (014_delivery_attempts.sql reads the same, followed by
+    // the attempt's fields of `attemptColumns`).
     const outcomes = sql.rowsOf(2, [
       ['id', 'bigint'],
       ['status', 'text'],
@@ -90,14 +92,6 @@ export class DeliveryRepository {
       ['delivered_at', 'bigint'],
       ['dead_at', 'bigint'],
       ['error_kind', 'text'],
-      ['started_at', 'bigint'],
-      ['duration_ms', 'integer'],
-      ['answer_status_code', 'integer'],
-      ['response_headers', 'text'],
-      ['response_body', 'text'],
-      ['body_truncated', 'integer'],
-      ['attempt_error_kind', 'text'],
-      ['attempt_error', 'text'],
     ]);
     this.settleStatement = settleStatement ?? `UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
          last_status_code = outcome.status_code, last_error = outcome.error, last_error_kind = outcome.error_kind,
@@ -108,14 +102,16 @@ export class DeliveryRepository {
        FROM ${outcomes} AS outcome
        WHERE deliveries.id = outcome.id AND deliveries.lease_owner = $1
        RETURNING deliveries.id, deliveries.ordering_key IS NOT NULL AS ordered`;
+    // The attempts travel as a parameter of their own here: each statement reads only the fields it writes.
+    const attempts = sql.rowsOf(2, [['id', 'bigint'], ...attemptColumns]);
     this.attemptsStatement =
       settleStatement === undefined
         ? `INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status_code, response_headers, response_body,
              body_truncated, error_kind, error)
-           SELECT o.id, o.started_at, o.duration_ms, o.answer_status_code, o.response_headers, o.response_body,
-             COALESCE(o.body_truncated, 0), o.attempt_error_kind, o.attempt_error
-           FROM ${outcomes} AS o JOIN deliveries d ON d.id = o.id
-           WHERE d.lease_owner = $1 AND o.started_at IS NOT NULL`
+           SELECT a.id, a.started_at, a.duration_ms, a.answer_status_code, a.response_headers, a.response_body,
+             COALESCE(a.body_truncated, 0), a.attempt_error_kind, a.attempt_error
+           FROM ${attempts} AS a JOIN deliveries d ON d.id = a.id
+           WHERE d.lease_owner = $1`
         : undefined;
   }
 
@@ -235,7 +231,8 @@ export class DeliveryRepository {
     const finished = new Set(settled.filter(({ outcome }) => outcome.kind !== 'retry').map(({ id }) => id));
     let keysMovedOn = false;
     for (let start = 0; start < settled.length; start += maxSettlePerStatement) {
-      const rows = settled.slice(start, start + maxSettlePerStatement).map(({ id, outcome, attempt }) => [
+      const batch = settled.slice(start, start + maxSettlePerStatement);
+      const rows = batch.map(({ id, outcome, attempt }) => [
         id,
         deliveryTransition(outcome.kind).to,
         outcome.statusCode,
@@ -244,16 +241,19 @@ export class DeliveryRepository {
         outcome.kind === 'delivered' ? now : null,
         outcome.kind === 'dead' ? now : null,
         outcome.kind === 'delivered' ? null : (attempt?.errorKind ?? null),
-        ...attemptFields(attempt),
+        // PostgreSQL's herald_settle reads each outcome's attempt from the same row.
+        ...(this.attemptsStatement === undefined ? attemptFields(attempt) : []),
       ]);
       // The outcomes travel as one JSON parameter, so the statement's text never changes. A leased delivery is
       // always waiting (leases take due rows only), where every outcome's transition starts.
       const parameters = [owner, JSON.stringify(rows)];
+      const attempted = this.attemptsStatement === undefined ? [] : batch.filter((s) => s.attempt !== undefined);
+      // The attempts first: they are written only while the lease is held, which the outcomes then release.
       const updated =
-        this.attemptsStatement === undefined
+        attempted.length === 0
           ? await this.sql.all<{ id: number; ordered: boolean | number }>(this.settleStatement, parameters)
           : (((await this.sql.atomically([
-              { sql: this.attemptsStatement, parameters },
+              { sql: this.attemptsStatement as string, parameters: [owner, JSON.stringify(attempted.map((s) => [s.id, ...attemptFields(s.attempt)]))] },
               { sql: this.settleStatement, parameters },
             ])) ?? [])[1] as { id: number; ordered: boolean | number }[] | undefined) ?? [];
       for (const row of updated) {
@@ -390,7 +390,19 @@ export class DeliveryRepository {
   }
 }
 
-/** An attempt's fields of a settled outcome's row (see the outcome columns in the constructor); nulls for none. */
+/** The fields of an attempt, as settleMany writes them after its delivery's id. */
+const attemptColumns: (readonly [string, ColumnType])[] = [
+  ['started_at', 'bigint'],
+  ['duration_ms', 'integer'],
+  ['answer_status_code', 'integer'],
+  ['response_headers', 'text'],
+  ['response_body', 'text'],
+  ['body_truncated', 'integer'],
+  ['attempt_error_kind', 'text'],
+  ['attempt_error', 'text'],
+];
+
+/** An attempt's fields (`attemptColumns`); nulls for none. */
 function attemptFields(attempt: AttemptRecord | undefined): unknown[] {
   if (!attempt) return [null, null, null, null, null, null, null, null];
   const { answer } = attempt;
