@@ -76,6 +76,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         wake: () => dispatcher?.wake(),
         claim: () => dispatcher?.claim(),
         allowPrivateEndpoints: config.delivery.allowPrivateEndpoints,
+        sender,
       },
       replays: { wake: () => replayer?.wake(), limits: { examinedRows: config.limits.replayExamineRows } },
     });

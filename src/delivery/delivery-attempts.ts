@@ -1,4 +1,4 @@
-import { type AttemptOutcome, type AttemptResponse, decideAttempt } from '../domain/delivery-attempt.js';
+import { type AttemptOutcome, type AttemptResponse, decideAttempt, recordOfAttempt } from '../domain/delivery-attempt.js';
 import type { HealthEventType } from '../domain/endpoint-health.js';
 import type { Authorizer } from '../domain/policy.js';
 import { secretsInUse } from '../domain/secret-rotation.js';
@@ -62,14 +62,15 @@ export class DeliveryAttempts {
       return;
     }
     // During a rotation's grace period the replaced secret signs too (docs/delivery.md).
-    const secrets = secretsInUse(subscription, this.options.clock());
+    const startedAt = this.options.clock();
+    const secrets = secretsInUse(subscription, startedAt);
     const response = await signedPost(this.options.sender, subscription.endpoint, secrets, `msg_${task.id}`, task.payload);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.options.clock(), this.options.random());
     // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
     // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
     // commit here would hold each slot for a database round trip as well as the request.
     this.recordInBackground(async () => {
-      await this.outcomes.record(task.id, decision.outcome);
+      await this.outcomes.record(task.id, decision.outcome, recordOfAttempt(response, startedAt));
       this.options.metrics?.attempted(task.id, decision.outcome, response);
       this.options.breaker.observe(task, response);
       if (decision.disableSubscription) {

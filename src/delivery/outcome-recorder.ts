@@ -1,3 +1,4 @@
+import type { AttemptRecord } from '../domain/attempt-record.js';
 import type { AttemptOutcome } from '../domain/delivery-attempt.js';
 import type { Store } from '../store/store.js';
 
@@ -7,7 +8,7 @@ import type { Store } from '../store/store.js';
  * a delivery's lease may record it (see DeliveryRepository.settleMany).
  */
 export class OutcomeRecorder {
-  private queued: { id: number; outcome: AttemptOutcome; done: (error?: unknown) => void }[] = [];
+  private queued: { id: number; outcome: AttemptOutcome; attempt: AttemptRecord | undefined; done: (error?: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
 
   constructor(
@@ -16,10 +17,13 @@ export class OutcomeRecorder {
     private readonly clock: () => number,
   ) {}
 
-  /** Resolves once the outcome is durably recorded; rejects if its statement failed. */
-  record(id: number, outcome: AttemptOutcome): Promise<void> {
+  /**
+   * Resolves once the outcome, with the attempt that led to it (none when nothing was sent), is durably
+   * recorded; rejects if its statement failed.
+   */
+  record(id: number, outcome: AttemptOutcome, attempt?: AttemptRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ id, outcome, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.queued.push({ id, outcome, attempt, done: (error) => (error === undefined ? resolve() : reject(error)) });
       this.flushing ??= new Promise<void>((done) => setImmediate(() => void this.flush().finally(done)));
     });
   }

@@ -1,6 +1,8 @@
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Agent, errors, request } from 'undici';
+import { type AttemptErrorKind, attemptLimits, keptBody, keptHeaders } from '../domain/attempt-record.js';
 import type { AttemptResponse } from '../domain/delivery-attempt.js';
 import { isNonPublicAddress } from '../domain/endpoint.js';
 import { Deadlines } from './deadlines.js';
@@ -9,7 +11,7 @@ import { nonPublicEndpointReason } from './endpoint-guard.js';
 export interface WebhookSenderOptions {
   /** An attempt that has no complete answer within this time failed. */
   readonly timeoutMs: number;
-  /** How much of a receiver's answer is read; the rest is discarded. */
+  /** How much of a receiver's answer is read and kept; the rest is never received (the stream is destroyed). */
   readonly maxResponseBytes?: number;
   /** Kept-alive connections per receiver origin. */
   readonly connectionsPerOrigin?: number;
@@ -35,7 +37,7 @@ export class WebhookSender {
   private readonly deadlines: Deadlines;
 
   constructor(private readonly options: WebhookSenderOptions) {
-    this.maxResponseBytes = options.maxResponseBytes ?? 4096;
+    this.maxResponseBytes = options.maxResponseBytes ?? attemptLimits.bodyBytes;
     this.deadlines = new Deadlines(options.timeoutMs);
     this.agent = new Agent({
       // As many as the dispatcher may have in flight: a hanging endpoint must not hold every socket to an
@@ -58,22 +60,27 @@ export class WebhookSender {
       // An IP literal is dialled without a lookup, so it is checked here.
       const host = hostOf(url);
       if (host !== undefined && isIP(host) && isNonPublicAddress(host)) {
-        return { kind: 'failed', error: nonPublicEndpointReason };
+        return { kind: 'failed', error: nonPublicEndpointReason, errorKind: 'blocked', durationMs: 0 };
       }
     }
     // The whole attempt, from connecting to the end of the answer, is bounded by the time limit.
     const deadline = this.deadlines.start();
+    const started = performance.now();
     try {
       const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal: deadline.signal });
-      await this.discardAnswer(response.body);
+      const answer = await this.readAnswer(response.body);
       const retryAfter = response.headers['retry-after'];
       return {
         kind: 'answered',
         statusCode: response.statusCode,
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        durationMs: performance.now() - started,
+        headers: keptHeaders(response.headers),
+        body: keptBody(answer.bytes),
+        bodyTruncated: answer.truncated,
       };
     } catch (error) {
-      return { kind: 'failed', error: describeFailure(error, this.options.timeoutMs) };
+      return { kind: 'failed', ...describeFailure(error, this.options.timeoutMs), durationMs: performance.now() - started };
     } finally {
       deadline.done();
     }
@@ -84,19 +91,32 @@ export class WebhookSender {
     await this.agent.close();
   }
 
-  /** Reads the answer up to the cap (so a small one frees the connection for reuse), then drops the rest. */
-  private async discardAnswer(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<void> {
+  /**
+   * Reads the answer up to the cap (so a small one frees the connection for reuse) and keeps that much; a longer
+   * one is cut off there: the stream is destroyed, so the rest is never received or buffered.
+   */
+  private async readAnswer(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<{ bytes: Buffer; truncated: boolean }> {
+    const chunks: Buffer[] = [];
     let read = 0;
+    let truncated = false;
     try {
       for await (const chunk of body) {
+        const room = this.maxResponseBytes - read;
+        if (chunk.length > room) {
+          chunks.push(chunk.subarray(0, room));
+          read += room;
+          truncated = true;
+          break;
+        }
+        chunks.push(chunk);
         read += chunk.length;
-        if (read > this.maxResponseBytes) break;
       }
     } catch {
       // The status line decides the outcome; an answer cut short does not change it.
     } finally {
       body.destroy();
     }
+    return { bytes: Buffer.concat(chunks, read), truncated };
   }
 }
 
@@ -131,30 +151,32 @@ function publicOnlyLookup(resolve: typeof lookup) {
   };
 }
 
-function describeFailure(error: unknown, timeoutMs: number): string {
+/** Why an attempt got no answer: its kind (docs/delivery.md, "Attempts") and a message for people. */
+function describeFailure(error: unknown, timeoutMs: number): { errorKind: AttemptErrorKind; error: string } {
   const blocked = [error, (error as { cause?: unknown }).cause].find((e) => e instanceof NonPublicAddressError);
-  if (blocked) return (blocked as Error).message;
+  if (blocked) return { errorKind: 'blocked', error: (blocked as Error).message };
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   const name = (error as Error).name;
   if (name === 'TimeoutError' || name === 'AbortError' || error instanceof errors.HeadersTimeoutError) {
-    return `No answer within ${timeoutMs} ms.`;
+    return { errorKind: 'timeout', error: `No answer within ${timeoutMs} ms.` };
   }
-  if (error instanceof errors.ConnectTimeoutError) return 'Connecting to the endpoint timed out.';
+  if (error instanceof errors.ConnectTimeoutError) return { errorKind: 'timeout', error: 'Connecting to the endpoint timed out.' };
   switch (code) {
     case 'ECONNREFUSED':
-      return 'The endpoint refused the connection.';
+      return { errorKind: 'refused', error: 'The endpoint refused the connection.' };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return "The endpoint's host name could not be resolved.";
+      return { errorKind: 'dns', error: "The endpoint's host name could not be resolved." };
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
-      return 'The connection was closed before an answer came.';
-    case 'CERT_HAS_EXPIRED':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `The endpoint's TLS certificate is not trusted (${code}).`;
+      return { errorKind: 'reset', error: 'The connection was closed before an answer came.' };
     default:
-      return `The request failed: ${(error as Error).message || String(error)}`;
+      if (code !== undefined && tlsErrorCodes.test(code)) {
+        return { errorKind: 'tls', error: `The endpoint's TLS certificate is not trusted (${code}).` };
+      }
+      return { errorKind: 'other', error: `The request failed: ${(error as Error).message || String(error)}` };
   }
 }
+
+/** Node's codes for a TLS handshake that failed: an untrusted, expired or mismatched certificate, and the like. */
+const tlsErrorCodes = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|ERR_TLS_|ERR_SSL_|EPROTO$)/;

@@ -1,9 +1,45 @@
+import type { AttemptErrorKind, AttemptRecord } from './attempt-record.js';
 import { nextAttemptDelay, parseRetryAfter } from './retry-schedule.js';
 
-/** What a receiver did with one attempt: answered with a status, or never answered. */
+/**
+ * What a receiver did with one attempt: answered with a status, or never answered. The sender fills in what
+ * an attempt's record keeps (docs/delivery.md, "Attempts"): how long it took, the kept headers and start of the
+ * body, or the kind of failure.
+ */
 export type AttemptResponse =
-  | { readonly kind: 'answered'; readonly statusCode: number; readonly retryAfter?: string | undefined }
-  | { readonly kind: 'failed'; readonly error: string };
+  | {
+      readonly kind: 'answered';
+      readonly statusCode: number;
+      readonly retryAfter?: string | undefined;
+      readonly durationMs?: number | undefined;
+      readonly headers?: Readonly<Record<string, string>> | undefined;
+      readonly body?: string | undefined;
+      readonly bodyTruncated?: boolean | undefined;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly error: string;
+      readonly errorKind?: AttemptErrorKind | undefined;
+      readonly durationMs?: number | undefined;
+    };
+
+/** The record of an attempt that started at `startedAt` and got `response`. */
+export function recordOfAttempt(response: AttemptResponse, startedAt: number): AttemptRecord {
+  const durationMs = Math.max(0, Math.round(response.durationMs ?? 0));
+  if (response.kind === 'failed') {
+    return { startedAt, durationMs, errorKind: response.errorKind ?? 'other', error: response.error };
+  }
+  return {
+    startedAt,
+    durationMs,
+    answer: {
+      statusCode: response.statusCode,
+      headers: response.headers ?? {},
+      body: response.body ?? '',
+      bodyTruncated: response.bodyTruncated ?? false,
+    },
+  };
+}
 
 /** What becomes of a delivery after one attempt. */
 export type AttemptOutcome =

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SubscriptionRegistry } from '../delivery/subscription-registry.js';
+import type { WebhookSender } from '../delivery/webhook-sender.js';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
 import type { ReplayLimits } from '../domain/replay.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
@@ -16,6 +17,8 @@ import { pollRoute } from './routes/events/poll.js';
 import { filterEvaluateRoute } from './routes/filters/evaluate.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
+import { deliveryAttemptRoutes } from './routes/subscriptions/delivery-attempts.js';
+import { pingRoute } from './routes/subscriptions/ping.js';
 import { pullRoute } from './routes/subscriptions/pull.js';
 import { replayRoutes } from './routes/subscriptions/replays.js';
 import { secretRoutes } from './routes/subscriptions/secret.js';
@@ -51,6 +54,8 @@ export interface AppOptions {
     /** This process's dispatcher offering to take new deliveries on at commit (see DeliveryClaim). */
     readonly claim?: () => DeliveryClaim | undefined;
     readonly allowPrivateEndpoints: boolean;
+    /** The sender deliveries go through: `POST /subscriptions/{id}/ping` uses it. Unset, there is no ping route. */
+    readonly sender?: WebhookSender | undefined;
   };
   /** Replays (docs/replay.md): the loop that enqueues them, and what one consumer may ask of it. */
   readonly replays?: {
@@ -173,6 +178,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock,
   });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
+  await app.register(deliveryAttemptRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
+  if (options.delivery.sender) {
+    await app.register(pingRoute, { store: options.store, sender: options.delivery.sender, baseUrl: options.baseUrl, clock: options.clock });
+  }
   await app.register(replayRoutes, {
     store: options.store,
     authorizer,

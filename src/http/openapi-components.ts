@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { attemptErrorKinds, attemptLimits } from '../domain/attempt-record.js';
 import { cesqlErrorKinds, cesqlLimits } from '../domain/cesql/index.js';
 import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
@@ -250,11 +251,66 @@ const Delivery = Type.Object({
   attempts: Type.Integer(),
   lastStatusCode: Type.Optional(Type.Integer()),
   lastError: Type.Optional(Type.String()),
+  lastErrorKind: Type.Optional(oneOf(attemptErrorKinds, 'Why the last attempt got no answer.')),
   nextAttemptAt: Type.Optional(Type.String({ format: 'date-time' })),
   deliveredAt: Type.Optional(Type.String({ format: 'date-time' })),
+  deadAt: Type.Optional(Type.String({ format: 'date-time', description: 'When it became a dead letter (what redrive filters on).' })),
   created: Type.String({ format: 'date-time' }),
   replayId: Type.Optional(Type.Integer({ description: 'The replay that wrote this delivery; absent for one written at publishing.' })),
 });
+
+/** One webhook attempt as Herald keeps it (docs/delivery.md, "Attempts"): an answer, or why none came. */
+const Attempt = Type.Object(
+  {
+    id: Type.Integer({ description: 'Increases with every attempt recorded; the cursor of the attempts list.' }),
+    started: Type.String({ format: 'date-time' }),
+    durationMs: Type.Integer({ description: 'From the start of the request to the end of the kept answer (or the failure).' }),
+    statusCode: Type.Optional(Type.Integer({ description: 'The endpoint answered with this status.' })),
+    headers: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: `The answer's headers, names in lower case: at most ${attemptLimits.headers}, ${attemptLimits.headersBytes} bytes together.`,
+      }),
+    ),
+    body: text(`The first ${attemptLimits.bodyBytes} bytes of the answer's body, as UTF-8 text; the rest is never read.`),
+    bodyTruncated: Type.Optional(Type.Boolean({ description: 'The body went on past what was kept.' })),
+    errorKind: Type.Optional(oneOf(attemptErrorKinds, 'No answer came: why.')),
+    error: text('No answer came: what happened, for people.'),
+  },
+  {
+    examples: [
+      {
+        id: 7,
+        started: '2026-12-07T14:00:00.000Z',
+        durationMs: 41,
+        statusCode: 503,
+        headers: { 'content-type': 'text/plain', 'retry-after': '30' },
+        body: 'Service Unavailable',
+        bodyTruncated: false,
+      },
+      { id: 8, started: '2026-12-07T14:00:10.000Z', durationMs: 10000, errorKind: 'timeout', error: 'No answer within 10000 ms.' },
+    ],
+  },
+);
+
+/** One delivery with what its page shows besides the list's fields. */
+const DeliveryDetail = Type.Intersect([
+  Delivery,
+  Type.Object({
+    webhookId: Type.String({ description: 'The `webhook-id` every attempt of it carries, a resend too.' }),
+    lastAttempt: Type.Optional(Type.Unsafe<Record<string, unknown>>({ ...componentRefOf('Attempt'), description: 'The latest attempt on record.' })),
+  }),
+]);
+
+/** What `POST /subscriptions/{id}/deliveries/redrive` reads: no body (or `{}`) for every dead letter. */
+const RedriveRequest = Type.Object(
+  {
+    diedFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Only dead letters that died at or after this time.' })),
+    diedUntil: Type.Optional(Type.String({ format: 'date-time', description: 'Only dead letters that died before this time.' })),
+    statusCode: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, description: 'Only those whose last attempt was answered with this status.' })),
+    errorKind: Type.Optional(oneOf(attemptErrorKinds, 'Only those whose last attempt got no answer, for this reason.')),
+  },
+  { additionalProperties: false, description: 'Every field given must match (and). Unknown fields are refused.' },
+);
 
 /** The named schemas of the document's `components.schemas`. */
 export const componentSchemas = {
@@ -263,6 +319,9 @@ export const componentSchemas = {
   SubscriptionRequest,
   Subscription,
   Delivery,
+  DeliveryDetail,
+  Attempt,
+  RedriveRequest,
   Replay,
   ReplayRequest,
   SecretRotationRequest,

@@ -43,13 +43,14 @@ const securityScheme = 'bearerAuth';
 const pathParameters: Record<string, object> = {
   id: { type: 'integer', minimum: 1, description: 'The subscription id, as its creation answered.' },
   replayId: { type: 'integer', minimum: 1, description: 'The replay id, as the replay request answered.' },
+  deliveryId: { type: 'integer', minimum: 1, description: "The delivery id, as the subscription's deliveries list shows it." },
 };
 
 const tags = [
   { name: 'Events', description: 'Publish events, and read the log with a cursor.' },
   { name: 'Subscriptions', description: 'Push (webhook) and pull subscriptions of the caller.' },
   { name: 'Pull', description: "A pull subscription's own queue, acknowledged by checkPoint." },
-  { name: 'Deliveries', description: "A subscription's delivery log, dead letters and redrive." },
+  { name: 'Deliveries', description: "A subscription's delivery log, every attempt on record, resend, ping, dead letters and redrive." },
   { name: 'Replays', description: "Sending a subscription's events from the log again, and following the replay." },
   { name: 'Filters', description: 'Trying a CESQL filter expression on an event before subscribing with it.' },
   { name: 'Operations', description: 'Health, readiness, metrics and this document: no API token needed.' },

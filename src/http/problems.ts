@@ -59,6 +59,16 @@ export const problemCatalog = {
     code: 'events:subscriptionDisabled',
     title: 'The subscription is disabled.',
   },
+  deliveryInFlight: {
+    status: 409,
+    code: 'events:deliveryInFlight',
+    title: 'The delivery is being attempted right now.',
+  },
+  pushOnly: {
+    status: 409,
+    code: 'events:pushOnly',
+    title: 'Only a push subscription can do this.',
+  },
   replayLimit: {
     status: 409,
     code: 'events:replayLimit',

@@ -1,3 +1,4 @@
+import type { AttemptErrorKind } from '../domain/attempt-record.js';
 import type { DeadLetterPolicy, DeliveryOrdering } from '../domain/delivery-ordering.js';
 import type { DeliveryStatus } from '../domain/delivery-status.js';
 import type { EndpointHealth } from '../domain/endpoint-health.js';
@@ -94,9 +95,15 @@ export interface DeliveryRecord {
   readonly attempts: number;
   readonly lastStatusCode: number | null;
   readonly lastError: string | null;
+  /** Why the last attempt got no answer (docs/delivery.md, "Attempts"); null when it was answered. */
+  readonly lastErrorKind: AttemptErrorKind | null;
   readonly nextAttemptAt: number | null;
   readonly deliveredAt: number | null;
+  /** When it became a dead letter; null unless dead (or dead before this was recorded). */
+  readonly deadAt: number | null;
   readonly createdAt: number;
+  /** Whether it is one of an ordered key (docs/ordering.md). */
+  readonly ordered: boolean | number;
   /** The replay that wrote it (docs/replay.md); null for a delivery written when its event was published. */
   readonly replayId: number | null;
 }

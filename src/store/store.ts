@@ -1,6 +1,7 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
 import type { SourceFilter } from '../domain/source-filter.js';
 import type { TextPattern } from '../domain/text-pattern.js';
+import type { AttemptRepository } from './attempt-repository.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import type { DispatcherHoldings } from './dispatcher-holdings.js';
 import type { EndpointHealthRepository } from './endpoint-health-repository.js';
@@ -82,6 +83,8 @@ export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  /** Every webhook attempt on record (docs/delivery.md, "Attempts"). */
+  readonly attempts: AttemptRepository;
   /** Endpoint health, the circuit breaker (docs/isolation.md). */
   readonly health: EndpointHealthRepository;
   /**

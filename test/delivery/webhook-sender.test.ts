@@ -36,3 +36,55 @@ describe('WebhookSender address checks at connect time', () => {
     }
   });
 });
+
+describe('WebhookSender reading an answer', () => {
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await receiver.close();
+  });
+
+  it('keeps the first 4 KiB of a long body and stops there: the receiver never gets to send the rest', async () => {
+    const sender = new WebhookSender({ timeoutMs: 5_000, allowPrivateAddresses: true });
+    // 32 MiB offered in 64 KiB pieces, each only once the last was taken: far more than socket buffers hold, so
+    // the receiver gets through it only if Herald reads it all.
+    const piece = Buffer.alloc(64 * 1024, 'y');
+    const total = 32 * 1024 * 1024;
+    const sent = new Promise<number>((resolve) =>
+      receiver.behave((_request, response) => {
+        let written = 0;
+        response.writeHead(500, { 'content-type': 'text/plain', 'x-many': ['a', 'b'] as unknown as string });
+        response.on('close', () => resolve(written));
+        const more = () => {
+          while (written < total && !response.destroyed) {
+            written += piece.length;
+            if (!response.write(piece)) return void response.once('drain', more);
+          }
+          response.end();
+        };
+        more();
+        return 'handled';
+      }),
+    );
+    try {
+      const response = await sender.send(receiver.url, {}, '{}');
+      expect(response).toMatchObject({ kind: 'answered', statusCode: 500, bodyTruncated: true, headers: { 'content-type': 'text/plain', 'x-many': 'a, b' } });
+      expect((response as { body: string }).body).toBe('y'.repeat(4096));
+      expect(await sent).toBeLessThan(total);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('keeps a short body whole, and says it was not cut', async () => {
+    const sender = new WebhookSender({ timeoutMs: 5_000, allowPrivateAddresses: true });
+    receiver.behave(() => ({ status: 200, body: 'ok' }));
+    try {
+      expect(await sender.send(receiver.url, {}, '{}')).toMatchObject({ kind: 'answered', statusCode: 200, body: 'ok', bodyTruncated: false });
+    } finally {
+      await sender.close();
+    }
+  });
+});

@@ -117,17 +117,17 @@ describe('Webhook targets checked again when connecting (DNS rebinding)', () => 
 
   it.each([...hostsTable])('does not dial %s, which now resolves to %s, and names no address', async (host) => {
     const response = await sender.send(`https://${host}:${new URL(receiver.url).port}/hook`, {}, '{}');
-    expect(response).toEqual({ kind: 'failed', error: nonPublicEndpointReason });
+    expect(response).toMatchObject({ kind: 'failed', errorKind: 'blocked', error: nonPublicEndpointReason });
   });
 
   it.each(specialAddresses)('does not dial the special-purpose address %s written in the endpoint', async (address) => {
     const response = await sender.send(`https://${literal(address)}:9/hook`, {}, '{}');
-    expect(response).toEqual({ kind: 'failed', error: nonPublicEndpointReason });
+    expect(response).toMatchObject({ kind: 'failed', errorKind: 'blocked', error: nonPublicEndpointReason });
   });
 
   it('does not dial a name that resolves to loopback, and its error names no address', async () => {
     const response = await sender.send(`http://localhost.test:${new URL(receiver.url).port}/hook`, {}, '{}');
-    expect(response).toEqual({ kind: 'failed', error: nonPublicEndpointReason });
+    expect(response).toMatchObject({ kind: 'failed', errorKind: 'blocked', error: nonPublicEndpointReason });
     expect(receiver.received).toHaveLength(0);
   });
 });

@@ -48,10 +48,13 @@ describeEachEngine("An operator's disable holds against the subscription's owner
     receiver.behave(() => ({ status: 200 }));
 
     expect(await operator('disable', String(subscription.id), '--reason', 'abuse')).toMatch(/disabled \(was active\)/);
+    const [dead] = (await owner('GET', `/${subscription.id}/deliveries`)).json().deliveries;
 
     const refusals = [
       await owner('POST', `/${subscription.id}/validate`),
       await owner('POST', `/${subscription.id}/deliveries/redrive`),
+      await owner('POST', `/${subscription.id}/deliveries/${dead.id}/resend`),
+      await owner('POST', `/${subscription.id}/ping`),
       await owner('DELETE', `/${subscription.id}`),
       await owner('POST', '', { endPoint: receiver.url, resourceFilter: resource }),
     ];

@@ -168,11 +168,17 @@ const scenarios: Record<Case, Scenario> = {
     expect(receiver.events()).toEqual([]);
     expect(deliveries).toMatchObject([{ status: 'dead', lastError: expect.stringMatching(/not authorized/i) }]);
     // The refused delivery stays visible, but shows nothing of the event, not even its id.
-    expect(Object.keys(deliveries[0]!).sort()).toEqual(['attempts', 'created', 'id', 'lastError', 'status']);
+    expect(Object.keys(deliveries[0]!).sort()).toEqual(['attempts', 'created', 'deadAt', 'id', 'lastError', 'status']);
     expect(listing.body).not.toContain(secret.event.id as string);
     const [, source, data] = secret.secrets;
     expect(listing.body).not.toContain(source);
     expect(listing.body).not.toContain(data);
+    // Its own page shows no more, and it has no attempt: nothing was sent.
+    const single = await h.t.app.inject({ url: `/events/api/v1/subscriptions/${id}/deliveries/${String(deliveries[0]!.id)}`, headers: h.t.auth });
+    expect(single.statusCode, single.body).toBe(200);
+    expect(single.json()).not.toHaveProperty('eventId');
+    expect(single.json()).not.toHaveProperty('lastAttempt');
+    expect(single.body).not.toContain(secret.event.id as string);
   },
 };
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docsPath, openapiPath } from '../../src/http/openapi.js';
 import { describeEachEngine, engines } from '../support/engines.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
 
 interface Parameter {
   readonly name: string;
@@ -173,6 +173,7 @@ describeEachEngine('the examples in the OpenAPI document', (engine) => {
   let subscriptionId: number;
   let pushSubscriptionId: number;
   const pushOnly = new Set(['rotateSubscriptionSecret']);
+  let deliveryId: number;
 
   beforeAll(async () => {
     herald = await createTestApp(engine);
@@ -195,13 +196,18 @@ describeEachEngine('the examples in the OpenAPI document', (engine) => {
     });
     expect(push.statusCode).toBe(201);
     pushSubscriptionId = push.json().id;
+    // One queued event stands in for `{deliveryId}`.
+    const published = await herald.app.inject({ method: 'POST', url: '/events/api/v1/events', headers: herald.auth, payload: sampleEvent() });
+    expect(published.statusCode).toBe(200);
+    const listed = await herald.app.inject({ url: `/events/api/v1/subscriptions/${subscriptionId}/deliveries`, headers: herald.auth });
+    deliveryId = listed.json().deliveries[0].id;
   });
   afterAll(() => herald.close());
 
   it('are requests Herald accepts: every body example, then every query example', async () => {
     const operations = operationsOf(document);
     const url = (operation: DocumentedOperation, query?: URLSearchParams) =>
-      `${operation.path.replace('{id}', String(pushOnly.has(operation.operationId ?? '') ? pushSubscriptionId : subscriptionId))}${query ? `?${query}` : ''}`;
+      `${operation.path.replace('{id}', String(pushOnly.has(operation.operationId ?? '') ? pushSubscriptionId : subscriptionId)).replace('{deliveryId}', String(deliveryId))}${query ? `?${query}` : ''}`;
     const sent: string[] = [];
     for (const operation of operations) {
       for (const [mediaType, media] of Object.entries(operation.requestBody?.content ?? {})) {

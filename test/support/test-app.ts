@@ -102,7 +102,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     verifier: options.verifier ?? createTokenVerifier({ key: { kind: 'secret', secret: testSecret } }),
     baseUrl: 'baseUrl' in options ? options.baseUrl : baseUrl,
     limits: options.limits ?? defaultLimits,
-    delivery: { registry, wake: () => dispatcher.wake(), claim, allowPrivateEndpoints: options.allowPrivateEndpoints ?? true },
+    delivery: { registry, wake: () => dispatcher.wake(), claim, allowPrivateEndpoints: options.allowPrivateEndpoints ?? true, sender },
     replays: { wake: () => replayer.wake(), limits: options.replayLimits },
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ValidEvent } from '../../domain/cloudevent.js';
 import { DispatcherHoldings } from '../dispatcher-holdings.js';
+import { AttemptRepository } from '../attempt-repository.js';
 import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
@@ -65,6 +66,7 @@ export class PostgresStore implements Store {
   readonly engine = 'postgres';
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  readonly attempts: AttemptRepository;
   readonly health: EndpointHealthRepository;
   readonly holdings: DispatcherHoldings;
   readonly pull: PullRepository;
@@ -92,6 +94,7 @@ export class PostgresStore implements Store {
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'), settleStatement);
+    this.attempts = new AttemptRepository(executor);
     this.health = new EndpointHealthRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.holdings = new DispatcherHoldings(executor);
     this.pull = new PullRepository(executor, (ids) => this.announce('subscriptions', ids));

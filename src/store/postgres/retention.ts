@@ -24,7 +24,7 @@ interface PartitionRow {
 }
 
 /**
- * PostgreSQL's retention: `events` and `deliveries` are partitioned by position in ranges that stand for
+ * PostgreSQL's retention: `events`, `deliveries` and `delivery_attempts` are partitioned by position in ranges that stand for
  * days (see 004_retention.sql). This keeps partitions made ahead, moves both sequences into the current
  * day's range, and removes old data by detaching and dropping partitions once wholly older than retention.
  */
@@ -97,12 +97,13 @@ export class PostgresPartitions implements RetentionEngine {
         // Raised before the rows go, so a poll never passes over them without being told.
         const last = rows[0]?.last;
         if (last !== null && last !== undefined) await raiseRemovedThrough(last);
-        // Deliveries first: none may outlive its event.
+        // Deliveries first: none may outlive its event; and their attempts before them (014_delivery_attempts.sql).
         await this.moveOrderedKeysOn(suffix);
+        await this.detachAndDrop('delivery_attempts', suffix);
         await this.detachAndDrop('deliveries', suffix);
         await this.detachAndDrop('events', suffix);
         await this.pool.query('DELETE FROM herald_partitions WHERE from_day = $1', [partition.fromDay]);
-        dropped.push(`events_${suffix}`, `deliveries_${suffix}`);
+        dropped.push(`events_${suffix}`, `deliveries_${suffix}`, `delivery_attempts_${suffix}`);
       }
     });
     return dropped;
@@ -142,7 +143,8 @@ export class PostgresPartitions implements RetentionEngine {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      for (const table of ['events', 'deliveries']) {
+      // Attempts after deliveries: their partitions share the deliveries' bounds (014_delivery_attempts.sql).
+      for (const table of ['events', 'deliveries', 'delivery_attempts']) {
         const name = `${table}_${partitionSuffix(fromDay)}`;
         await client.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
         await client.query(
@@ -163,7 +165,7 @@ export class PostgresPartitions implements RetentionEngine {
    * DETACH … CONCURRENTLY waits for queries using the partition instead of locking the whole table. If it
    * was interrupted (a crash, a timeout) the partition is left pending, and the next round finalizes it.
    */
-  private async detachAndDrop(table: 'events' | 'deliveries', suffix: string): Promise<void> {
+  private async detachAndDrop(table: 'events' | 'deliveries' | 'delivery_attempts', suffix: string): Promise<void> {
     const name = `${table}_${suffix}`;
     const { rows } = await this.pool.query<{ pending: boolean }>(
       'SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1)',

@@ -59,10 +59,12 @@ export async function dumpPostgresSchema(client: pg.ClientBase): Promise<string>
   );
   const constraints = await rows<LineRow>(
     client,
-    // NOT NULL shows on its column (PostgreSQL 18 also lists it here).
+    // NOT NULL shows on its column (PostgreSQL 18 also lists it here). A foreign key to a partitioned table
+    // would get one hidden copy per partition it references, named after the day: left out.
     `SELECT quote_ident(c.relname) AS "table", k.conname AS name, 'CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid) AS line
      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-     WHERE c.relnamespace = current_schema()::regnamespace AND k.contype <> 'n'`,
+     WHERE c.relnamespace = current_schema()::regnamespace AND k.contype <> 'n'
+       AND NOT EXISTS (SELECT 1 FROM pg_class referenced WHERE referenced.oid = k.confrelid AND referenced.relispartition)`,
   );
   const indexes = await rows<LineRow>(
     client,

@@ -16,6 +16,8 @@ CREATE TABLE deliveries (
   created_at bigint NOT NULL,
   replay_id bigint,
   ordering_key bigint,
+  dead_at bigint,
+  last_error_kind text,
   CONSTRAINT deliveries_pkey PRIMARY KEY (id),
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
   CONSTRAINT deliveries_subscription_id_fkey1 FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
@@ -28,8 +30,9 @@ CREATE UNIQUE INDEX deliveries_pkey ON ONLY public.deliveries USING btree (id);
 CREATE INDEX deliveries_replayed ON ONLY public.deliveries USING btree (event_seq) WHERE (replay_id IS NOT NULL);
 CREATE INDEX deliveries_subscription ON ONLY public.deliveries USING btree (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON ONLY public.deliveries USING btree (subscription_id, status, id);
+CREATE TRIGGER deliveries_attempts_removed AFTER DELETE ON public.deliveries REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION herald_attempts_removed();
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
-CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = ANY (ARRAY['dead'::text, 'delivered'::text]))))) EXECUTE FUNCTION herald_ordered_moved_on();
 
 -- A partition of deliveries; its bounds are not shown: they are set from the day of migrating.
 CREATE TABLE deliveries_legacy (
@@ -47,6 +50,8 @@ CREATE TABLE deliveries_legacy (
   created_at bigint NOT NULL,
   replay_id bigint,
   ordering_key bigint,
+  dead_at bigint,
+  last_error_kind text,
   CONSTRAINT deliveries_legacy_pkey PRIMARY KEY (id),
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'failed'::text, 'delivered'::text, 'dead'::text]))),
   CONSTRAINT deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE
@@ -60,7 +65,39 @@ CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx ON public.delive
 CREATE INDEX deliveries_legacy_subscription_id_ordering_key_idx1 ON public.deliveries_legacy USING btree (subscription_id, ordering_key) WHERE ((ordering_key IS NOT NULL) AND (status = 'dead'::text));
 CREATE INDEX deliveries_legacy_subscription_status ON public.deliveries_legacy USING btree (subscription_id, status, id);
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON public.deliveries_legacy FOR EACH ROW WHEN (((old.ordering_key IS NOT NULL) AND (old.status = ANY (ARRAY['pending'::text, 'failed'::text, 'dead'::text])))) EXECUTE FUNCTION herald_ordered_moved_on();
-CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = 'dead'::text)))) EXECUTE FUNCTION herald_ordered_moved_on();
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON public.deliveries_legacy FOR EACH ROW WHEN (((new.ordering_key IS NOT NULL) AND (old.status <> new.status) AND ((new.status = ANY (ARRAY['delivered'::text, 'dead'::text])) OR (old.status = ANY (ARRAY['dead'::text, 'delivered'::text]))))) EXECUTE FUNCTION herald_ordered_moved_on();
+
+-- Its day partitions (delivery_attempts_p<day>) are made as days pass and not shown.
+CREATE TABLE delivery_attempts (
+  delivery_id bigint NOT NULL,
+  id bigint DEFAULT nextval('delivery_attempts_id_seq'::regclass) NOT NULL,
+  started_at bigint NOT NULL,
+  duration_ms integer NOT NULL,
+  status_code integer,
+  response_headers text,
+  response_body text,
+  body_truncated boolean DEFAULT false NOT NULL,
+  error_kind text,
+  error text,
+  CONSTRAINT delivery_attempts_pkey PRIMARY KEY (delivery_id, id)
+) PARTITION BY RANGE (delivery_id);
+CREATE UNIQUE INDEX delivery_attempts_pkey ON ONLY public.delivery_attempts USING btree (delivery_id, id);
+
+-- A partition of delivery_attempts; its bounds are not shown: they are set from the day of migrating.
+CREATE TABLE delivery_attempts_legacy (
+  delivery_id bigint NOT NULL,
+  id bigint DEFAULT nextval('delivery_attempts_id_seq'::regclass) NOT NULL,
+  started_at bigint NOT NULL,
+  duration_ms integer NOT NULL,
+  status_code integer,
+  response_headers text,
+  response_body text,
+  body_truncated boolean DEFAULT false NOT NULL,
+  error_kind text,
+  error text,
+  CONSTRAINT delivery_attempts_legacy_pkey PRIMARY KEY (delivery_id, id)
+) PARTITION OF delivery_attempts;
+CREATE UNIQUE INDEX delivery_attempts_legacy_pkey ON public.delivery_attempts_legacy USING btree (delivery_id, id);
 
 CREATE UNLOGGED TABLE dispatcher_holdings (
   owner text NOT NULL,
@@ -236,6 +273,8 @@ CREATE INDEX subscriptions_validating ON public.subscriptions USING btree (consu
 CREATE INDEX subscriptions_validation_due ON public.subscriptions USING btree (next_validation_at) WHERE (next_validation_at IS NOT NULL);
 
 CREATE SEQUENCE deliveries_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
+
+CREATE SEQUENCE delivery_attempts_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
 
 CREATE SEQUENCE events_seq_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
 
@@ -438,6 +477,16 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION public.herald_attempts_removed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  DELETE FROM delivery_attempts a USING gone WHERE a.delivery_id = gone.id;
+  RETURN NULL;
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION public.herald_ordered_moved_on()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -498,21 +547,35 @@ DECLARE
   moved_subscription bigint[];
   moved_key bigint[];
 BEGIN
-  -- Tells the row trigger below that this transaction moves its keys on itself, all at once.
+  -- Tells the row trigger of 013 that this transaction moves its keys on itself, all at once.
   PERFORM set_config('herald.settling', 'on', true);
   WITH outcome AS (
     SELECT (r->>0)::bigint AS id, (r->>1)::text AS status, (r->>2)::integer AS status_code, (r->>3)::text AS error,
-      (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at
+      (r->>4)::bigint AS next_attempt_at, (r->>5)::bigint AS delivered_at, (r->>6)::bigint AS dead_at,
+      (r->>7)::text AS error_kind, (r->>8)::bigint AS started_at, (r->>9)::integer AS duration_ms,
+      (r->>10)::integer AS answer_status_code, (r->>11)::text AS response_headers, (r->>12)::text AS response_body,
+      COALESCE((r->>13)::boolean, false) AS body_truncated, (r->>14)::text AS attempt_error_kind, (r->>15)::text AS attempt_error
     FROM jsonb_array_elements(outcomes) AS r
   ), settled AS (
     UPDATE deliveries SET status = outcome.status, attempts = deliveries.attempts + 1,
-      last_status_code = outcome.status_code, last_error = outcome.error,
+      last_status_code = outcome.status_code, last_error = outcome.error, last_error_kind = outcome.error_kind,
       next_attempt_at = outcome.next_attempt_at,
       delivered_at = COALESCE(outcome.delivered_at, deliveries.delivered_at),
+      dead_at = outcome.dead_at,
       lease_owner = NULL, lease_until = NULL
     FROM outcome
     WHERE deliveries.id = outcome.id AND deliveries.lease_owner = lease_holder
-    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status
+    -- The attempt's fields come back with the row, so the outcomes are read once (and inlined), not joined again.
+    RETURNING deliveries.id, deliveries.subscription_id, deliveries.ordering_key, deliveries.status,
+      outcome.started_at, outcome.duration_ms, outcome.answer_status_code, outcome.response_headers,
+      outcome.response_body, outcome.body_truncated, outcome.attempt_error_kind, outcome.attempt_error
+  ), attempted AS (
+    INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status_code, response_headers, response_body,
+      body_truncated, error_kind, error)
+    SELECT s.id, s.started_at, s.duration_ms, s.answer_status_code, s.response_headers, s.response_body, s.body_truncated,
+      s.attempt_error_kind, s.attempt_error
+    FROM settled s
+    WHERE s.started_at IS NOT NULL
   )
   SELECT array_agg(s.id), array_agg(s.ordering_key IS NOT NULL),
     array_agg(s.subscription_id) FILTER (WHERE s.ordering_key IS NOT NULL AND s.status IN ('delivered', 'dead')),

@@ -14,7 +14,9 @@ CREATE TABLE deliveries (
   delivered_at INTEGER,
   created_at INTEGER NOT NULL,
   replay_id INTEGER,
-  ordering_key TEXT
+  ordering_key TEXT,
+  dead_at INTEGER,
+  last_error_kind TEXT
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX deliveries_ordered_dead ON deliveries (subscription_id, ordering_key) WHERE ordering_key IS NOT NULL AND status = 'dead';
@@ -24,7 +26,21 @@ CREATE INDEX deliveries_replayed ON deliveries (event_seq) WHERE replay_id IS NO
 CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id);
 CREATE INDEX deliveries_subscription_status ON deliveries (subscription_id, status, id);
 CREATE TRIGGER deliveries_ordered_removed AFTER DELETE ON deliveries WHEN OLD.ordering_key IS NOT NULL AND OLD.status IN ('pending', 'failed', 'dead') AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = OLD.subscription_id) BEGIN UPDATE deliveries SET next_attempt_at = created_at WHERE id = ( SELECT min(w.id) FROM deliveries w WHERE w.subscription_id = OLD.subscription_id AND w.ordering_key = OLD.ordering_key AND w.status IN ('pending', 'failed')) AND next_attempt_at IS NULL AND NOT EXISTS ( SELECT 1 FROM deliveries h WHERE h.subscription_id = OLD.subscription_id AND h.ordering_key = OLD.ordering_key AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL) AND NOT EXISTS ( SELECT 1 FROM subscriptions s WHERE s.id = OLD.subscription_id AND s.on_dead_letter = 'block' AND EXISTS ( SELECT 1 FROM deliveries x WHERE x.subscription_id = OLD.subscription_id AND x.ordering_key = OLD.ordering_key AND x.status = 'dead')); END;
-CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON deliveries WHEN NEW.ordering_key IS NOT NULL AND OLD.status <> NEW.status AND (NEW.status IN ('delivered', 'dead') OR OLD.status = 'dead') BEGIN UPDATE deliveries SET next_attempt_at = created_at WHERE id = ( SELECT min(w.id) FROM deliveries w WHERE w.subscription_id = NEW.subscription_id AND w.ordering_key = NEW.ordering_key AND w.status IN ('pending', 'failed')) AND next_attempt_at IS NULL AND NOT EXISTS ( SELECT 1 FROM deliveries h WHERE h.subscription_id = NEW.subscription_id AND h.ordering_key = NEW.ordering_key AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL) AND NOT EXISTS ( SELECT 1 FROM subscriptions s WHERE s.id = NEW.subscription_id AND s.on_dead_letter = 'block' AND EXISTS ( SELECT 1 FROM deliveries x WHERE x.subscription_id = NEW.subscription_id AND x.ordering_key = NEW.ordering_key AND x.status = 'dead')); END;
+CREATE TRIGGER deliveries_ordered_settled AFTER UPDATE OF status ON deliveries WHEN NEW.ordering_key IS NOT NULL AND OLD.status <> NEW.status AND (NEW.status IN ('delivered', 'dead') OR OLD.status IN ('dead', 'delivered')) BEGIN UPDATE deliveries SET next_attempt_at = created_at WHERE id = ( SELECT min(w.id) FROM deliveries w WHERE w.subscription_id = NEW.subscription_id AND w.ordering_key = NEW.ordering_key AND w.status IN ('pending', 'failed')) AND next_attempt_at IS NULL AND NOT EXISTS ( SELECT 1 FROM deliveries h WHERE h.subscription_id = NEW.subscription_id AND h.ordering_key = NEW.ordering_key AND h.status IN ('pending', 'failed') AND h.next_attempt_at IS NOT NULL) AND NOT EXISTS ( SELECT 1 FROM subscriptions s WHERE s.id = NEW.subscription_id AND s.on_dead_letter = 'block' AND EXISTS ( SELECT 1 FROM deliveries x WHERE x.subscription_id = NEW.subscription_id AND x.ordering_key = NEW.ordering_key AND x.status = 'dead')); END;
+
+CREATE TABLE delivery_attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  response_headers TEXT,
+  response_body TEXT,
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  error_kind TEXT,
+  error TEXT
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, id);
 
 CREATE TABLE events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ValidEvent } from '../../domain/cloudevent.js';
+import { AttemptRepository } from '../attempt-repository.js';
 import { EndpointHealthRepository } from '../endpoint-health-repository.js';
 import { DeliveryRepository } from '../delivery-repository.js';
 import { EventRepository } from '../event-repository.js';
@@ -51,6 +52,7 @@ export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   readonly subscriptions: SubscriptionRepository;
   readonly deliveries: DeliveryRepository;
+  readonly attempts: AttemptRepository;
   readonly health: EndpointHealthRepository;
   readonly pull: PullRepository;
   readonly events: EventRepository;
@@ -73,6 +75,7 @@ export class SqliteStore implements Store {
     const executor = this.executor();
     this.subscriptions = new SubscriptionRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, async () => this.announce('deliveries'));
+    this.attempts = new AttemptRepository(executor);
     this.health = new EndpointHealthRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.pull = new PullRepository(executor, async (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor);

@@ -3,8 +3,10 @@ import { Type } from 'typebox';
 import { scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import { type DeliveryStatus, deliveryStatuses } from '../../../domain/delivery-status.js';
+import { parseRedriveFilter } from '../../../domain/redrive-filter.js';
 import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
+import { invalid } from '../../problems.js';
 import { readableEvents } from '../../readable-events.js';
 import { changeableSubscription, ownedSubscription } from './owned-subscription.js';
 import { presentDelivery } from './present.js';
@@ -49,10 +51,24 @@ const docs = {
   redrive: {
     summary: 'Redrive the dead letters',
     description:
-      'Queues every dead delivery of the subscription again, with a fresh retry ladder. ' +
-      'Not for a subscription an operator disabled: `409`.',
+      'Queues the dead deliveries of the subscription again, with a fresh retry ladder: every one, or (with a body) ' +
+      'those that died in a time range, or whose last attempt got a status code or failed for a reason ' +
+      '(docs/dead-letters.md). Not for a subscription an operator disabled: `409`.',
     tags: ['Deliveries'],
     operationId: 'redriveDeliveries',
+    documentedBody: {
+      'application/json': {
+        schema: componentRef('RedriveRequest'),
+        examples: {
+          everything: { summary: 'Every dead letter (as no body does)', value: {} },
+          outage: {
+            summary: 'What died of 503s during an outage',
+            value: { diedFrom: '2020-02-20T08:00:00Z', diedUntil: '2030-02-20T09:00:00Z', statusCode: 503 },
+          },
+          timeouts: { summary: 'What died of timeouts', value: { errorKind: 'timeout' } },
+        },
+      },
+    },
     documentedResponses: {
       200: {
         description: 'How many deliveries were queued again.',
@@ -106,7 +122,9 @@ export async function deliveryRoutes(
     // Redriven deliveries of a disabled subscription would wait for it anyway; an operator's disable is
     // refused outright, so the owner learns why nothing arrives.
     const subscription = await changeableSubscription(store, request);
-    const redriven = await store.deliveries.redrive(subscription.id, clock());
+    const filter = parseRedriveFilter(request.body);
+    if (!filter.ok) throw invalid('invalidRequest', filter.errors);
+    const redriven = await store.deliveries.redrive(subscription.id, clock(), filter.value);
     options.wakeDispatcher();
     return { redriven };
   });

@@ -1,4 +1,5 @@
 import { formatPollPosition } from '../../../domain/poll-cursor.js';
+import type { StoredAttempt } from '../../../store/attempt-repository.js';
 import type { DeliveryRecord, SubscriptionRecord } from '../../../store/records.js';
 import type { ReplayRecord } from '../../../store/replay-repository.js';
 
@@ -62,10 +63,27 @@ export function presentDelivery(d: DeliveryRecord) {
     attempts: d.attempts,
     lastStatusCode: d.lastStatusCode,
     lastError: d.lastError,
+    lastErrorKind: d.lastErrorKind,
     nextAttemptAt: iso(d.nextAttemptAt),
     deliveredAt: iso(d.deliveredAt),
+    deadAt: d.status === 'dead' ? iso(d.deadAt) : undefined,
     created: iso(d.createdAt),
     replayId: d.replayId,
+  });
+}
+
+/** One attempt as the API shows it (docs/delivery.md, "Attempts"): the answer, or why none came. */
+export function presentAttempt(a: StoredAttempt) {
+  return compact({
+    id: a.id,
+    started: iso(a.startedAt),
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    headers: a.headers,
+    body: a.body,
+    bodyTruncated: a.statusCode === null ? undefined : a.bodyTruncated,
+    errorKind: a.errorKind,
+    error: a.error,
   });
 }
 
