@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { cesqlErrorKinds, cesqlLimits } from '../domain/cesql/index.js';
 import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
+import { filterLimits } from '../domain/event-filter.js';
 import { replayStatuses } from '../domain/replay.js';
 import { defaultGraceSeconds, maxGraceSeconds } from '../domain/secret-rotation.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
@@ -94,12 +95,65 @@ const FilterEvaluation = Type.Object({
   ),
 });
 
+/** The attribute names and values of `exact`, `prefix` and `suffix`: strings only, none empty. */
+const FilterAttributes = Type.Unsafe<Record<string, string>>({
+  type: 'object',
+  minProperties: 1,
+  propertyNames: { pattern: '^[a-z0-9]+$', not: { const: 'data' } },
+  additionalProperties: { type: 'string', minLength: 1 },
+  description: 'CloudEvents attribute names (context attributes or extensions) and the string each is compared with.',
+  examples: [{ type: 'no.altinn.events.digitalt-dodsbo.opprettet' }],
+});
+
+const eventFilterRef = componentRefOf('EventFilter');
+/** One dialect's object: exactly the one property. */
+const dialect = (name: string, schema: object, description: string) => ({
+  type: 'object',
+  title: name,
+  required: [name],
+  properties: { [name]: schema },
+  additionalProperties: false,
+  description,
+});
+
+/**
+ * One filter expression of the CloudEvents Subscriptions API (§3.2.4): an object with exactly one dialect. A
+ * oneOf of the seven, recursive through `all`, `any` and `not`, so a generated client builds any filter typed.
+ */
+const EventFilter = Type.Unsafe<unknown>({
+  oneOf: [
+    dialect('exact', componentRefOf('FilterAttributes'), 'Every named attribute equals its value (case-sensitive).'),
+    dialect('prefix', componentRefOf('FilterAttributes'), 'Every named attribute starts with its value.'),
+    dialect('suffix', componentRefOf('FilterAttributes'), 'Every named attribute ends with its value.'),
+    dialect('all', { type: 'array', minItems: 1, items: eventFilterRef }, 'Every nested filter holds.'),
+    dialect('any', { type: 'array', minItems: 1, items: eventFilterRef }, 'At least one nested filter holds.'),
+    dialect('not', eventFilterRef, 'The nested filter does not hold.'),
+    dialect(
+      'sql',
+      { type: 'string', minLength: 1, maxLength: cesqlLimits.expressionBytes },
+      'A CESQL 1.0 expression giving a Boolean; it holds when it is true with no evaluation error.',
+    ),
+  ],
+  examples: [{ any: [{ prefix: { type: 'no.altinn.events.digitalt-dodsbo.' } }, { sql: "subject LIKE '/party/5001%'" }] }],
+});
+
+const EventFilters = Type.Unsafe<unknown[]>({
+  type: 'array',
+  items: eventFilterRef,
+  maxItems: filterLimits.expressions,
+  description:
+    'Filter expressions (docs/filters.md): every one must hold, besides the Altinn filters. At most ' +
+    `${filterLimits.expressions} expressions counting nested ones, ${filterLimits.nestingDepth} deep, ` +
+    `${filterLimits.sqlExpressions} of them sql, ${filterLimits.bytes} bytes as JSON.`,
+});
+
 const SubscriptionFilters = {
   sourceFilter: text("Absolute https URL; '%' matches any run of characters, without '%' the URL and every path below it."),
   resourceFilter: text('Resource URN (needed when an authorization policy is in force).'),
   subjectFilter: text('Exact subject.'),
   alternativeSubjectFilter: text('Exact alternative subject.'),
   typeFilter: text('Exact event type.'),
+  filters: Type.Optional(EventFilters),
 };
 
 /** Ordered delivery per key (docs/ordering.md); set at creation and never changed. */
@@ -269,6 +323,8 @@ export const componentSchemas = {
   SecretRotation,
   FilterEvaluationRequest,
   FilterEvaluation,
+  EventFilter,
+  FilterAttributes,
 };
 
 export type ComponentName = keyof typeof componentSchemas;
