@@ -165,7 +165,7 @@ export function parseSubscriptionRequest(
     subjectFilter: fields.subjectfilter ?? null,
     alternativeSubjectFilter: fields.alternativesubjectfilter ?? null,
     typeFilter: fields.typefilter ?? null,
-    filters: filters ?? null,
+    ...(filters ? { filters } : {}),
     ordering,
     onDeadLetter,
   });

@@ -3,6 +3,7 @@ import { cesqlErrorKinds, cesqlLimits } from '../domain/cesql/index.js';
 import { deadLetterPolicies, deliveryOrderings } from '../domain/delivery-ordering.js';
 import { deliveryStatuses } from '../domain/delivery-status.js';
 import { filterLimits } from '../domain/event-filter.js';
+import { filterTestLimits } from '../domain/filter-test-request.js';
 import { replayStatuses } from '../domain/replay.js';
 import { defaultGraceSeconds, maxGraceSeconds } from '../domain/secret-rotation.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
@@ -155,6 +156,29 @@ const SubscriptionFilters = {
   typeFilter: text('Exact event type.'),
   filters: Type.Optional(EventFilters),
 };
+
+/** What `POST /filters/test` reads: a subscription request and how many of the newest events to try it on. */
+const FilterTestRequest = Type.Object({
+  ...SubscriptionFilters,
+  endPoint: Type.Optional(Type.String({ format: 'uri', description: 'Checked as creation checks it; not called.' })),
+  sample: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: filterTestLimits.maxSample,
+      default: filterTestLimits.defaultSample,
+      description: 'How many of the newest events of the log to try the filters on.',
+    }),
+  ),
+});
+
+/** What a filter test found. */
+const FilterTest = Type.Object({
+  sample: Type.Integer({ description: 'As asked: the filters were tried on the newest this many events (all of them, if the log holds fewer).' }),
+  matched: Type.Integer({ description: 'How many of them the caller may read and the filters match.' }),
+  events: Type.Array(Type.Unsafe<Record<string, unknown>>(componentRefOf('CloudEvent')), {
+    description: `The first ${filterTestLimits.shown} of the matches, in log order.`,
+  }),
+});
 
 /** Ordered delivery per key (docs/ordering.md); set at creation and never changed. */
 const SubscriptionOrdering = {
@@ -325,6 +349,8 @@ export const componentSchemas = {
   FilterEvaluation,
   EventFilter,
   FilterAttributes,
+  FilterTestRequest,
+  FilterTest,
 };
 
 export type ComponentName = keyof typeof componentSchemas;

@@ -54,11 +54,14 @@ export class EventRepository {
   }
 
   /**
-   * The position just before the newest `count` events (0 when the log holds no more than that): a read after it
-   * sees exactly them. Examines `count` + 1 entries of the log's key.
+   * The position just before the newest `count` events up to `atMost` (0 when the log holds no more than that): a
+   * read after it through `atMost` sees exactly them. Examines `count` + 1 entries of the log's key.
    */
-  async beforeNewest(count: number): Promise<number> {
-    const [row] = await this.sql.all<{ seq: number }>('SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET $1', [count]);
+  async beforeNewest(count: number, atMost: number): Promise<number> {
+    const [row] = await this.sql.all<{ seq: number }>(
+      'SELECT seq FROM events WHERE seq <= $2 ORDER BY seq DESC LIMIT 1 OFFSET $1',
+      [count, atMost],
+    );
     return row ? Number(row.seq) : 0;
   }
 

@@ -22,6 +22,7 @@ import type { ReplayCounting } from '../../replay-plan.js';
 import { planBackfill, startBackfill, startFromIn } from './backfill.js';
 import { changeableSubscription, ownedSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
 import { presentReplay, presentSubscription } from './present.js';
+import { refuseUnauthorizedSubscription } from './subscribe-permission.js';
 
 export interface SubscriptionRoutesOptions {
   readonly store: Store;
@@ -190,13 +191,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     });
     if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);
     const spec = parsed.value;
-    if (options.authorizer.enforced) {
-      // Grants are per resource, so with a policy in force a subscription must name its resource.
-      const resource = spec.resourceFilter;
-      if (resource === null || !options.authorizer.allows({ consumer: caller.consumer, action: 'subscribe', resource })) {
-        throw new HttpProblem('forbidden', `Not authorized to create a subscription for resource ${resource ?? '(none)'}.`);
-      }
-    }
+    refuseUnauthorizedSubscription(options.authorizer, caller.consumer, spec);
     if (spec.endpoint !== null && !options.allowPrivateEndpoints) {
       const reason = await refuseNonPublicEndpoint(new URL(spec.endpoint));
       if (reason) {
