@@ -119,8 +119,9 @@ export class SubscriptionIndex {
 
 /** The event's attributes, read once per event for every candidate with filter expressions. */
 function attributesOf(event: MatchableEvent): CesqlEvent {
-  if (event.payload === undefined) return event as unknown as CesqlEvent;
-  const parsed: unknown = JSON.parse(event.payload);
+  const { payload } = event;
+  if (payload === undefined) return event as unknown as CesqlEvent;
+  const parsed: unknown = JSON.parse(payload);
   return typeof parsed === 'object' && parsed !== null ? (parsed as CesqlEvent) : {};
 }
 
