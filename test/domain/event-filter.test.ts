@@ -104,7 +104,7 @@ describe('parsing filters', () => {
     if (parsed.ok) return;
     expect(parsed.errors).toHaveLength(1);
     expect(parsed.errors[0]?.field).toBe('filters/1/any/0/sql');
-    expect(parsed.errors[0]?.message).toMatch(/^The expression does not parse at line 2, column 11 \(offset 26\): /);
+    expect(parsed.errors[0]?.message).toMatch(/^The expression does not parse at line 2, column 11 \(offset 25\): /);
   });
 
   it('refuses a sql expression that always gives an Integer or a String, and keeps a bare attribute', () => {
