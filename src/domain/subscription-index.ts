@@ -1,5 +1,6 @@
 import type { CesqlEvent } from './cesql/index.js';
 import type { EventFilter } from './event-filter.js';
+import { type FilterKey, filterKeyOf, type KeyedAttribute } from './event-filter-key.js';
 import { compileEventFilters, type EventPredicate } from './event-filter-predicate.js';
 import { matchesSourceFilter, parseSourceFilter, type SourceFilter } from './source-filter.js';
 
@@ -36,6 +37,15 @@ interface Entry {
   readonly predicate: EventPredicate | undefined;
   /** The expressions' JSON text, which tells whether a later reading of the subscription can keep `predicate`. */
   readonly predicateOf: string | undefined;
+  /** An attribute value the expressions require (event-filter-key.ts): the entry is filed under it too. */
+  readonly key: FilterKey | undefined;
+}
+
+/** Where a subscription is filed: a list of one of the maps, and the keyed attribute it counts towards. */
+interface Place {
+  readonly map: Map<string, Entry[]>;
+  readonly key: string;
+  readonly keyed?: KeyedAttribute;
 }
 
 /**
@@ -44,13 +54,21 @@ interface Entry {
  * looks up its resource and each `/`-prefix of its source, so the cost of matching follows the length of the
  * source, not the number of subscriptions. Candidates are then checked against every filter: the Altinn ones
  * first, then the filter expressions, compiled once when the subscription is filed, on the event's attributes
- * parsed once per event, however many candidates read them.
+ * parsed once per event, however many candidates read them. A subscription whose expressions require an
+ * attribute value (`subject = '/party/1'`, an `exact` type) is filed under its resource or source path and that
+ * value, so its expressions run only on events that have it: a thousand per-party subscriptions cost an event
+ * one lookup, not a thousand evaluations.
  */
 export class SubscriptionIndex {
   private readonly byResource = new Map<string, Entry[]>();
   private readonly bySourcePrefix = new Map<string, Entry[]>();
   /** Where each subscription is filed, so a change to one subscription touches only its own list. */
-  private readonly filed = new Map<number, { readonly map: Map<string, Entry[]>; readonly key: string }>();
+  private readonly filed = new Map<number, Place>();
+  /** Entries filed under a resource or source path and a required attribute value (see `keyedPlace`). */
+  private readonly byAttribute = new Map<string, Entry[]>();
+  /** How many entries are filed under each attribute, and under a source path and an attribute. */
+  private readonly keyedNames = new Map<KeyedAttribute, number>();
+  private sourceKeyed = 0;
 
   /** Subscriptions' compiled filter expressions, by id, that a reading with the same expressions may keep. */
   private readonly compiled = new Map<number, Entry>();
@@ -67,25 +85,35 @@ export class SubscriptionIndex {
   upsert(filters: SubscriptionFilters, previous: SubscriptionIndex = this): void {
     const text = filters.filters && filters.filters.length > 0 ? JSON.stringify(filters.filters) : undefined;
     const known = previous.compiled.get(filters.id);
-    const predicate =
-      text === undefined ? undefined : known?.predicateOf === text ? known.predicate : compileEventFilters(filters.filters ?? []);
+    const kept = text !== undefined && known?.predicateOf === text ? known : undefined;
+    const expressions = filters.filters ?? [];
     this.remove(filters.id);
     const entry: Entry = {
       filters,
       source: filters.sourceFilter ? parseSourceFilter(filters.sourceFilter) : null,
-      predicate,
+      predicate: text === undefined ? undefined : (kept?.predicate ?? compileEventFilters(expressions)),
       predicateOf: text,
+      key: text === undefined ? undefined : kept ? kept.key : filterKeyOf(expressions),
     };
     if (text !== undefined) this.compiled.set(filters.id, entry);
-    const place =
+    const base =
       filters.resourceFilter !== null
         ? { map: this.byResource, key: filters.resourceFilter }
         : entry.source
           ? { map: this.bySourcePrefix, key: sourceKey(entry.source) }
           : undefined;
-    if (!place) return;
+    if (!base) return;
+    const place = entry.key ? this.keyedPlace(base, entry.key) : base;
     file(place.map, place.key, entry);
     this.filed.set(filters.id, place);
+  }
+
+  /** The list for entries of a resource or source path that require an attribute value, counted for lookups. */
+  private keyedPlace(base: { readonly map: Map<string, Entry[]>; readonly key: string }, key: FilterKey): Place {
+    const bySource = base.map === this.bySourcePrefix;
+    this.keyedNames.set(key.name, (this.keyedNames.get(key.name) ?? 0) + 1);
+    if (bySource) this.sourceKeyed += 1;
+    return { map: this.byAttribute, key: attributeKey(bySource, base.key, key.name, key.value), keyed: key.name };
   }
 
   /** Takes a subscription out, if it is filed. */
@@ -94,6 +122,12 @@ export class SubscriptionIndex {
     const place = this.filed.get(id);
     if (!place) return;
     this.filed.delete(id);
+    if (place.keyed) {
+      const left = (this.keyedNames.get(place.keyed) ?? 1) - 1;
+      if (left > 0) this.keyedNames.set(place.keyed, left);
+      else this.keyedNames.delete(place.keyed);
+      if (place.key.startsWith('s')) this.sourceKeyed -= 1;
+    }
     const left = (place.map.get(place.key) ?? []).filter((entry) => entry.filters.id !== id);
     if (left.length > 0) place.map.set(place.key, left);
     else place.map.delete(place.key);
@@ -111,8 +145,20 @@ export class SubscriptionIndex {
       }
     };
     consider(this.byResource.get(event.resource));
-    if (this.bySourcePrefix.size > 0)
-      for (const key of sourceLookupKeys(event.source)) consider(this.bySourcePrefix.get(key));
+    for (const name of this.keyedNames.keys()) {
+      const value = event[name];
+      if (value !== null) consider(this.byAttribute.get(attributeKey(false, event.resource, name, value)));
+    }
+    if (this.bySourcePrefix.size > 0 || this.sourceKeyed > 0) {
+      for (const key of sourceLookupKeys(event.source)) {
+        consider(this.bySourcePrefix.get(key));
+        if (this.sourceKeyed === 0) continue;
+        for (const name of this.keyedNames.keys()) {
+          const value = event[name];
+          if (value !== null) consider(this.byAttribute.get(attributeKey(true, key, name, value)));
+        }
+      }
+    }
     return matched;
   }
 }
@@ -123,6 +169,11 @@ function attributesOf(event: MatchableEvent): CesqlEvent {
   if (payload === undefined) return event as unknown as CesqlEvent;
   const parsed: unknown = JSON.parse(payload);
   return typeof parsed === 'object' && parsed !== null ? (parsed as CesqlEvent) : {};
+}
+
+/** The key of a resource's (or a source path's) entries that require an attribute value. */
+function attributeKey(bySource: boolean, placeKey: string, name: KeyedAttribute, value: string): string {
+  return `${bySource ? 's' : 'r'}\u0000${placeKey}\u0000${name}\u0000${value}`;
 }
 
 function file(map: Map<string, Entry[]>, key: string, entry: Entry): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type EventFilter, filterLimits, parseEventFilters } from '../../src/domain/event-filter.js';
+import { filterKeyOf } from '../../src/domain/event-filter-key.js';
 import { compileEventFilters } from '../../src/domain/event-filter-predicate.js';
 import { type MatchableEvent, SubscriptionIndex } from '../../src/domain/subscription-index.js';
 
@@ -177,5 +178,42 @@ describe('the match index with filter expressions', () => {
     expect(index.match(matchable)).toEqual([1]);
     const next = new SubscriptionIndex([{ ...base, id: 1, resourceFilter: 'urn:altinn:resource:ttd-app', filters: [] }], index);
     expect(next.match(matchable)).toEqual([1]);
+  });
+});
+
+describe('attribute values the filters require, which the index files subscriptions under', () => {
+  it('takes an exact or a top-level AND of the sql, preferring the subject', () => {
+    expect(filterKeyOf([{ sql: "type = 'a' AND SUBJECT = '/party/1' AND priority > 2" }])).toEqual({ name: 'subject', value: '/party/1' });
+    expect(filterKeyOf([{ sql: "'a.b' = type" }])).toEqual({ name: 'type', value: 'a.b' });
+    expect(filterKeyOf([{ all: [{ exact: { source: 'https://x/1', priority: '2' } }] }])).toEqual({ name: 'source', value: 'https://x/1' });
+  });
+
+  it('takes nothing that an event may match without', () => {
+    expect(filterKeyOf([{ sql: "subject = '/party/1' OR type = 'a'" }])).toBeUndefined();
+    expect(filterKeyOf([{ sql: "NOT (subject = '/party/1')" }])).toBeUndefined();
+    expect(filterKeyOf([{ sql: "subject != '/party/1'" }])).toBeUndefined();
+    expect(filterKeyOf([{ sql: 'priority = 1' }, { exact: { priority: '1' } }])).toBeUndefined();
+    expect(filterKeyOf([{ any: [{ exact: { subject: '/party/1' } }] }, { not: { exact: { type: 'a' } } }])).toBeUndefined();
+    expect(filterKeyOf([{ prefix: { subject: '/party/1' } }])).toBeUndefined();
+  });
+
+  it('the index then evaluates a keyed subscription only on events with the value, and still matches them all', () => {
+    const base = { sourceFilter: null, subjectFilter: null, alternativeSubjectFilter: null, typeFilter: null };
+    const subscriptions = Array.from({ length: 100 }, (_, i) => ({
+      ...base,
+      id: i + 1,
+      resourceFilter: i % 2 === 0 ? 'urn:altinn:resource:ttd-app' : null,
+      sourceFilter: i % 2 === 0 ? null : 'https://x/ttd/app',
+      filters: [{ sql: `subject = '/party/${i}' AND type LIKE 'no.%'` }],
+    }));
+    const index = new SubscriptionIndex([...subscriptions, { ...base, id: 1000, resourceFilter: 'urn:altinn:resource:ttd-app', filters: [{ suffix: { type: 'created' } }] }]);
+    for (const party of [10, 11]) {
+      const attributes = { ...event, subject: `/party/${party}` };
+      expect(index.match({ ...attributes, alternativesubject: null, payload: JSON.stringify(attributes) }).sort((a, b) => a - b)).toEqual([party + 1, 1000]);
+    }
+    index.remove(11);
+    index.upsert({ ...base, id: 12, resourceFilter: null, sourceFilter: 'https://x/ttd/app', filters: [{ exact: { type: 'other' } }] });
+    const attributes = { ...event, subject: '/party/10' };
+    expect(index.match({ ...attributes, alternativesubject: null, payload: JSON.stringify(attributes) })).toEqual([1000]);
   });
 });
