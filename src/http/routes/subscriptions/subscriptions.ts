@@ -68,7 +68,9 @@ const docs = {
       '(`409` if an operator disabled it). `startFrom` backfills a new subscription from a time or an event: ' +
       'the answer names the backfill replay in `backfill` (docs/replay.md). A push subscription may ask for ' +
       '`ordering` by `subject` or `partitionkey`: events with the same key are delivered one at a time, in log ' +
-      'order (docs/ordering.md).',
+      'order (docs/ordering.md). `filters` adds the CloudEvents Subscriptions API\'s filter expressions (`exact`, ' +
+      '`prefix`, `suffix`, `all`, `any`, `not`, `sql`), every one of which must hold besides the Altinn filters; a bad ' +
+      'one is a 400 naming it by a JSON pointer (`filters/2/all/0`) (docs/filters.md).',
     tags: ['Subscriptions'],
     operationId: 'createSubscription',
     documentedBody: {
@@ -98,6 +100,18 @@ const docs = {
               resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
               ordering: 'partitionkey',
               onDeadLetter: 'block',
+            },
+          },
+          filters: {
+            summary: 'Filter expressions besides the resource: a type prefix, not one party, a CESQL condition',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              filters: [
+                { prefix: { type: 'no.altinn.events.digitalt-dodsbo.' } },
+                { not: { exact: { subject: '/party/50015641' } } },
+                { any: [{ suffix: { type: '.opprettet' } }, { sql: "EXISTS priority AND INT(priority) >= 2" }] },
+              ],
             },
           },
           pull: {
