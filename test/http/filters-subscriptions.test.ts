@@ -38,6 +38,8 @@ const cases: { name: string; body: Record<string, unknown>; expected: string[] }
   },
   { name: 'not', body: { filters: [{ not: { prefix: { subject: '/party/' } } }] }, expected: ['x3'] },
   { name: 'sql', body: { filters: [{ sql: 'priority >= 2' }] }, expected: ['x1'] },
+  // Filed in the match index under the subject it requires.
+  { name: 'sql requiring a subject', body: { filters: [{ sql: "subject = '/party/2' AND priority < 3" }] }, expected: ['x2'] },
   { name: 'exact on extensions', body: { filters: [{ any: [{ exact: { priority: '1' } }, { exact: { urgent: 'true' } }] }] }, expected: ['x2', 'x4'] },
   {
     name: 'sql with an Altinn type filter',
