@@ -37,15 +37,15 @@ interface Entry {
   readonly predicate: EventPredicate | undefined;
   /** The expressions' JSON text, which tells whether a later reading of the subscription can keep `predicate`. */
   readonly predicateOf: string | undefined;
-  /** An attribute value the expressions require (event-filter-key.ts): the entry is filed under it too. */
+  /** Attribute values one of which the expressions require (event-filter-key.ts): the entry is filed under each. */
   readonly key: FilterKey | undefined;
 }
 
-/** Where a subscription is filed: a list of one of the maps, and the keyed attribute it counts towards. */
+/** Where a subscription is filed: lists of one of the maps, and the keyed attribute it counts towards. */
 interface Place {
   readonly map: Map<string, Entry[]>;
-  readonly key: string;
-  readonly keyed?: KeyedAttribute;
+  readonly keys: readonly string[];
+  readonly keyed?: { readonly name: KeyedAttribute; readonly bySource: boolean };
 }
 
 /**
@@ -103,17 +103,21 @@ export class SubscriptionIndex {
           ? { map: this.bySourcePrefix, key: sourceKey(entry.source) }
           : undefined;
     if (!base) return;
-    const place = entry.key ? this.keyedPlace(base, entry.key) : base;
-    file(place.map, place.key, entry);
+    const place = entry.key ? this.keyedPlace(base, entry.key) : { map: base.map, keys: [base.key] };
+    for (const key of place.keys) file(place.map, key, entry);
     this.filed.set(filters.id, place);
   }
 
-  /** The list for entries of a resource or source path that require an attribute value, counted for lookups. */
+  /**
+   * The lists for an entry of a resource or source path that requires one of some attribute values, one per
+   * value (an event has one value, so it finds the entry at most once), counted for lookups.
+   */
   private keyedPlace(base: { readonly map: Map<string, Entry[]>; readonly key: string }, key: FilterKey): Place {
     const bySource = base.map === this.bySourcePrefix;
     this.keyedNames.set(key.name, (this.keyedNames.get(key.name) ?? 0) + 1);
     if (bySource) this.sourceKeyed += 1;
-    return { map: this.byAttribute, key: attributeKey(bySource, base.key, key.name, key.value), keyed: key.name };
+    const keys = key.values.map((value) => attributeKey(bySource, base.key, key.name, value));
+    return { map: this.byAttribute, keys, keyed: { name: key.name, bySource } };
   }
 
   /** Takes a subscription out, if it is filed. */
@@ -123,14 +127,17 @@ export class SubscriptionIndex {
     if (!place) return;
     this.filed.delete(id);
     if (place.keyed) {
-      const left = (this.keyedNames.get(place.keyed) ?? 1) - 1;
-      if (left > 0) this.keyedNames.set(place.keyed, left);
-      else this.keyedNames.delete(place.keyed);
-      if (place.key.startsWith('s')) this.sourceKeyed -= 1;
+      const { name, bySource } = place.keyed;
+      const left = (this.keyedNames.get(name) ?? 1) - 1;
+      if (left > 0) this.keyedNames.set(name, left);
+      else this.keyedNames.delete(name);
+      if (bySource) this.sourceKeyed -= 1;
     }
-    const left = (place.map.get(place.key) ?? []).filter((entry) => entry.filters.id !== id);
-    if (left.length > 0) place.map.set(place.key, left);
-    else place.map.delete(place.key);
+    for (const key of place.keys) {
+      const left = (place.map.get(key) ?? []).filter((entry) => entry.filters.id !== id);
+      if (left.length > 0) place.map.set(key, left);
+      else place.map.delete(key);
+    }
   }
 
   /** The ids of every subscription whose filters all match the event. */

@@ -183,9 +183,11 @@ describe('the match index with filter expressions', () => {
 
 describe('attribute values the filters require, which the index files subscriptions under', () => {
   it('takes an exact or a top-level AND of the sql, preferring the subject', () => {
-    expect(filterKeyOf([{ sql: "type = 'a' AND SUBJECT = '/party/1' AND priority > 2" }])).toEqual({ name: 'subject', value: '/party/1' });
-    expect(filterKeyOf([{ sql: "'a.b' = type" }])).toEqual({ name: 'type', value: 'a.b' });
-    expect(filterKeyOf([{ all: [{ exact: { source: 'https://x/1', priority: '2' } }] }])).toEqual({ name: 'source', value: 'https://x/1' });
+    expect(filterKeyOf([{ sql: "type = 'a' AND SUBJECT = '/party/1' AND priority > 2" }])).toEqual({ name: 'subject', values: ['/party/1'] });
+    expect(filterKeyOf([{ sql: "'a.b' = type" }])).toEqual({ name: 'type', values: ['a.b'] });
+    expect(filterKeyOf([{ all: [{ exact: { source: 'https://x/1', priority: '2' } }] }])).toEqual({ name: 'source', values: ['https://x/1'] });
+    expect(filterKeyOf([{ sql: "subject IN ('/party/1', '/party/2') AND type LIKE 'a.%'" }])).toEqual({ name: 'subject', values: ['/party/1', '/party/2'] });
+    expect(filterKeyOf([{ sql: "subject IN ('/party/1', '/party/2')" }, { exact: { subject: '/party/2' } }])).toEqual({ name: 'subject', values: ['/party/2'] });
   });
 
   it('takes nothing that an event may match without', () => {
@@ -195,6 +197,8 @@ describe('attribute values the filters require, which the index files subscripti
     expect(filterKeyOf([{ sql: 'priority = 1' }, { exact: { priority: '1' } }])).toBeUndefined();
     expect(filterKeyOf([{ any: [{ exact: { subject: '/party/1' } }] }, { not: { exact: { type: 'a' } } }])).toBeUndefined();
     expect(filterKeyOf([{ prefix: { subject: '/party/1' } }])).toBeUndefined();
+    expect(filterKeyOf([{ sql: "subject NOT IN ('/party/1')" }])).toBeUndefined();
+    expect(filterKeyOf([{ sql: "subject IN ('/party/1', 2)" }])).toBeUndefined();
   });
 
   it('the index then evaluates a keyed subscription only on events with the value, and still matches them all', () => {
@@ -211,6 +215,13 @@ describe('attribute values the filters require, which the index files subscripti
       const attributes = { ...event, subject: `/party/${party}` };
       expect(index.match({ ...attributes, alternativesubject: null, payload: JSON.stringify(attributes) }).sort((a, b) => a - b)).toEqual([party + 1, 1000]);
     }
+    const both = new SubscriptionIndex([{ ...base, id: 7, resourceFilter: 'urn:altinn:resource:ttd-app', filters: [{ sql: "subject IN ('/party/10', '/party/11', '/party/10')" }] }]);
+    for (const party of [10, 11, 12]) {
+      const attributes = { ...event, subject: `/party/${party}` };
+      expect(both.match({ ...attributes, alternativesubject: null, payload: JSON.stringify(attributes) })).toEqual(party === 12 ? [] : [7]);
+    }
+    both.remove(7);
+    expect(both.match({ ...event, subject: '/party/10', alternativesubject: null })).toEqual([]);
     index.remove(11);
     index.upsert({ ...base, id: 12, resourceFilter: null, sourceFilter: 'https://x/ttd/app', filters: [{ exact: { type: 'other' } }] });
     const attributes = { ...event, subject: '/party/10' };
