@@ -16,8 +16,8 @@ const instanceTypes = [
 ] as const;
 
 /** Parties the events are about: enough that subjects, sources and alternative subjects rarely repeat. */
-const parties = 100_000;
-const firstPartyId = 50_000_000;
+export const parties = 100_000;
+export const firstPartyId = 50_000_000;
 
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
 

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type BenchEngine, sqliteEngine, postgresEngine } from './engines.js';
 import { deliveryScenarios } from './scenarios/delivery.js';
+import { filterScenarios } from './scenarios/filters.js';
 import { orderingScenarios } from './scenarios/ordering.js';
 import { publishScenarios } from './scenarios/publish.js';
 import { pollScenarios } from './scenarios/poll.js';
@@ -27,7 +28,10 @@ const { values } = parseArgs({
 // `--profile <dir>`: every Herald process writes a V8 CPU profile there (read them with bench/profile-summary.ts).
 if (values.profile) process.env.HERALD_BENCH_PROFILE_DIR = values.profile;
 const quick = values.quick ?? false;
-/** `--only publish,pull` runs some groups of scenarios (publish, delivery, ordering, poll, pull, stalls); results of a partial run are not written. */
+/**
+ * `--only publish,pull` runs some groups of scenarios (publish, filters, delivery, ordering, poll, pull, stalls);
+ * results of a partial run are not written.
+ */
 const only = values.only?.split(',');
 const wanted = (group: string) => !only || only.includes(group);
 
@@ -57,18 +61,20 @@ mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 for (const engine of engines) {
   const none = { results: undefined, table: [] as [string, string, string][] };
   const publish = wanted('publish') ? await publishScenarios(engine, quick) : none;
+  const filters = wanted('filters') ? await filterScenarios(engine, quick) : none;
   const delivery = wanted('delivery') ? await deliveryScenarios(engine, quick) : none;
   const ordering = wanted('ordering') ? await orderingScenarios(engine, quick) : none;
   const poll = wanted('poll') ? await pollScenarios(engine, quick) : none;
   const pull = wanted('pull') ? await pullScenarios(engine, quick) : none;
   const stalls = wanted('stalls') ? await stallScenarios(engine, quick) : none;
-  const table = [...publish.table, ...delivery.table, ...ordering.table, ...poll.table, ...pull.table, ...stalls.table];
+  const table = [...publish.table, ...filters.table, ...delivery.table, ...ordering.table, ...poll.table, ...pull.table, ...stalls.table];
   const results = {
     engine: engine.name,
     quick,
     machine,
     takenAt: new Date().toISOString(),
     publish: publish.results,
+    filters: filters.results,
     delivery: delivery.results,
     ordering: ordering.results,
     poll: poll.results,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { DeliveryOrdering } from '../src/domain/delivery-ordering.js';
+import type { EventFilter } from '../src/domain/event-filter.js';
 import { subscriptionIdentity } from '../src/domain/subscription-request.js';
 import { formatWebhookSecret } from '../src/domain/webhook-signature.js';
 import { openStore } from '../src/store/open-store.js';
@@ -30,13 +31,21 @@ export function heraldEnv(database: string): Record<string, string> {
 /**
  * Adds active subscriptions straight to the store (no handshakes), before Herald starts. `matching` of them
  * match the benchmark's events (an endpoint of null makes a pull subscription; a source filter may narrow
- * one; the consumer is `/org/bench` unless named; a push one may be ordered); the rest are spread over other resources and sources, half by each, so the match index is
- * exercised without fanning out.
+ * one; the consumer is `/org/bench` unless named; a push one may be ordered, and any may have filter expressions);
+ * the rest are spread over other resources and sources, half by each, so the match index is exercised without
+ * fanning out.
  */
 export async function seedSubscriptions(
   database: string,
   total: number,
-  matching: { endpoint: string | null; resource: string; source?: string; consumer?: string; ordering?: DeliveryOrdering }[],
+  matching: {
+    endpoint: string | null;
+    resource: string;
+    source?: string;
+    consumer?: string;
+    ordering?: DeliveryOrdering;
+    filters?: EventFilter[];
+  }[],
 ): Promise<number[]> {
   const store = await openStore(database);
   const now = Date.now();
@@ -47,13 +56,21 @@ export async function seedSubscriptions(
       sourceFilter: m.source ?? null,
       consumer: m.consumer,
       ...(m.ordering ? { ordering: m.ordering } : {}),
+      ...(m.filters ? { filters: m.filters } : {}),
     })),
     ...Array.from({ length: total - matching.length }, (_, i) =>
       i % 2 === 0
         ? { endpoint: 'http://127.0.0.1:9/none', resourceFilter: `urn:altinn:resource:other-${i}`, sourceFilter: null }
         : { endpoint: 'http://127.0.0.1:9/none', resourceFilter: null, sourceFilter: `https://other-${i}.example/app` },
     ),
-  ] as { endpoint: string | null; resourceFilter: string | null; sourceFilter: string | null; consumer?: string; ordering?: DeliveryOrdering }[];
+  ] as {
+    endpoint: string | null;
+    resourceFilter: string | null;
+    sourceFilter: string | null;
+    consumer?: string;
+    ordering?: DeliveryOrdering;
+    filters?: EventFilter[];
+  }[];
   const ids: number[] = [];
   for (const { consumer = '/org/bench', ...spec } of specs) {
     const full = { ...spec, subjectFilter: null, alternativeSubjectFilter: null, typeFilter: null };

@@ -1,3 +1,4 @@
+import type { EventFilter } from '../domain/event-filter.js';
 import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { HeraldConfig } from '../config/config.js';
 import { parseConsumer } from '../domain/identity.js';
@@ -35,6 +36,8 @@ export interface OperatorSubscription {
     readonly subject: string | null;
     readonly alternativeSubject: string | null;
     readonly type: string | null;
+    /** The filter expressions, as their owner gave them (docs/filters.md); null for none. */
+    readonly expressions: EventFilter[] | null;
   };
   readonly created: string;
   readonly validated: string | null;
@@ -126,6 +129,7 @@ function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; de
       subject: s.subjectFilter,
       alternativeSubject: s.alternativeSubjectFilter,
       type: s.typeFilter,
+      expressions: s.filters ? [...s.filters] : null,
     },
     created: new Date(s.createdAt).toISOString(),
     validated: s.validatedAt === null ? null : new Date(s.validatedAt).toISOString(),
@@ -172,6 +176,8 @@ function describeFilters(filters: OperatorSubscription['filters']): string {
     filters.type && `type=${filters.type}`,
     filters.subject && `subject=${filters.subject}`,
     filters.alternativeSubject && 'alternativesubject=(set)',
+    // Expressions may name personal numbers too, and are long: `--json` shows them.
+    filters.expressions && `expressions=${filters.expressions.length}`,
   ].filter((part): part is string => Boolean(part));
   return parts.length === 0 ? '-' : parts.join(' ');
 }

@@ -1,12 +1,41 @@
+import type { CesqlEvent } from '../domain/cesql/index.js';
+import type { EventFilter } from '../domain/event-filter.js';
+import { compileEventFilters, type EventPredicate } from '../domain/event-filter-predicate.js';
 import type { Authorizer } from '../domain/policy.js';
-import type { LogFilter } from '../domain/replay.js';
+import { type LogFilter, logFilterOf, type ReplayFilters } from '../domain/replay.js';
 import type { RangeEvent, RangePiece } from '../store/event-repository.js';
 import type { Store } from '../store/store.js';
 
 /** Whose events, and which: a subscription's owner and filters. */
 export interface ReplayScope {
   readonly consumer: string;
+  /** The Altinn filters, which the database applies. */
   readonly filter: LogFilter;
+  /** The filter expressions, compiled, applied to what the database reads: unset for none. */
+  readonly predicate?: EventPredicate;
+}
+
+/**
+ * The scope of a subscription, or of a subscription request: its owner, its Altinn filters and its filter
+ * expressions as they are now, so a replay selects exactly what the match index would (docs/replay.md).
+ */
+export function scopeOfSubscription(
+  consumer: string,
+  subscription: ReplayFilters & { readonly filters?: readonly EventFilter[] | null },
+): ReplayScope {
+  const filters = subscription.filters ?? [];
+  return {
+    consumer,
+    filter: logFilterOf(subscription),
+    ...(filters.length > 0 ? { predicate: compileEventFilters(filters) } : {}),
+  };
+}
+
+/** The events of a piece that pass the scope's filter expressions (read with their payloads), all without any. */
+export function passingOf(scope: ReplayScope, events: readonly RangeEvent[]): RangeEvent[] {
+  const { predicate } = scope;
+  if (!predicate) return [...events];
+  return events.filter((event) => event.payload !== undefined && predicate(JSON.parse(event.payload) as CesqlEvent));
 }
 
 /** Log rows one step of a count examines: large steps, since a count returns only what matched. */
@@ -21,8 +50,12 @@ export function readableOf(authorizer: Authorizer, consumer: string, events: rea
   return events.filter((event) => authorizer.allows({ consumer, action: 'read', resource: event.resource, event }));
 }
 
-/** No policy, or one that lets the owner read every event of the one resource the scope selects. */
-function readsEveryMatch(authorizer: Authorizer, scope: ReplayScope): boolean {
+/**
+ * No filter expressions (the database cannot evaluate them), and no policy or one that lets the owner read
+ * every event of the one resource the scope selects: the database may count the selection.
+ */
+function countsInDatabase(authorizer: Authorizer, scope: ReplayScope): boolean {
+  if (scope.predicate) return false;
   if (!authorizer.enforced) return true;
   const resource = scope.filter.resource;
   return resource !== undefined && authorizer.readsWholeResource?.(scope.consumer, resource) === true;
@@ -36,8 +69,15 @@ export async function selectPiece(
   range: { readonly afterSeq: number; readonly throughSeq: number },
   bounds: { readonly examine: number; readonly events: number },
 ): Promise<RangePiece> {
-  const piece = await store.events.readRange(scope.filter, range.afterSeq, range.throughSeq, bounds.examine, bounds.events);
-  return { events: readableOf(authorizer, scope.consumer, piece.events), reached: piece.reached };
+  const piece = await store.events.readRange(
+    scope.filter,
+    range.afterSeq,
+    range.throughSeq,
+    bounds.examine,
+    bounds.events,
+    scope.predicate !== undefined,
+  );
+  return { events: readableOf(authorizer, scope.consumer, passingOf(scope, piece.events)), reached: piece.reached };
 }
 
 /**
@@ -60,7 +100,7 @@ export async function countSelection(
     const stepRange = { afterSeq: position, throughSeq: range.throughSeq };
     // A step's page holds every match of the rows it examines (the limit is the examination bound). Where the
     // owner may read every match, the database counts them without sending them.
-    const piece = readsEveryMatch(authorizer, scope)
+    const piece = countsInDatabase(authorizer, scope)
       ? await store.events.countRange(scope.filter, stepRange.afterSeq, stepRange.throughSeq, step)
       : await selectPiece(store, authorizer, scope, stepRange, { examine: step, events: step });
     count += 'count' in piece ? piece.count : piece.events.length;

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
-import { logFilterOf } from '../domain/replay.js';
 import { receivingStatuses } from '../domain/subscription-status.js';
 import type { ReplayRecord } from '../store/replay-repository.js';
 import type { Store } from '../store/store.js';
-import { countSelection, type ReplayScope, selectPiece } from './replay-selection.js';
+import { countSelection, type ReplayScope, scopeOfSubscription, selectPiece } from './replay-selection.js';
 
 export interface ReplayerOptions {
   readonly store: Store;
@@ -153,7 +152,8 @@ export class Replayer {
     const { store } = this.options;
     const subscription = await store.subscriptions.get(replay.subscriptionId);
     if (!subscription || !receivingStatuses.includes(subscription.status)) return false;
-    const scope: ReplayScope = { consumer: subscription.consumer, filter: logFilterOf(subscription) };
+    // Its filters as they are now, read with it: a replay honours them (docs/replay.md).
+    const scope: ReplayScope = scopeOfSubscription(subscription.consumer, subscription);
     if (replay.status === 'waiting') {
       const since = subscription.validatedAt;
       if (since === null || this.clock() - since < (this.options.backfillSettleMs ?? defaultBackfillSettleMs)) return false;

@@ -171,7 +171,8 @@ export class SubscriptionRegistry {
           const all = await this.store.subscriptions.listAll();
           this.byId = new Map(all.map((s) => [s.id, s]));
           this.indexPush(all);
-          this.index = new SubscriptionIndex(all.filter((s) => this.matches(s)));
+          // Filter expressions that did not change keep their compiled form.
+          this.index = new SubscriptionIndex(all.filter((s) => this.matches(s)), this.index);
         } while (this.reloadAgain);
       } finally {
         this.reloading = undefined;

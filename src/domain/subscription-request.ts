@@ -10,6 +10,7 @@ import {
   orderingMessages,
 } from './delivery-ordering.js';
 import { parseEndpoint } from './endpoint.js';
+import { type EventFilter, parseEventFilters } from './event-filter.js';
 import { isValidResourceUrn } from './resource-urn.js';
 import { accepted, type FieldError, type Parsed } from './validation.js';
 
@@ -21,6 +22,11 @@ export interface SubscriptionSpec {
   readonly subjectFilter: string | null;
   readonly alternativeSubjectFilter: string | null;
   readonly typeFilter: string | null;
+  /**
+   * The Subscriptions API's filter expressions (docs/filters.md), as given; every one must hold, besides the
+   * filters above. Unset or null: none.
+   */
+  readonly filters?: readonly EventFilter[] | null;
   /** Push subscriptions: which key, if any, orders deliveries (docs/ordering.md); unset is 'none'. */
   readonly ordering?: DeliveryOrdering;
   /** Ordered subscriptions: whether a dead letter stops its key; unset is 'skip'. */
@@ -78,9 +84,16 @@ export function parseSubscriptionRequest(
   const errors: FieldError[] = [];
   const fields: Partial<Record<keyof typeof fieldNames, string>> = {};
   const options: { ordering?: DeliveryOrdering; onDeadLetter?: DeadLetterPolicy } = {};
+  let filters: EventFilter[] | undefined;
   for (const [key, value] of Object.entries(body)) {
     const name = key.toLowerCase();
     if (value === null || value === undefined) continue;
+    if (name === 'filters') {
+      const parsed = parseEventFilters(value, key);
+      if (parsed.ok) filters = parsed.value;
+      else errors.push(...parsed.errors);
+      continue;
+    }
     if (name === 'ordering') {
       if (isDeliveryOrdering(value)) options.ordering = value;
       else errors.push({ field: orderingFields.ordering, message: orderingMessages.ordering });
@@ -152,6 +165,7 @@ export function parseSubscriptionRequest(
     subjectFilter: fields.subjectfilter ?? null,
     alternativeSubjectFilter: fields.alternativesubjectfilter ?? null,
     typeFilter: fields.typefilter ?? null,
+    ...(filters ? { filters } : {}),
     ordering,
     onDeadLetter,
   });
@@ -191,6 +205,8 @@ export function subscriptionIdentity(consumer: string, spec: SubscriptionSpec): 
     ...((spec.ordering ?? defaultOrdering.ordering) === defaultOrdering.ordering
       ? []
       : [spec.ordering, spec.onDeadLetter ?? defaultOrdering.onDeadLetter]),
+    // Likewise, subscriptions without filter expressions hash as they did before there were any.
+    ...(spec.filters ? [{ filters: spec.filters }] : []),
   ];
   return createHash('sha256').update(JSON.stringify(tuple)).digest('hex');
 }

@@ -15,6 +15,7 @@ import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { pollRoute } from './routes/events/poll.js';
 import { filterEvaluateRoute } from './routes/filters/evaluate.js';
+import { filterTestRoute } from './routes/filters/test.js';
 import { publishRoute } from './routes/events/publish.js';
 import { deliveryRoutes } from './routes/subscriptions/deliveries.js';
 import { deliveryAttemptRoutes } from './routes/subscriptions/delivery-attempts.js';
@@ -191,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock,
   });
   await app.register(filterEvaluateRoute);
+  await app.register(filterTestRoute, { store: options.store, authorizer, allowPrivateEndpoints });
   await app.register(publishRoute, {
     appender,
     authorizer,

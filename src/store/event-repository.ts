@@ -12,6 +12,8 @@ export interface EventAttributes {
 /** An event of a range of the log, with what authorization needs to know of it. */
 export interface RangeEvent extends EventAttributes {
   readonly seq: number;
+  /** The stored event (JSON text), when the read asked for it (`readRange`'s `withPayload`). */
+  readonly payload?: string;
 }
 
 /** One bounded piece of a range of the log (`EventRepository.readRange`). */
@@ -51,6 +53,18 @@ export class EventRepository {
     return row?.seq ?? undefined;
   }
 
+  /**
+   * The position just before the newest `count` events up to `atMost` (0 when the log holds no more than that): a
+   * read after it through `atMost` sees exactly them. Examines `count` + 1 entries of the log's key.
+   */
+  async beforeNewest(count: number, atMost: number): Promise<number> {
+    const [row] = await this.sql.all<{ seq: number }>(
+      'SELECT seq FROM events WHERE seq <= $2 ORDER BY seq DESC LIMIT 1 OFFSET $1',
+      [count, atMost],
+    );
+    return row ? Number(row.seq) : 0;
+  }
+
   /** See `Store.headPosition`. */
   async head(): Promise<number> {
     const [row] = await this.sql.all<{ seq: number | null }>('SELECT max(seq) AS seq FROM events', []);
@@ -84,11 +98,20 @@ export class EventRepository {
    * filter's index entries: see buildExaminationEnd), in two statements of a few milliseconds each. The range
    * lies wholly in the committed log, so no snapshot need hold them together.
    */
-  async readRange(filter: LogFilter, afterSeq: number, throughSeq: number, examine: number, limit: number): Promise<RangePiece> {
+  async readRange(
+    filter: LogFilter,
+    afterSeq: number,
+    throughSeq: number,
+    examine: number,
+    limit: number,
+    withPayload = false,
+  ): Promise<RangePiece> {
     const query = { ...filter, afterSeq, limit };
     const bound = await this.examinationBound(filter, afterSeq, throughSeq, examine);
     if (bound <= afterSeq) return { events: [], reached: Math.max(afterSeq, throughSeq) };
-    const read = buildLogQuery(query, this.numbered, bound, 'seq, resource, subject, alternativesubject');
+    // The payload for filter expressions, which may read any attribute.
+    const columns = `seq, resource, subject, alternativesubject${withPayload ? `, ${this.sql.payloadOf('events')} AS payload` : ''}`;
+    const read = buildLogQuery(query, this.numbered, bound, columns);
     const events = (await this.sql.all<RangeEvent>(read.sql, read.parameters)).map((e) => ({ ...e, seq: Number(e.seq) }));
     const last = events.at(-1);
     return { events, reached: events.length === limit && last ? last.seq : bound };

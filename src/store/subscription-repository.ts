@@ -14,9 +14,17 @@ const subscriptionColumns = `id, consumer, created_by AS "createdBy", endpoint, 
   acknowledged_delivery_id AS "acknowledgedDeliveryId", last_read_at AS "lastReadAt", checkpoint_epoch AS "checkpointEpoch",
   health, health_since AS "healthSince", health_error AS "healthError", consecutive_failures AS "consecutiveFailures",
   probe_at AS "probeAt",
-  disabled_by AS "disabledBy", ordering, on_dead_letter AS "onDeadLetter"`;
+  disabled_by AS "disabledBy", ordering, on_dead_letter AS "onDeadLetter", filters`;
 
 /** True for a row no request of its owner may change: an operator disabled it (docs/subscriptions.md). */
+/** A row as the database gives it: the filter expressions are JSON text. */
+type SubscriptionRow = Omit<SubscriptionRecord, 'filters'> & { readonly filters: string | null };
+
+/** The record of a row, filter expressions read from their JSON text. */
+function fromRow(row: SubscriptionRow): SubscriptionRecord {
+  return { ...row, filters: row.filters === null ? null : (JSON.parse(row.filters) as SubscriptionRecord['filters']) };
+}
+
 const notOperatorDisabled = `COALESCE(disabled_by, '') <> 'operator'`;
 
 /**
@@ -54,27 +62,32 @@ export class SubscriptionRepository {
    * concurrent identical requests meet on one row.
    */
   async create(s: NewSubscription): Promise<{ subscription: SubscriptionRecord; created: boolean }> {
-    const inserted = await this.sql.all<SubscriptionRecord>(
+    const inserted = await this.records(
       `INSERT INTO subscriptions (identity, consumer, created_by, endpoint, source_filter, resource_filter,
          subject_filter, alternative_subject_filter, type_filter, secret, status, created_at, next_validation_at,
-         validated_at, last_read_at, ordering, on_dead_letter)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12, $15, $16)
+         validated_at, last_read_at, ordering, on_dead_letter, filters)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12, $15, $16, $17)
        ON CONFLICT (identity) DO NOTHING
        RETURNING ${subscriptionColumns}`,
       [s.identity, s.consumer, s.createdBy, s.endpoint, s.sourceFilter, s.resourceFilter, s.subjectFilter,
         s.alternativeSubjectFilter, s.typeFilter, s.secret, s.status, s.now, s.nextValidationAt, s.validatedAt,
-        s.ordering ?? defaultOrdering.ordering, s.onDeadLetter ?? defaultOrdering.onDeadLetter],
+        s.ordering ?? defaultOrdering.ordering, s.onDeadLetter ?? defaultOrdering.onDeadLetter,
+        s.filters ? JSON.stringify(s.filters) : null],
     );
     if (inserted[0]) {
       await this.changed([inserted[0].id]);
       return { subscription: inserted[0], created: true };
     }
-    const [existing] = await this.sql.all<SubscriptionRecord>(
+    const [existing] = await this.records(
       `SELECT ${subscriptionColumns} FROM subscriptions WHERE identity = $1`,
       [s.identity],
     );
     if (!existing) throw new Error('subscription vanished between insert and select');
     return { subscription: existing, created: false };
+  }
+
+  private async records(statement: string, parameters: readonly unknown[]): Promise<SubscriptionRecord[]> {
+    return (await this.sql.all<SubscriptionRow>(statement, parameters)).map(fromRow);
   }
 
   /** How many subscriptions a consumer has, for the per-consumer cap. */
@@ -84,18 +97,18 @@ export class SubscriptionRepository {
   }
 
   async findByIdentity(identity: string): Promise<SubscriptionRecord | undefined> {
-    const [row] = await this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions WHERE identity = $1`, [identity]);
+    const [row] = await this.records(`SELECT ${subscriptionColumns} FROM subscriptions WHERE identity = $1`, [identity]);
     return row;
   }
 
   async get(id: number): Promise<SubscriptionRecord | undefined> {
-    const [row] = await this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions WHERE id = $1`, [id]);
+    const [row] = await this.records(`SELECT ${subscriptionColumns} FROM subscriptions WHERE id = $1`, [id]);
     return row;
   }
 
   /** One page of a consumer's subscriptions, oldest first. */
   listByConsumer(consumer: string, afterId: number, limit: number): Promise<SubscriptionRecord[]> {
-    return this.sql.all<SubscriptionRecord>(
+    return this.records(
       `SELECT ${subscriptionColumns} FROM subscriptions WHERE consumer = $1 AND id > $2 ORDER BY id LIMIT $3`,
       [consumer, afterId, limit],
     );
@@ -103,12 +116,12 @@ export class SubscriptionRepository {
 
   /** Every subscription, for the match index. */
   listAll(): Promise<SubscriptionRecord[]> {
-    return this.sql.all<SubscriptionRecord>(`SELECT ${subscriptionColumns} FROM subscriptions ORDER BY id`, []);
+    return this.records(`SELECT ${subscriptionColumns} FROM subscriptions ORDER BY id`, []);
   }
 
   /** Every subscription, optionally only one consumer's and of one status, oldest first (operators' listing). */
   listBy(filter: { readonly consumer?: string | undefined; readonly status?: SubscriptionStatus | undefined }): Promise<SubscriptionRecord[]> {
-    return this.sql.all<SubscriptionRecord>(
+    return this.records(
       `SELECT ${subscriptionColumns} FROM subscriptions
        WHERE ($1 = '' OR consumer = $1) AND ($2 = '' OR status = $2) ORDER BY id`,
       [filter.consumer ?? '', filter.status ?? ''],
@@ -122,7 +135,7 @@ export class SubscriptionRepository {
    * its owner's requests are refused, and handshakes and 410s still under way leave it as it is.
    */
   async disable(id: number, reason: string): Promise<SubscriptionRecord | undefined> {
-    const [row] = await this.sql.all<SubscriptionRecord>(
+    const [row] = await this.records(
       `UPDATE subscriptions SET status = ${subscriptionStatusAfter('disabledByOperator')}, disabled_by = 'operator',
          last_error = $2, next_validation_at = NULL, validation_lease_until = NULL
        WHERE id = $1 AND ${subscriptionChangeAllowed('disabledByOperator')} RETURNING ${subscriptionColumns}`,
@@ -138,7 +151,7 @@ export class SubscriptionRepository {
    * endpoint to check: it is active at once, and counts as read now so it does not go inactive straight away.
    */
   async enable(id: number, now: number): Promise<SubscriptionRecord | undefined> {
-    const [row] = await this.sql.all<SubscriptionRecord>(
+    const [row] = await this.records(
       // Typed by CAST: PostgreSQL cannot infer a parameter's type from a CASE whose other branch is NULL.
       `UPDATE subscriptions SET
          status = ${subscriptionStatusAfter('enabledByOperator')},
@@ -185,7 +198,7 @@ export class SubscriptionRepository {
    * subscription, or one an operator disabled, is left as it is: `undefined`.
    */
   async rotateSecret(id: number, secret: string, now: number, graceMs: number): Promise<SubscriptionRecord | undefined> {
-    const [row] = await this.sql.all<SubscriptionRecord>(
+    const [row] = await this.records(
       // Typed by CAST: PostgreSQL cannot infer a parameter's type from a CASE whose other branch is NULL.
       `UPDATE subscriptions SET
          previous_secret = CASE WHEN CAST($4 AS bigint) > 0 THEN secret END,
@@ -214,7 +227,7 @@ export class SubscriptionRepository {
    * One an operator disabled is left as it is: `undefined`, as for one that does not exist.
    */
   async requestValidation(id: number, now: number): Promise<SubscriptionRecord | undefined> {
-    const [row] = await this.sql.all<SubscriptionRecord>(
+    const [row] = await this.records(
       `UPDATE subscriptions SET status = ${subscriptionStatusAfter('revalidationRequested')},
          validation_attempts = 0, next_validation_at = $2, validation_lease_until = NULL, disabled_by = NULL
        WHERE id = $1 AND ${notOperatorDisabled} AND ${subscriptionChangeAllowed('revalidationRequested')}

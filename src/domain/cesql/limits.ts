@@ -1,6 +1,6 @@
 /**
  * What one expression may cost, so that a subscription's owner cannot make evaluating it expensive for the
- * broker (docs/filters.md#limits). Expressions over the first two are refused as parse errors; the last two
+ * broker (docs/filters.md#limits-of-an-expression). Expressions over the first two are refused as parse errors; the last two
  * bound each evaluation.
  */
 export const cesqlLimits = {

@@ -256,6 +256,7 @@ CREATE TABLE subscriptions (
   previous_secret_until bigint,
   secret_version integer DEFAULT 1 NOT NULL,
   secret_rotated_at bigint,
+  filters text,
   CONSTRAINT subscriptions_disabled_by_check CHECK ((disabled_by = ANY (ARRAY['operator'::text, 'endpoint'::text]))),
   CONSTRAINT subscriptions_health_check CHECK ((health = ANY (ARRAY['healthy'::text, 'failing'::text, 'suspended'::text]))),
   CONSTRAINT subscriptions_identity_key UNIQUE (identity),

@@ -146,7 +146,8 @@ CREATE TABLE subscriptions (
   previous_secret TEXT,
   previous_secret_until INTEGER,
   secret_version INTEGER NOT NULL DEFAULT 1,
-  secret_rotated_at INTEGER
+  secret_rotated_at INTEGER,
+  filters TEXT
 );
 CREATE INDEX subscriptions_consumer ON subscriptions (consumer, id);
 CREATE INDEX subscriptions_probe_due ON subscriptions (probe_at) WHERE probe_at IS NOT NULL;

@@ -1,5 +1,6 @@
 import type { Authorizer } from '../../../domain/policy.js';
-import { logFilterOf, type ReplayLimits } from '../../../domain/replay.js';
+import type { ReplayLimits } from '../../../domain/replay.js';
+import { scopeOfSubscription } from '../../../delivery/replay-selection.js';
 import { parseStartFrom, type ReplayStart } from '../../../domain/replay-request.js';
 import type { SubscriptionSpec } from '../../../domain/subscription-request.js';
 import type { SubscriptionRecord } from '../../../store/records.js';
@@ -40,7 +41,7 @@ export async function planBackfill(
   // A new subscription has no replays yet: only its consumer's count can stand in the way.
   await refuseOverLimits(store, { id: 0, consumer }, limits);
   const plan = await counting.exclusively(consumer, () =>
-    planReplay(store, authorizer, { consumer, filter: logFilterOf(spec) }, { start: parsed.value, until: undefined, field: 'startFrom' }, limits.examinedRows),
+    planReplay(store, authorizer, scopeOfSubscription(consumer, spec), { start: parsed.value, until: undefined, field: 'startFrom' }, limits.examinedRows),
   );
   return { start: parsed.value, plan };
 }

@@ -23,6 +23,8 @@ export function presentSubscription(s: SubscriptionRecord, options: { withSecret
     subjectFilter: s.subjectFilter,
     alternativeSubjectFilter: s.alternativeSubjectFilter,
     typeFilter: s.typeFilter,
+    // As its owner gave them (docs/filters.md).
+    filters: s.filters,
     // Push subscriptions only (a pull queue is read in order anyway); the dead-letter policy only where it
     // means something.
     ordering: s.endpoint === null ? undefined : s.ordering,

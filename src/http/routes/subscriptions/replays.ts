@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ReplayScope } from '../../../delivery/replay-selection.js';
+import { type ReplayScope, scopeOfSubscription } from '../../../delivery/replay-selection.js';
 import { scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
-import { defaultReplayLimits, logFilterOf, type ReplayLimits } from '../../../domain/replay.js';
+import { defaultReplayLimits, type ReplayLimits } from '../../../domain/replay.js';
 import { parseReplayRequest } from '../../../domain/replay-request.js';
 import type { SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
@@ -176,7 +176,7 @@ export async function replayRoutes(app: FastifyInstance, options: ReplayRoutesOp
 
 /** The owner's scope of a subscription: what a replay of it selects. */
 export function scopeOf(subscription: SubscriptionRecord): ReplayScope {
-  return { consumer: subscription.consumer, filter: logFilterOf(subscription) };
+  return scopeOfSubscription(subscription.consumer, subscription);
 }
 
 function replayIdOf(request: FastifyRequest): number {

@@ -22,6 +22,7 @@ import type { ReplayCounting } from '../../replay-plan.js';
 import { planBackfill, startBackfill, startFromIn } from './backfill.js';
 import { changeableSubscription, ownedSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
 import { presentReplay, presentSubscription } from './present.js';
+import { refuseUnauthorizedSubscription } from './subscribe-permission.js';
 
 export interface SubscriptionRoutesOptions {
   readonly store: Store;
@@ -67,7 +68,9 @@ const docs = {
       '(`409` if an operator disabled it). `startFrom` backfills a new subscription from a time or an event: ' +
       'the answer names the backfill replay in `backfill` (docs/replay.md). A push subscription may ask for ' +
       '`ordering` by `subject` or `partitionkey`: events with the same key are delivered one at a time, in log ' +
-      'order (docs/ordering.md).',
+      'order (docs/ordering.md). `filters` adds the CloudEvents Subscriptions API\'s filter expressions (`exact`, ' +
+      '`prefix`, `suffix`, `all`, `any`, `not`, `sql`), every one of which must hold besides the Altinn filters; a bad ' +
+      'one is a 400 naming it by a JSON pointer (`filters/2/all/0`) (docs/filters.md).',
     tags: ['Subscriptions'],
     operationId: 'createSubscription',
     documentedBody: {
@@ -97,6 +100,18 @@ const docs = {
               resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
               ordering: 'partitionkey',
               onDeadLetter: 'block',
+            },
+          },
+          filters: {
+            summary: 'Filter expressions besides the resource: a type prefix, not one party, a CESQL condition',
+            value: {
+              endPoint: 'https://example.com/herald/webhook',
+              resourceFilter: 'urn:altinn:resource:dodsbo.domstoladmin.api',
+              filters: [
+                { prefix: { type: 'no.altinn.events.digitalt-dodsbo.' } },
+                { not: { exact: { subject: '/party/50015641' } } },
+                { any: [{ suffix: { type: '.opprettet' } }, { sql: "EXISTS priority AND INT(priority) >= 2" }] },
+              ],
             },
           },
           pull: {
@@ -190,13 +205,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
     });
     if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);
     const spec = parsed.value;
-    if (options.authorizer.enforced) {
-      // Grants are per resource, so with a policy in force a subscription must name its resource.
-      const resource = spec.resourceFilter;
-      if (resource === null || !options.authorizer.allows({ consumer: caller.consumer, action: 'subscribe', resource })) {
-        throw new HttpProblem('forbidden', `Not authorized to create a subscription for resource ${resource ?? '(none)'}.`);
-      }
-    }
+    refuseUnauthorizedSubscription(options.authorizer, caller.consumer, spec);
     if (spec.endpoint !== null && !options.allowPrivateEndpoints) {
       const reason = await refuseNonPublicEndpoint(new URL(spec.endpoint));
       if (reason) {
