@@ -85,7 +85,8 @@ describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
       for (const [n, base] of processes.entries()) {
         await publish(base, [sampleEvent({ id: `probe-${n}`, resource, subject: `/party/probe-${n}` })]);
       }
-      await eventually(() => arrivals.answered >= 2, 15_000);
+      // A process that missed the subscription's announcement (a loaded machine) learns it at its 30 s reload.
+      await eventually(() => arrivals.answered >= 2, 45_000);
 
       const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
       const published = new Map(keys.map((key) => [key, [] as string[]]));
@@ -160,7 +161,8 @@ describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
       for (const [n, base] of processes.entries()) {
         await publish(base, [sampleEvent({ id: `probe-${n}`, resource, subject: `/party/probe-${n}` })]);
       }
-      await eventually(() => arrivals.answered >= 2, 15_000);
+      // A process that missed the subscription's announcement (a loaded machine) learns it at its 30 s reload.
+      await eventually(() => arrivals.answered >= 2, 45_000);
 
       const keys = ['a', 'b', 'c', 'd'];
       const round = (name: string) => keys.map((key) => sampleEvent({ id: `${key}-${name}`, resource, subject: `/party/${key}` }));
