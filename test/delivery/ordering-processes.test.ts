@@ -6,7 +6,7 @@ import { type Receiver, startReceiver } from '../support/receiver.js';
 import { sampleEvent } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
 import { eventually, resource } from './helpers.js';
-import { keyedReceiver } from './ordering-harness.js';
+import { type KeyedArrivals, keyedReceiver } from './ordering-harness.js';
 import { rawSql } from '../store/retention-harness.js';
 
 const subscriptionsPath = '/events/api/v1/subscriptions';
@@ -81,12 +81,11 @@ describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
         });
         expect(response.status).toBe(200);
       };
-      // Both processes know the subscription once each has had an event of its own delivered.
+            // A process knows the new subscription once its announcement has reached it, which a loaded machine can
+      // delay past a first probe (published unmatched, so never delivered): probe each until one arrives.
       for (const [n, base] of processes.entries()) {
-        await publish(base, [sampleEvent({ id: `probe-${n}`, resource, subject: `/party/probe-${n}` })]);
+        await probeUntilDelivered(arrivals, `probe-${n}`, (id) => publish(base, [sampleEvent({ id, resource, subject: `/party/probe-${n}` })]));
       }
-      // A process that missed the subscription's announcement (a loaded machine) learns it at its 30 s reload.
-      await eventually(() => arrivals.answered >= 2, 45_000);
 
       const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
       const published = new Map(keys.map((key) => [key, [] as string[]]));
@@ -158,11 +157,11 @@ describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
         });
         expect(response.status).toBe(200);
       };
+      // A process knows the new subscription once its announcement has reached it, which a loaded machine can
+      // delay past a first probe (published unmatched, so never delivered): probe each until one arrives.
       for (const [n, base] of processes.entries()) {
-        await publish(base, [sampleEvent({ id: `probe-${n}`, resource, subject: `/party/probe-${n}` })]);
+        await probeUntilDelivered(arrivals, `probe-${n}`, (id) => publish(base, [sampleEvent({ id, resource, subject: `/party/probe-${n}` })]));
       }
-      // A process that missed the subscription's announcement (a loaded machine) learns it at its 30 s reload.
-      await eventually(() => arrivals.answered >= 2, 45_000);
 
       const keys = ['a', 'b', 'c', 'd'];
       const round = (name: string) => keys.map((key) => sampleEvent({ id: `${key}-${name}`, resource, subject: `/party/${key}` }));
@@ -209,3 +208,14 @@ describe('Ordered delivery with two Herald processes on one PostgreSQL', () => {
     120_000,
   );
 });
+
+/** Publishes a probe every second (new ids) until one of `key`'s arrives; fails after 45 s. */
+async function probeUntilDelivered(arrivals: KeyedArrivals, key: string, publish: (id: string) => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  for (let tries = 0; !arrivals.byKey.get(key)?.length; tries++) {
+    if (Date.now() > deadline) throw new Error(`no probe of ${key} arrived`);
+    await publish(`${key}-${tries}`);
+    const waitUntil = Date.now() + 1_000;
+    while (!arrivals.byKey.get(key)?.length && Date.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
