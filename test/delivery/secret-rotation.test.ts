@@ -175,6 +175,35 @@ describeEachEngine('Rotating the signing secret on $name', (engine) => {
     expect(verifies(subscription.secret, handshake)).toBe(true);
   });
 
+  it('a ping is signed like a delivery: by both secrets during the grace period, by the new one after it', async () => {
+    const subscription = await subscribe(t, receiver.url);
+    const old = subscription.secret;
+    const rotated = await rotate(subscription.id, { graceSeconds: 3600 });
+    const ping = async () => {
+      const before = receiver.received.length;
+      const answer = await t.app.inject({
+        method: 'POST',
+        url: `${subscriptionsPath}/${subscription.id}/ping`,
+        headers: { authorization: `Bearer ${await testToken()}` },
+      });
+      expect(answer.statusCode, answer.body).toBe(200);
+      const request = receiver.received.slice(before).find((r) => r.json.type === 'herald.ping');
+      expect(request, 'the receiver got the ping').toBeDefined();
+      return request as ReceivedRequest;
+    };
+
+    const during = await ping();
+    expect(signatureCount(during)).toBe(2);
+    expect(verifies(rotated.secret, during)).toBe(true);
+    expect(verifies(old, during)).toBe(true);
+
+    t.clock.advance(3_600_000 + 1_000);
+    const after = await ping();
+    expect(signatureCount(after)).toBe(1);
+    expect(verifies(rotated.secret, after)).toBe(true);
+    expect(verifies(old, after)).toBe(false);
+  });
+
   it('shows the new secret only in the answer to the rotation: not in the subscription, its list, or metrics', async () => {
     const subscription = await subscribe(t, receiver.url);
     const rotated = await rotate(subscription.id, { graceSeconds: 3600 });
