@@ -1,3 +1,4 @@
+import type { DeadLetterPolicy, DeliveryOrdering } from '../domain/delivery-ordering.js';
 import type { EventFilter } from '../domain/event-filter.js';
 import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { HeraldConfig } from '../config/config.js';
@@ -22,6 +23,10 @@ export interface OperatorSubscription {
   readonly disabledBy: DisabledBy | null;
   readonly kind: 'push' | 'pull';
   readonly endPoint: string | null;
+  /** Push only: `none`, `subject` or `partitionkey` (docs/ordering.md); null for pull. */
+  readonly ordering: DeliveryOrdering | null;
+  /** Ordered subscriptions only: what a dead letter does to its key; null otherwise. */
+  readonly onDeadLetter: DeadLetterPolicy | null;
   /** Push only: the endpoint's health (the circuit breaker, docs/isolation.md). */
   readonly health: {
     readonly status: EndpointHealth;
@@ -113,6 +118,8 @@ function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; de
     disabledBy: s.status === 'disabled' ? s.disabledBy : null,
     kind: s.endpoint === null ? 'pull' : 'push',
     endPoint: s.endpoint,
+    ordering: s.endpoint === null ? null : s.ordering,
+    onDeadLetter: s.endpoint === null || s.ordering === 'none' ? null : s.onDeadLetter,
     health:
       s.endpoint === null
         ? null

@@ -99,10 +99,12 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
       status: 'active',
       kind: 'push',
       endPoint: 'https://hooks.example.com/orders',
+      ordering: 'none',
+      onDeadLetter: null,
       filters: { resource: orders, alternativeSubject: '01017012345' },
       deliveries: { due: 2, dead: 1 },
     });
-    expect(listed.subscriptions[1]).toMatchObject({ id: pull.id, kind: 'pull', endPoint: null, deliveries: { due: 3, dead: 0 } });
+    expect(listed.subscriptions[1]).toMatchObject({ id: pull.id, kind: 'pull', endPoint: null, ordering: null, deliveries: { due: 3, dead: 0 } });
     expect(json.stdout).not.toContain('whsec_');
 
     const mine = JSON.parse((await runHerald(db.database, ['subscriptions', 'list', '--json', '--consumer', '/org/digdir'])).stdout);
