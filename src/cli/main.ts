@@ -26,8 +26,8 @@ Operator commands (act on HERALD_DATABASE directly, for every consumer; see docs
                         Stop queueing and sending events to a subscription.
   subscriptions enable <id>
                         Receive again (push: after the validation handshake succeeds).
-  subscriptions redrive <id>
-                        Put a subscription's dead deliveries back in the queue.
+  subscriptions redrive <id> [--died-from <time>] [--died-until <time>] [--status-code N | --error-kind <kind>]
+                        Put a subscription's dead deliveries (those the filters take) back in the queue.
   events tail [--after <id|~position|0>] [--from-start] [--source <uri>] [--type <t>]...
               [--resource <urn>] [--limit N] [--json] [--interval <duration>]
                         Follow the log from its head (like tail -f) until Ctrl-C.

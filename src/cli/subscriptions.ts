@@ -3,6 +3,7 @@ import type { EventFilter } from '../domain/event-filter.js';
 import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { HeraldConfig } from '../config/config.js';
 import { parseConsumer } from '../domain/identity.js';
+import { parseRedriveFilter, type RedriveFilter } from '../domain/redrive-filter.js';
 import { type DisabledBy, heldByOperator, type SubscriptionStatus, subscriptionStatuses } from '../domain/subscription-status.js';
 import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -224,16 +225,46 @@ async function enableCommand(config: HeraldConfig, args: string[]): Promise<stri
 
 async function redriveCommand(config: HeraldConfig, args: string[]): Promise<string> {
   const command = 'subscriptions redrive';
-  const { positionals } = parseCommandArgs(command, args, {}, true);
+  const { positionals, values } = parseCommandArgs(
+    command,
+    args,
+    {
+      'died-from': { type: 'string' },
+      'died-until': { type: 'string' },
+      'status-code': { type: 'string' },
+      'error-kind': { type: 'string' },
+    },
+    true,
+  );
   const id = singleId(command, positionals);
+  const filter = redriveFilterOf(command, values);
   return withOperatorStore(config, async (store) => {
     const subscription = await existing(store, id);
-    const redriven = await store.deliveries.redrive(id, Date.now());
+    const redriven = await store.deliveries.redrive(id, Date.now(), filter);
     const noun = redriven === 1 ? 'delivery' : 'deliveries';
     const waiting =
       redriven > 0 && subscription.status !== 'active' ? ` They are sent once it is active (it is ${subscription.status}).` : '';
     return `${redriven} dead ${noun} of subscription ${id} queued again.${waiting}`;
   });
+}
+
+/** The redrive filter of the flags, checked by the rule the API's redrive uses (docs/dead-letters.md). */
+function redriveFilterOf(command: string, values: Record<string, string | boolean | undefined>): RedriveFilter {
+  const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const statusCode = flag('status-code');
+  const parsed = parseRedriveFilter({
+    diedFrom: flag('died-from'),
+    diedUntil: flag('died-until'),
+    // A status code as typed is text: a number only if it is digits, so "5xx" is refused, not read as NaN.
+    statusCode: statusCode !== undefined && /^\d{1,3}$/.test(statusCode) ? Number(statusCode) : statusCode,
+    errorKind: flag('error-kind'),
+  });
+  if (!parsed.ok) {
+    const toFlag = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const [first] = parsed.errors;
+    throw usageError(`${command}: ${toFlag(first?.field ?? '')}: ${first?.message ?? 'not valid'}`);
+  }
+  return parsed.value;
 }
 
 function singleId(command: string, positionals: readonly string[]): number {

@@ -114,7 +114,13 @@ describeEachEngine('herald subscriptions, on $name', (engine) => {
   });
 
   it('redrive puts dead deliveries back in the queue and says how many', async () => {
-    const { code, stdout } = await runHerald(db.database, ['subscriptions', 'redrive', String(push.id)]);
+    // Filters as the API's redrive takes them: the dead letter's last attempt was answered 500.
+    const other = await runHerald(db.database, ['subscriptions', 'redrive', String(push.id), '--status-code', '503']);
+    expect(other.stdout.trim()).toBe(`0 dead deliveries of subscription ${push.id} queued again.`);
+    const noAnswer = await runHerald(db.database, ['subscriptions', 'redrive', String(push.id), '--error-kind', 'timeout']);
+    expect(noAnswer.stdout.trim()).toBe(`0 dead deliveries of subscription ${push.id} queued again.`);
+    expect(await store.deliveries.list(push.id, 'dead', 0, 10)).toHaveLength(1);
+    const { code, stdout } = await runHerald(db.database, ['subscriptions', 'redrive', String(push.id), '--status-code', '500']);
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(`1 dead delivery of subscription ${push.id} queued again.`);
     expect(await store.deliveries.list(push.id, 'dead', 0, 10)).toEqual([]);
@@ -177,6 +183,10 @@ describe('herald subscriptions, written wrong', () => {
   const cases: [string[], RegExp][] = [
     [['enable', 'abc'], /'abc' is not a subscription id/],
     [['redrive', '0'], /'0' is not a subscription id/],
+    [['redrive', '1', '--status-code', '5xx'], /--status-code: 'statusCode' must be an HTTP status code/],
+    [['redrive', '1', '--error-kind', 'gone'], /--error-kind: 'errorKind' must be one of/],
+    [['redrive', '1', '--died-from', 'yesterday'], /--died-from: 'diedFrom' must be an RFC 3339 time/],
+    [['redrive', '1', '--status-code', '500', '--error-kind', 'timeout'], /--error-kind: Give 'statusCode'/],
     [['disable'], /a subscription id is required/],
     [['disable', '1', '2'], /one subscription id, not 2/],
     [['disable', '1', '--reason', ''], /--reason must not be empty/],
