@@ -116,7 +116,8 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
   );
 }
 
-const exampleEvent = {
+/** The one example event of the API's documentation: publishing's, and what the filter routes try. */
+export const exampleEvent = {
   specversion: '1.0',
   id: '91f2388f-bd8c-4647-8684-fd9f68af5b14',
   source: 'https://api.domstol.no/dodsbo-api/v1/dodsbo/91f2388f-bd8c-4647-8684-fd9f68af5b14',

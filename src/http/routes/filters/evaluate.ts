@@ -5,18 +5,11 @@ import { scopes } from '../../../domain/identity.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
 
+import { exampleEvent as publishedExample } from '../events/publish.js';
+
 export const filtersEvaluatePath = '/events/api/v1/filters/evaluate';
 
-const exampleEvent = {
-  specversion: '1.0',
-  id: '91f2388f-bd8c-4647-8684-fd9f68af5b14',
-  source: 'https://api.domstol.no/dodsbo-api/v1/dodsbo/91f2388f-bd8c-4647-8684-fd9f68af5b14',
-  type: 'no.altinn.events.digitalt-dodsbo.opprettet',
-  resource: 'urn:altinn:resource:dodsbo.domstoladmin.api',
-  subject: '/party/50015641',
-  time: '2020-02-20T08:00:06.4014168Z',
-  priority: 3,
-};
+const exampleEvent = { ...publishedExample, priority: 3 };
 
 const docs = {
   summary: 'Evaluate a CESQL expression on an event',

@@ -1,3 +1,4 @@
+import { exampleEvent } from '../events/publish.js';
 import type { FastifyInstance } from 'fastify';
 import { readableOf, passingOf, scopeOfSubscription } from '../../../delivery/replay-selection.js';
 import { filterTestLimits, parseFilterTestRequest } from '../../../domain/filter-test-request.js';
@@ -70,15 +71,7 @@ const docs = {
                 sample: 5000,
                 matched: 2,
                 events: [
-                  {
-                    specversion: '1.0',
-                    id: '91f2388f-bd8c-4647-8684-fd9f68af5b14',
-                    source: 'https://api.domstol.no/dodsbo-api/v1/dodsbo/91f2388f-bd8c-4647-8684-fd9f68af5b14',
-                    type: 'no.altinn.events.digitalt-dodsbo.opprettet',
-                    resource: 'urn:altinn:resource:dodsbo.domstoladmin.api',
-                    subject: '/party/50015641',
-                    time: '2020-02-20T08:00:06.4014168Z',
-                  },
+                  exampleEvent,
                   {
                     specversion: '1.0',
                     id: '0a4f0d3c-7b9e-4f2a-9d35-5c3e2b1a6f70',
