@@ -6,6 +6,7 @@ import pg from 'pg';
 import { describe, inject, it } from 'vitest';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { dropLater } from './database-drops.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A database of one engine, made for one test and removed after it. */
@@ -54,7 +55,7 @@ function postgres(adminUrl: string | null): Engine {
     async create() {
       if (adminUrl === null) throw new Error('PostgreSQL is not reachable');
       // A fresh database per test keeps tests independent and lets them run in parallel.
-      const name = `herald_test_${randomBytes(6).toString('hex')}`;
+      const name = `${inject('postgresRunTag')}_${randomBytes(6).toString('hex')}`;
       await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
@@ -69,7 +70,7 @@ function postgres(adminUrl: string | null): Engine {
         },
         async destroy() {
           for (const store of stores) await store.close().catch(() => {});
-          await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+          dropLater(name);
         },
       };
     },

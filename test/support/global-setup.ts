@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { dropDatabases, runStartedAt, runTag, testDatabases } from './database-drops.js';
 
 export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -7,6 +8,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The PostgreSQL the tests may create databases on, or null when none answers. */
     postgresUrl: string | null;
+    /** The prefix of this run's test databases (database-drops.ts). */
+    postgresRunTag: string;
   }
 }
 
@@ -33,8 +36,17 @@ export default async function setup(project: TestProject) {
   } finally {
     await client.end().catch(() => {});
   }
+  const tag = runTag(Date.now());
   project.provide('postgresUrl', reachable ? url : null);
-  return () => {
+  project.provide('postgresRunTag', tag);
+  // Databases a run left behind (it was killed) go once they are a day old; never another run's in progress.
+  if (reachable) {
+    const stale = (await testDatabases(url)).filter((name) => (runStartedAt(name) ?? Infinity) < Date.now() - 86_400_000);
+    await dropDatabases(url, stale);
+  }
+  return async () => {
     if (!reachable) banner(['Reminder: the PostgreSQL tests were SKIPPED (no PostgreSQL reachable).']);
+    // What this run's files did not drop themselves (a worker that died, a file cut short).
+    else await dropDatabases(url, await testDatabases(url, `${tag}_`));
   };
 }
