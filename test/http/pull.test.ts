@@ -128,6 +128,18 @@ describeEachEngine('Pull subscriptions on $name', (engine) => {
       }
       expect(idsOf(await c.page(id))).toEqual(['d1', 'd2']);
     });
+
+    it('refuses to validate, rotate the secret of, or ping a pull subscription alike: 409 events:pushOnly, nothing changed', async () => {
+      const id = await c.subscribe();
+      const before = await t.store.subscriptions.get(id);
+      for (const action of ['validate', 'secret/rotate', 'ping']) {
+        const answer = await http.inject({ method: 'POST', url: `/events/api/v1/subscriptions/${id}/${action}`, headers: t.auth, payload: {} });
+        expect(answer.statusCode, `${action}: ${answer.body}`).toBe(409);
+        expect(answer.json()).toMatchObject({ code: 'events:pushOnly' });
+      }
+      expect(await t.store.subscriptions.get(id)).toEqual(before);
+      expect(await t.dispatcher.runOnce()).toBe(0);
+    });
   });
 
   describe('long polling', () => {

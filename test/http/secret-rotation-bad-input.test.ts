@@ -80,9 +80,9 @@ describeEachEngine('Rotation requests Herald refuses on $name', (engine) => {
     expect((await t.store.subscriptions.get(push.id))?.secretVersion).toBe(5);
   });
 
-  it('refuses a pull subscription, which signs nothing, with a 400', async () => {
+  it('refuses a pull subscription, which signs nothing, with a 409 events:pushOnly', async () => {
     const pull = await create({ resourceFilter });
-    const problem = expectProblem(await rotate(pull.id), 400, 'events:invalidRequest');
+    const problem = expectProblem(await rotate(pull.id), 409, 'events:pushOnly');
     expect(problem.detail).toMatch(/pull subscription/);
     await expectUnchanged(pull);
   });

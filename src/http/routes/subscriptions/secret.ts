@@ -28,7 +28,7 @@ const docs = {
       'by the new secret and by the one it replaced, so a receiver verifies with either while it changes over; ' +
       'after that only the new one signs. Rotating again during a grace period drops the oldest secret: at most two ' +
       'sign. Deliveries already on their way when the rotation commits may carry the replaced signature only. A pull ' +
-      'subscription signs nothing: `400`. See docs/delivery.md.',
+      'subscription signs nothing: `409` (`events:pushOnly`). See docs/delivery.md.',
     tags: ['Subscriptions'],
     operationId: 'rotateSubscriptionSecret',
     documentedBody: {
@@ -74,7 +74,7 @@ export async function secretRoutes(app: FastifyInstance, options: SecretRoutesOp
   app.post(`${subscriptionsPath}/:id/secret/rotate`, { ...guarded, schema: docs.rotate }, async (request, reply) => {
     const subscription = await changeableSubscription(store, request);
     if (!subscription.endpoint) {
-      throw new HttpProblem('invalidRequest', 'A pull subscription has no endpoint and signs nothing: it has no secret to rotate.');
+      throw new HttpProblem('pushOnly', 'A pull subscription has no endpoint and signs nothing: it has no secret to rotate.');
     }
     const parsed = parseSecretRotationRequest(request.body);
     if (!parsed.ok) throw invalid('invalidRequest', parsed.errors);

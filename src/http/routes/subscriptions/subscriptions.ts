@@ -181,7 +181,8 @@ const docs = {
     summary: 'Validate the endpoint again',
     description:
       'Sends a push subscription a new validation event; a 2xx answer from the endpoint activates it. ' +
-      'One its endpoint disabled (410 Gone) can be validated again; one an operator disabled cannot: `409`.',
+      'One its endpoint disabled (410 Gone) can be validated again; one an operator disabled cannot: `409`, as is ' +
+      'a pull subscription (`events:pushOnly`), which has no endpoint.',
     tags: ['Subscriptions'],
     operationId: 'validateSubscription',
     documentedResponses: { 202: subscriptionAnswer('The handshake is queued.') },
@@ -287,7 +288,7 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
   app.post(`${subscriptionsPath}/:id/validate`, { ...guarded, schema: docs.validate }, async (request, reply) => {
     const subscription = await changeableSubscription(store, request);
     if (!subscription.endpoint) {
-      throw new HttpProblem('invalidRequest', 'A pull subscription has no endpoint to validate.');
+      throw new HttpProblem('pushOnly', 'A pull subscription has no endpoint to validate.');
     }
     const pending = await store.subscriptions.requestValidation(subscription.id, clock());
     if (!pending) return refusedChange(store, subscription.id);
