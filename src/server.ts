@@ -146,6 +146,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       store,
       authorizer,
       keepFinishedMs: config.retention.deliveriesMs,
+      onEnqueued: (deliveries) => metrics.replayed(deliveries),
       onError: (error) => {
         metrics.storeFailed(error, 'maintenance');
         app.log.error({ err: error }, 'a replay could not move on; the next round tries again');

@@ -14,6 +14,8 @@ export interface ReplayerOptions {
   /** Names this process on its leases. */
   readonly owner?: string;
   readonly onError?: (error: unknown) => void;
+  /** A piece was written: `deliveries` deliveries enqueued by a replay or backfill (a metric). */
+  readonly onEnqueued?: (deliveries: number) => void;
   /** Bounds on one piece (defaults: `defaultPieceBounds`). */
   readonly piece?: Partial<PieceBounds>;
   /** How long a piece's lease lasts: how soon another process takes over a replay whose process died. */
@@ -178,6 +180,7 @@ export class Replayer {
       piece.reached,
       this.clock(),
     );
+    if (written) this.options.onEnqueued?.(written);
     return written !== undefined;
   }
 

@@ -177,6 +177,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     refreshSubscription: (subscriptionId) => registry.refresh([subscriptionId]),
     clock: options.clock,
+    metrics,
   });
   await app.register(deliveryRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });
   await app.register(deliveryAttemptRoutes, { store: options.store, wakeDispatcher, clock: options.clock, authorizer });

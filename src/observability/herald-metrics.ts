@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { endpointHealthStates, type HealthEventType } from '../domain/endpoint-health.js';
+import { inProgressReplayStatuses } from '../domain/replay.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
 import type { MetricsJson } from './group-metrics.js';
 import type { AttemptOutcome, AttemptResponse } from '../domain/delivery-attempt.js';
@@ -111,6 +112,23 @@ export class HeraldMetrics {
     labelNames: ['change'] as const,
     registers: [this.counts],
   });
+  private readonly replayedDeliveries = new Counter({
+    name: 'herald_replayed_deliveries_total',
+    help: 'Deliveries enqueued by replays and backfills, in this process.',
+    registers: [this.counts],
+  });
+  private readonly replays = new Gauge({
+    name: 'herald_replays',
+    help: 'Replays and backfills in progress in the store, by status (waiting, running).',
+    labelNames: ['status'] as const,
+    registers: [this.readings],
+    aggregator: 'first',
+  });
+  private readonly secretRotations = new Counter({
+    name: 'herald_secret_rotations_total',
+    help: "Push subscriptions' signing secrets rotated through the API, in this process.",
+    registers: [this.counts],
+  });
   private readonly storeErrors = new Counter({
     name: 'herald_store_errors_total',
     help: 'Store failures, by kind (unavailable: cannot be reached or cannot write; query: a statement failed) and operation.',
@@ -129,6 +147,8 @@ export class HeraldMetrics {
     for (const outcome of ['stored', 'duplicate', 'refused', 'failed'] as const) this.publishedEvents.inc({ outcome }, 0);
     this.deadLetters.inc(0);
     this.pulledEvents.inc(0);
+    this.replayedDeliveries.inc(0);
+    this.secretRotations.inc(0);
     for (const change of ['suspended', 'resumed'] as const) this.healthChanges.inc({ change }, 0);
   }
 
@@ -175,6 +195,16 @@ export class HeraldMetrics {
     this.healthChanges.inc({ change: type === 'herald.subscription.suspended' ? 'suspended' : 'resumed' });
   }
 
+  /** A replay's piece enqueued `deliveries` deliveries. */
+  replayed(deliveries: number): void {
+    this.replayedDeliveries.inc(deliveries);
+  }
+
+  /** A subscription's signing secret was rotated. */
+  secretRotated(): void {
+    this.secretRotations.inc();
+  }
+
   /** A pull subscription read returned `events` events. */
   pulled(events: number): void {
     this.pulledEvents.inc(events);
@@ -213,6 +243,7 @@ export class HeraldMetrics {
       this.readings.removeSingleMetric('herald_delivery_queue_lag_seconds');
       this.subscriptions.reset();
       this.endpoints.reset();
+      this.replays.reset();
       this.storeFailed(error, 'scrape');
     }
     return this.readings.metrics();
@@ -233,6 +264,10 @@ export class HeraldMetrics {
     this.endpoints.reset();
     for (const state of endpointHealthStates) this.endpoints.set({ health: state }, 0);
     for (const { health: state, count } of health) this.endpoints.set({ health: state }, count);
+    const replays = await store.replays.countInProgress();
+    this.replays.reset();
+    for (const status of inProgressReplayStatuses) this.replays.set({ status }, 0);
+    for (const { status, count } of replays) this.replays.set({ status }, count);
   }
 
   /** Observes the latencies of deliveries made since the last look; a store failure counts and drops them. */

@@ -66,6 +66,15 @@ export class ReplayRepository {
     return { subscription: Number(row?.subscription ?? 0), consumer: Number(row?.consumer ?? 0) };
   }
 
+  /** How many replays are in progress in the store, by status (`waiting`, `running`): a metric. */
+  async countInProgress(): Promise<{ status: ReplayStatus; count: number }[]> {
+    const rows = await this.sql.all<{ status: ReplayStatus; count: number }>(
+      `SELECT status, count(*) AS count FROM replays WHERE ${inProgress} GROUP BY status`,
+      [],
+    );
+    return rows.map((row) => ({ status: row.status, count: Number(row.count) }));
+  }
+
   /**
    * Creates a replay, unless it would be in progress and its subscription or consumer has as many in progress
    * as `limits` allow: counted in the same write, which both engines serialize (SqlExecutor.atomically), so

@@ -68,5 +68,21 @@ describe('herald serve: /metrics', () => {
     expect(scrape.value('herald_deliveries_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
     expect(scrape.value('herald_delivery_latency_seconds_count')).toBe(1);
     expect(scrape.value('herald_delivery_queue_lag_seconds')).toBe(0);
+    expect(scrape.value('herald_replays', { status: 'running' })).toBe(0);
+    expect(scrape.value('herald_replayed_deliveries_total')).toBe(0);
+    expect(scrape.value('herald_secret_rotations_total')).toBe(0);
+
+    // A rotation and a replay of the log so far (the one event) count too.
+    const { id } = (await created.json()) as { id: number };
+    const subscription = `${base}/events/api/v1/subscriptions/${id}`;
+    expect((await fetch(`${subscription}/secret/rotate`, { method: 'POST', headers, body: '{}' })).status).toBe(200);
+    const replay = await fetch(`${subscription}/replay`, { method: 'POST', headers, body: JSON.stringify({ after: '~0' }) });
+    expect(replay.status, await replay.clone().text()).toBe(202);
+    const replayed = await scrapeUntil(base, (s) => s.value('herald_replayed_deliveries_total') === 1);
+    expect(replayed.value('herald_replayed_deliveries_total')).toBe(1);
+    expect(replayed.value('herald_secret_rotations_total')).toBe(1);
+    expect(replayed.value('herald_replays', { status: 'waiting' })).toBe(0);
+    await scrapeUntil(base, () => receiver.events().length === 2);
+    expect(receiver.events()).toHaveLength(2);
   });
 });

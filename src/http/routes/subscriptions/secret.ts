@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { scopes } from '../../../domain/identity.js';
 import { parseSecretRotationRequest } from '../../../domain/secret-rotation.js';
 import { formatWebhookSecret } from '../../../domain/webhook-signature.js';
+import type { HeraldMetrics } from '../../../observability/herald-metrics.js';
 import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
@@ -17,6 +18,8 @@ export interface SecretRoutesOptions {
    */
   readonly refreshSubscription: (subscriptionId: number) => Promise<void>;
   readonly clock?: () => number;
+  /** Counts rotations (`herald_secret_rotations_total`). */
+  readonly metrics?: HeraldMetrics | undefined;
 }
 
 const docs = {
@@ -81,6 +84,7 @@ export async function secretRoutes(app: FastifyInstance, options: SecretRoutesOp
     const now = clock();
     const rotated = await store.subscriptions.rotateSecret(subscription.id, formatWebhookSecret(randomBytes(32)), now, parsed.value.graceMs);
     if (!rotated) return refusedChange(store, subscription.id);
+    options.metrics?.secretRotated();
     await options.refreshSubscription(rotated.id);
     // Never logged: the answer's body is not, and the secret goes nowhere else.
     return reply.code(200).header('cache-control', 'no-store').send({
