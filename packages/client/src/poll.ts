@@ -27,6 +27,7 @@ export interface PollOptions {
   readonly follow?: boolean;
   /** How long to wait before polling again once caught up. Default 1 s (`GET /events` has no long polling). */
   readonly idleDelayMs?: number;
+  /** Ends the iteration (after saving the position of the pages already handled). */
   readonly signal?: AbortSignal;
 }
 
@@ -92,6 +93,7 @@ export async function* pollEvents(transport: Transport, query: PollQuery, option
         signal: options.signal,
       });
     } catch (error) {
+      if (options.signal?.aborted) return;
       if (error instanceof HeraldProblemError && (error.code === 'events:unknownCursor' || error.code === 'events:cursorExpired')) {
         throw new PollCursorError(after, error);
       }
@@ -107,7 +109,8 @@ export async function* pollEvents(transport: Transport, query: PollQuery, option
     if (moved) await store?.save(after);
     // Keep following without waiting while the position moves; once it stays, the reader has caught up.
     else if (options.follow === false) return;
-    else await sleep(options.idleDelayMs ?? 1_000, options.signal);
+    else await sleep(options.idleDelayMs ?? 1_000, options.signal).catch(() => {});
+    if (options.signal?.aborted) return;
   }
 }
 
