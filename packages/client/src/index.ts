@@ -20,6 +20,7 @@ export {
   type SeenWebhookIds,
   type WebhookAnswer,
   type WebhookReceiverOptions,
+  type WebhookSecret,
 } from './webhook-receiver.js';
 export type * from './types.js';
 export type { components, operations, paths } from './openapi.js';

@@ -27,8 +27,11 @@ export function boundedSeenIds(capacity = 10_000): SeenWebhookIds {
 }
 
 export interface WebhookReceiverOptions {
-  /** The subscription's `whsec_` secret; during a rotation, both the old and the new. */
-  readonly secret: string | readonly string[];
+  /**
+   * The subscription's `whsec_` secret; during a rotation, both the old and the new. A function is asked on
+   * every request, so a secret can be loaded (or rotated) while the receiver runs.
+   */
+  readonly secret: WebhookSecret | (() => WebhookSecret | Promise<WebhookSecret>);
   /** Handles one event. A throw answers 500, and Herald retries the delivery later. */
   readonly onEvent: (event: CloudEvent, delivery: VerifiedWebhook) => void | Promise<void>;
   /** Told of the validation handshake (already answered 2xx for you). */
@@ -44,6 +47,8 @@ export interface WebhookReceiverOptions {
   /** Told of every refused request (bad signature, not JSON), e.g. to log it. */
   readonly onRefused?: (reason: Error) => void;
 }
+
+export type WebhookSecret = string | readonly string[];
 
 /** What to answer Herald. */
 export interface WebhookAnswer {
@@ -74,7 +79,8 @@ export function webhookReceiver(options: WebhookReceiverOptions): (rawBody: Uint
   return async (rawBody, headers) => {
     let delivery: VerifiedWebhook;
     try {
-      delivery = await verifyWebhook(rawBody, headers, options.secret, { toleranceSeconds: options.toleranceSeconds });
+      const secret = typeof options.secret === 'function' ? await options.secret() : options.secret;
+      delivery = await verifyWebhook(rawBody, headers, secret, { toleranceSeconds: options.toleranceSeconds });
     } catch (error) {
       if (error instanceof WebhookVerificationError) return refuse(401, error);
       throw error;

@@ -12,5 +12,6 @@ export {
   type SeenWebhookIds,
   type WebhookAnswer,
   type WebhookReceiverOptions,
+  type WebhookSecret,
 } from '../webhook-receiver.js';
 export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type WebhookHeaders } from '../webhook-verify.js';
