@@ -1,7 +1,7 @@
 // The three receivers (node:http, Fastify, Express) verifying real deliveries from Herald of ~90 KB bodies of
 // Norwegian text and emoji, which arrive in chunks that split characters; cross-checked with `standardwebhooks`
 // and `svix`, which verify the same bytes.
-import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -14,6 +14,7 @@ import { describeEachEngine, type TestDatabase } from '../support/engines.js';
 import { sampleEvent } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
 import { RestartableHerald } from './herald-on-port.js';
+import { sendInTwoChunks } from './split-sender.js';
 
 const resource = 'urn:altinn:resource:dodsbo.domstoladmin.api';
 /** About 90 KB of UTF-8, most of it in characters of two and four bytes. */
@@ -175,35 +176,6 @@ describeEachEngine('@herald/client receivers on real deliveries', (engine) => {
     await expect.poll(() => received.get('node')?.some((e) => e.id === 'after-rotation-2'), { timeout: 15_000 }).toBe(true);
   });
 });
-
-/** Sends a signed delivery as Herald would, but writes the body in two pieces split at `splitAt`. */
-async function sendInTwoChunks(url: string, secret: string, body: Buffer, splitAt: number, signed = body): Promise<number> {
-  const id = `msg_split_${Math.random().toString(36).slice(2)}`;
-  const now = new Date();
-  const signature = new StandardWebhook(secret).sign(id, now, signed.toString('utf8'));
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/cloudevents+json; charset=utf-8',
-          'content-length': body.length,
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-          'webhook-signature': signature,
-        },
-      },
-      (response: IncomingMessage) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      },
-    );
-    request.on('error', reject);
-    request.write(body.subarray(0, splitAt));
-    setTimeout(() => request.end(body.subarray(splitAt)), 30);
-  });
-}
 
 async function listen(server: Server): Promise<string> {
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
