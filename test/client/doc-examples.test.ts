@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import ts from 'typescript';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HeraldClient } from '../../packages/client/src/index.js';
@@ -82,6 +83,13 @@ describe('the examples of docs/client.md and docs/delivery.md, run against Heral
     }
     await running;
   }
+
+  it('type-check as written, under the strict settings of this repository', () => {
+    const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+    const program = ts.createProgram([...client_examples, ...delivery_examples], { ...config!.options, noEmit: true, allowImportingTsExtensions: true });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(problems).toEqual([]);
+  }, 60_000);
 
   it('the client, and publishing', async () => {
     expect((await run(client_examples[0]!)).herald).toBeInstanceOf(HeraldClient);
