@@ -94,3 +94,23 @@ describeEachEngine('@herald/client under 429 and 503', (engine) => {
     expect(retries).toHaveLength(2);
   });
 });
+
+describeEachEngine('@herald/client publishing to a Herald with smaller limits', (engine) => {
+  it('413: a batch over the request limit Herald is configured with is sent again in halves', async () => {
+    const db = await engine.create();
+    const server = await RestartableHerald.start(db, { limits: { maxEventBytes: 4096, maxRequestBytes: 8192 } });
+    try {
+      const client = new HeraldClient({ baseUrl: server.baseUrl, token: await testToken() });
+      const padded = events(40).map((event) => ({ ...event, data: 'x'.repeat(500) }));
+      const { requests } = await client.publish(padded); // ~25 KB in one batch, as far as the client knows
+      expect(requests).toBeGreaterThan(4);
+      const stored = await server.herald.store.readLog({ afterSeq: 0, limit: 100, resource });
+      expect(stored.events).toHaveLength(40);
+      // One event alone over the limit cannot be halved: the 413 comes through.
+      await expect(client.publish([{ ...events(1, 40)[0]!, data: 'x'.repeat(5000) }])).rejects.toMatchObject({ status: 413, code: 'events:payloadTooLarge' });
+    } finally {
+      await server.stop();
+      await db.destroy();
+    }
+  });
+});

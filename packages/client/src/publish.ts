@@ -1,3 +1,4 @@
+import { HeraldProblemError } from './problem.js';
 import type { RetryPolicy } from './retry.js';
 import type { Transport } from './transport.js';
 import type { CloudEvent, EventToPublish } from './types.js';
@@ -17,7 +18,7 @@ export interface PublishOptions {
 export interface PublishResult {
   /** The events as sent, with the `id` and `specversion` filled in where they were left out. */
   readonly events: readonly CloudEvent[];
-  /** Requests it took. */
+  /** Requests it took (a batch Herald found too large, 413, is sent again in halves). */
   readonly requests: number;
 }
 
@@ -41,9 +42,21 @@ export async function publishEvents(
     await send(JSON.stringify(events[0]), 'application/cloudevents+json; charset=utf-8');
     return { events, requests: 1 };
   }
-  const batches = batchesOf(events.map((event) => JSON.stringify(event)), options);
-  for (const batch of batches) await send(`[${batch.join(',')}]`, 'application/cloudevents-batch+json; charset=utf-8');
-  return { events, requests: batches.length };
+  let requests = 0;
+  // A Herald configured with a smaller request limit than the client assumes answers 413: halve and go on.
+  const sendBatch = async (batch: readonly string[]): Promise<void> => {
+    try {
+      requests += 1;
+      await send(`[${batch.join(',')}]`, 'application/cloudevents-batch+json; charset=utf-8');
+    } catch (error) {
+      if (!(error instanceof HeraldProblemError && error.status === 413 && batch.length > 1)) throw error;
+      const half = Math.ceil(batch.length / 2);
+      await sendBatch(batch.slice(0, half));
+      await sendBatch(batch.slice(half));
+    }
+  };
+  for (const batch of batchesOf(events.map((event) => JSON.stringify(event)), options)) await sendBatch(batch);
+  return { events, requests };
 }
 
 /** Groups serialized events into requests of at most `maxBatchEvents` events and `maxBatchBytes` bytes. */

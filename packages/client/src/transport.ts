@@ -84,9 +84,8 @@ export class Transport {
         if (!retriedStatuses.has(response.status)) throw error;
         failure = { reason: response.status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')), error };
       } catch (error) {
-        if (error instanceof HeraldProblemError && !retriedStatuses.has(error.status)) throw error;
-        if (request.signal?.aborted) throw request.signal.reason;
         if (error instanceof HeraldProblemError) throw error;
+        if (request.signal?.aborted) throw request.signal.reason;
         // A connection that failed: safe to send again only if a repeat does no harm.
         const cause = error instanceof Error ? error : new Error(String(error));
         if (!request.idempotent) {
