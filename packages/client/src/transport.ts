@@ -52,6 +52,8 @@ export interface HeraldRequest {
 
 /** Statuses where Herald did not act on the request and asks to be tried again. */
 const retriedStatuses = new Set([429, 503]);
+/** A proxy in front of Herald could not reach it (a restart, say); the request may have got through, so only a harmless repeat is sent. */
+const gatewayStatuses = new Set([502, 504]);
 
 /** Sends requests to Herald: authentication, timeouts, retries, and problem details turned into errors. */
 export class Transport {
@@ -77,11 +79,14 @@ export class Transport {
     const policy = request.retry ?? this.retry;
     for (let attempt = 1; ; attempt++) {
       let failure: { reason: number | Error; retryAfterMs?: number | undefined; error: Error };
+      // Asked on every try, so a token that expired during an outage is replaced; its own failure is not retried.
+      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
       try {
-        const response = await this.once(url, request);
+        const response = await this.once(url, request, token);
         if (response.ok) return response;
         const error = await problemOf(response);
-        if (!retriedStatuses.has(response.status)) throw error;
+        const retried = retriedStatuses.has(response.status) || (request.idempotent && gatewayStatuses.has(response.status));
+        if (!retried) throw error;
         failure = { reason: response.status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')), error };
       } catch (error) {
         if (error instanceof HeraldProblemError) throw error;
@@ -106,9 +111,8 @@ export class Transport {
     return (await response.json()) as T;
   }
 
-  private async once(url: string, request: HeraldRequest): Promise<Response> {
+  private async once(url: string, request: HeraldRequest, token: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...request.headers };
-    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) headers.authorization = `Bearer ${token}`;
     if (request.contentType) headers['content-type'] = request.contentType;
     // One signal for the caller's abort and this try's time limit.
