@@ -78,6 +78,7 @@ export class Transport {
     const url = this.url(request.path, request.query);
     const policy = request.retry ?? this.retry;
     for (let attempt = 1; ; attempt++) {
+      if (request.signal?.aborted) throw request.signal.reason;
       let failure: { reason: number | Error; retryAfterMs?: number | undefined; error: Error };
       // Asked on every try, so a token that expired during an outage is replaced; its own failure is not retried.
       const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
