@@ -157,8 +157,12 @@ const publishSchema = {
         },
       },
     },
+    // Plain JSON is a structured event without `ce-` headers (as Altinn's clients send) and binary mode's data
+    // with them: the document cannot tell the two apart by headers, so it takes either.
     'application/json': {
-      schema: componentRef('CloudEvent'),
+      schema: {
+        anyOf: [componentRef('CloudEvent'), { description: "Binary mode (with `ce-` headers): the event's data, any JSON." }],
+      },
       examples: {
         altinnApp: {
           summary: 'An app event, as Altinn clients send it',
