@@ -359,9 +359,7 @@ const Delivery = Type.Object({
 });
 
 /** One webhook attempt as Herald keeps it (docs/delivery.md, "Attempts"): an answer, or why none came. */
-const Attempt = Type.Object(
-  {
-    id: Type.Integer({ description: 'Increases with every attempt recorded; the cursor of the attempts list.' }),
+const attemptFields = {
     started: Type.String({ format: 'date-time' }),
     durationMs: Type.Integer({ description: 'From the start of the request to the end of the kept answer (or the failure).' }),
     statusCode: Type.Optional(Type.Integer({ description: 'The endpoint answered with this status.' })),
@@ -374,6 +372,12 @@ const Attempt = Type.Object(
     bodyTruncated: Type.Optional(Type.Boolean({ description: 'The body went on past what was kept.' })),
     errorKind: Type.Optional(oneOf(attemptErrorKinds, 'No answer came: why.')),
     error: text('No answer came: what happened, for people.'),
+};
+
+const Attempt = Type.Object(
+  {
+    id: Type.Integer({ description: 'Increases with every attempt recorded; the cursor of the attempts list.' }),
+    ...attemptFields,
   },
   {
     examples: [
@@ -390,6 +394,9 @@ const Attempt = Type.Object(
     ],
   },
 );
+
+/** A ping's attempt: the same, but not kept, so without an id. */
+const PingAttempt = Type.Object(attemptFields, { description: 'An attempt that is not kept (a ping), so it has no id.' });
 
 /** One delivery with what its page shows besides the list's fields. */
 const DeliveryDetail = Type.Intersect([
@@ -420,6 +427,7 @@ export const componentSchemas = {
   Delivery,
   DeliveryDetail,
   Attempt,
+  PingAttempt,
   RedriveRequest,
   Replay,
   ReplayRequest,
