@@ -360,18 +360,18 @@ const Delivery = Type.Object({
 
 /** One webhook attempt as Herald keeps it (docs/delivery.md, "Attempts"): an answer, or why none came. */
 const attemptFields = {
-    started: Type.String({ format: 'date-time' }),
-    durationMs: Type.Integer({ description: 'From the start of the request to the end of the kept answer (or the failure).' }),
-    statusCode: Type.Optional(Type.Integer({ description: 'The endpoint answered with this status.' })),
-    headers: Type.Optional(
-      Type.Record(Type.String(), Type.String(), {
-        description: `The answer's headers, names in lower case: at most ${attemptLimits.headers}, ${attemptLimits.headersBytes} bytes together.`,
-      }),
-    ),
-    body: text(`The first ${attemptLimits.bodyBytes} bytes of the answer's body, as UTF-8 text; the rest is never read.`),
-    bodyTruncated: Type.Optional(Type.Boolean({ description: 'The body went on past what was kept.' })),
-    errorKind: Type.Optional(oneOf(attemptErrorKinds, 'No answer came: why.')),
-    error: text('No answer came: what happened, for people.'),
+  started: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer({ description: 'From the start of the request to the end of the kept answer (or the failure).' }),
+  statusCode: Type.Optional(Type.Integer({ description: 'The endpoint answered with this status.' })),
+  headers: Type.Optional(
+    Type.Record(Type.String(), Type.String(), {
+      description: `The answer's headers, names in lower case: at most ${attemptLimits.headers}, ${attemptLimits.headersBytes} bytes together.`,
+    }),
+  ),
+  body: text(`The first ${attemptLimits.bodyBytes} bytes of the answer's body, as UTF-8 text; the rest is never read.`),
+  bodyTruncated: Type.Optional(Type.Boolean({ description: 'The body went on past what was kept.' })),
+  errorKind: Type.Optional(oneOf(attemptErrorKinds, 'No answer came: why.')),
+  error: text('No answer came: what happened, for people.'),
 };
 
 const Attempt = Type.Object(
