@@ -176,7 +176,7 @@ const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
       ? { ...answer, content: mapValues(answer.content, withExamples) }
       : { ...answer, type: 'null' };
   }
-  for (const status of impliedProblems(schema, url, required, extraProblems)) responses[status] = problemResponse(status);
+  for (const status of impliedProblems(schema, String(route.method).toUpperCase(), url, required, extraProblems)) responses[status] = problemResponse(status);
   if (Object.keys(responses).length > 0) result.response = responses;
   return { schema: result, url };
 };
@@ -184,14 +184,16 @@ const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
 /** The problems a route can answer, read from its shape, plus those it declares. */
 function impliedProblems(
   schema: FastifySchema,
+  method: string,
   url: string,
   required: readonly string[] | undefined,
   extra: readonly number[] = [],
 ): number[] {
   const statuses = new Set(extra);
   if (schema.querystring || schema.body || schema.documentedBody) statuses.add(400);
-  // Any body is read as JSON only, up to the request size limit.
-  if (schema.body || schema.documentedBody) [413, 415].forEach((s) => statuses.add(s));
+  // Any body, even one a route does not expect, is read as JSON only and up to the request size limit: a POST
+  // or DELETE can always be refused for its body.
+  if (schema.body || schema.documentedBody || ['POST', 'DELETE'].includes(method)) [400, 413, 415].forEach((s) => statuses.add(s));
   // 503: the store or the token keys may be unavailable; 500: a fault of Herald's, answered without internals.
   if (required) [401, 403, 500, 503].forEach((s) => statuses.add(s));
   if (url.includes(':')) statuses.add(404);
