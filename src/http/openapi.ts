@@ -206,6 +206,10 @@ function problemResponse(status: number) {
     .map((p) => `\`${p.code}\`: ${p.title}`);
   return {
     description: titles.length > 0 ? titles.join(' ') : 'Problem details.',
+    // Rate limits and an unavailable store say when to come back.
+    ...(status === 429 || status === 503
+      ? { headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying.' } } }
+      : {}),
     content: { 'application/problem+json': { schema: componentRef('Problem') } },
   };
 }
