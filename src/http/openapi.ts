@@ -115,6 +115,8 @@ export async function installOpenApi(app: FastifyInstance, options: { readonly b
       },
     },
     transform: documentRoute,
+    transformObject: (documentObject) =>
+      'openapiObject' in documentObject ? withPlainReferences(documentObject.openapiObject as OpenAPIV3_1.Document) : documentObject.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: docsPath, uiConfig: { persistAuthorization: true } });
 
@@ -223,4 +225,27 @@ function withExamples(media: DocumentedMedia): { schema: object } {
 
 function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+}
+
+/**
+ * Swagger drops whatever sits beside a `$ref`, so `withExamples` wraps a reference in `allOf` to carry examples
+ * through it; once the examples have moved to the media type, the wrapper is undone (`allOf` of one schema
+ * is only noise to readers, linters and generators).
+ */
+function withPlainReferences(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+  const unwrap = (content: Record<string, OpenAPIV3_1.MediaTypeObject> | undefined) => {
+    for (const media of Object.values(content ?? {})) {
+      const schema = media.schema as { allOf?: object[] } | undefined;
+      if (schema?.allOf?.length === 1 && Object.keys(schema).length === 1) media.schema = schema.allOf[0] as OpenAPIV3_1.SchemaObject;
+    }
+  };
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {})) {
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      const { requestBody, responses } = operation as OpenAPIV3_1.OperationObject;
+      unwrap((requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content);
+      for (const response of Object.values(responses ?? {})) unwrap((response as OpenAPIV3_1.ResponseObject).content);
+    }
+  }
+  return document;
 }
