@@ -68,6 +68,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       pullInactivityMs: config.delivery.subscriptionInactivityMs,
       metrics,
       metricsToken: config.metricsToken,
+      corsOrigins: config.corsOrigins,
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,

@@ -6,6 +6,7 @@ import { defaultHealthThresholds, type HealthThresholds } from '../domain/endpoi
 import { defaultReplayLimits } from '../domain/replay.js';
 import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { defaultCommitBounds } from '../store/group-commit.js';
+import { type CorsOrigins, parseCorsOrigins } from '../http/cors.js';
 import { parseByteSize } from './byte-size.js';
 
 /** Where verification keys come from; `development` means a generated secret in the data folder. */
@@ -49,6 +50,8 @@ export interface HeraldConfig {
   readonly logLevel: string;
   /** The authorization policy file; unset, scopes alone decide. */
   readonly policyPath: string | undefined;
+  /** Origins whose pages may call Herald (docs/cors.md); empty, no CORS headers. */
+  readonly corsOrigins: CorsOrigins;
   /** The bearer token `GET /metrics` requires; unset, the metrics are open to anyone who can reach the port. */
   readonly metricsToken?: string | undefined;
   /** Per consumer and process: events published, and reads, per second (0: no limit). */
@@ -235,9 +238,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (!/^\d{1,9}$/.test(text)) problems.push(`${name} must be a whole number per second (0 turns the limit off).`);
     return Number(text) || 0;
   };
+  const cors = parseCorsOrigins(env.HERALD_CORS_ORIGINS);
+  if ('problem' in cors) problems.push(cors.problem);
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [] };
 }
 
 type Read = (name: keyof typeof defaults) => string;

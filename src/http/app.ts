@@ -9,6 +9,7 @@ import { GroupCommitAppender } from '../store/group-commit.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
+import { type CorsOrigins, installCors } from './cors.js';
 import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
@@ -74,6 +75,8 @@ export interface AppOptions {
   readonly clock?: () => number;
   /** Where this app counts what it does; made here when not given (`server.ts` shares one with the dispatcher). */
   readonly metrics?: HeraldMetrics;
+  /** Origins whose pages may call Herald (HERALD_CORS_ORIGINS, docs/cors.md); unset or empty, no CORS headers. */
+  readonly corsOrigins?: CorsOrigins | undefined;
   /** The bearer token `GET /metrics` requires; unset, it is open. */
   readonly metricsToken?: string | undefined;
   /** What `GET /metrics` answers instead of this process's own metrics (a `--workers` group's). */
@@ -117,6 +120,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const metrics = options.metrics ?? new HeraldMetrics();
   installRequestIdEcho(app);
+  // First: a preflight is answered before authentication, which it never carries.
+  installCors(app, options.corsOrigins ?? []);
   installErrorHandler(app, metrics);
   installAuthentication(app, options.verifier);
   // Before any route: the OpenAPI document collects routes as they are registered.

@@ -3,6 +3,8 @@ import type { HeraldMetrics } from '../observability/herald-metrics.js';
 import { requestIdHeader } from '../observability/request-id.js';
 import { isRefusedByStore, isStoreUnavailable } from '../store/store-errors.js';
 import { HttpProblem, type ProblemKind, problemBody } from './problems.js';
+import { RouteMethods } from './route-methods.js';
+import { heraldFieldErrors } from './validation-messages.js';
 
 /** Fastify's own errors, by code, as problems. */
 const fastifyErrorKinds: Record<string, ProblemKind> = {
@@ -31,12 +33,7 @@ export function installErrorHandler(app: FastifyInstance, metrics?: HeraldMetric
       return sendProblem(reply, error.kind, error.detail, request.id, error.extras.errors, error.extras.members);
     }
     if (error.validation) {
-      const errors = error.validation.map((issue) => ({
-        field:
-          issue.instancePath.replace(/^\//, '').replace(/\//g, '.') ||
-          String(issue.params.missingProperty ?? ''),
-        message: `${error.validationContext ?? 'request'}${issue.instancePath.replace(/\//g, '.')} ${issue.message ?? 'is not valid'}.`,
-      }));
+      const errors = heraldFieldErrors(error.validation, error.validationContext ?? 'body');
       return sendProblem(
         reply,
         error.validationContext === 'querystring' ? 'invalidQuery' : 'invalidRequest',
@@ -70,14 +67,23 @@ export function installErrorHandler(app: FastifyInstance, metrics?: HeraldMetric
     );
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      'notFound',
-      `There is no ${request.method} ${request.url.split('?')[0]} here.`,
-      request.id,
-    ),
-  );
+  const methods = new RouteMethods();
+  app.addHook('onRoute', (route) => methods.add(route.method, route.url ?? route.path));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = methods.of(path);
+    if (allowed.length > 0) {
+      // A path Herald knows, asked with a method it does not take (`PUT /events`).
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        'methodNotAllowed',
+        `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.`,
+        request.id,
+      );
+    }
+    return sendProblem(reply, 'notFound', `There is no ${request.method} ${path} here.`, request.id);
+  });
 }
 
 /** The detail of `contentNotStorable`: what the client can do, without the database's internals. */

@@ -20,32 +20,53 @@ const text = (description: string) => Type.Optional(Type.String({ description })
 const oneOf = (values: readonly string[], description?: string) =>
   Type.Unsafe<string>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
 
-/** A CloudEvent as Herald stores and serves it (CloudEvents 1.0 plus Altinn's extensions). */
-const CloudEvent = Type.Object(
-  {
-    specversion: oneOf(['1.0']),
-    id: Type.String({ description: 'Unique per source: publishing the same (source, id) again stores nothing new.' }),
-    source: Type.String({ description: 'URI-reference naming where the event happened.' }),
-    type: Type.String(),
-    resource: Type.String({
+/** An extension attribute's value: Herald keeps it verbatim with its JSON type. */
+const extensionValue = { type: ['string', 'number', 'boolean'] };
+
+/**
+ * A CloudEvent as Herald stores and serves it (CloudEvents 1.0 plus Altinn's extensions). The extensions Herald
+ * knows are named, so generated clients type them; any other is checked by `unevaluatedProperties`, which
+ * client generators leave out of the type: a typed index signature would also constrain `data` (TypeScript
+ * cannot say "every other key"), and `data: { orderId: 42 }` would not compile.
+ */
+const CloudEvent = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  required: ['specversion', 'id', 'source', 'type', 'resource'],
+  properties: {
+    specversion: { type: 'string', enum: ['1.0'] },
+    id: { type: 'string', minLength: 1, description: 'Unique per source: publishing the same (source, id) again stores nothing new.' },
+    source: { type: 'string', minLength: 1, description: 'URI-reference naming where the event happened.' },
+    type: { type: 'string', minLength: 1 },
+    resource: {
+      type: 'string',
       description: "Altinn's resource URN the event concerns; authorization is per resource.",
       pattern: '^urn:[a-z0-9-]{1,30}(:[a-z0-9()+,.\\-;$_!\\/]{1,100}){1,10}$',
-    }),
-    subject: text('What the event is about, e.g. a party: /party/50015641.'),
-    time: Type.Optional(Type.String({ format: 'date-time', description: 'RFC 3339.' })),
-    datacontenttype: text('Media type of data.'),
-    dataschema: text('URI of the schema data follows.'),
-    data: Type.Optional(Type.Unknown({ description: 'JSON data, or text for text media types.' })),
-    data_base64: text('Binary data, base64; never together with data.'),
-    resourceinstance: text('Altinn extension: the instance of the resource.'),
-    alternativesubject: text('Altinn extension: another subject, e.g. /person/16069412345.'),
+    },
+    subject: { type: 'string', description: 'What the event is about, e.g. a party: /party/50015641.' },
+    time: { type: 'string', format: 'date-time', description: 'RFC 3339.' },
+    datacontenttype: { type: 'string', description: 'Media type of data.' },
+    dataschema: { type: 'string', description: 'URI of the schema data follows.' },
+    data: { description: 'Any JSON value (for JSON media types, or none), or text for text media types.' },
+    data_base64: { type: 'string', description: 'Binary data, base64; never together with data.' },
+    resourceinstance: { type: 'string', description: 'Altinn extension: the instance of the resource.' },
+    alternativesubject: { type: 'string', description: 'Altinn extension: another subject, e.g. /person/16069412345.' },
+    partitionkey: {
+      type: 'string',
+      description: 'Partitioning extension: the key of ordered delivery for subscriptions ordered by it (docs/ordering.md).',
+    },
+    traceparent: { type: 'string', description: 'Distributed tracing extension: the W3C trace context of the event.' },
+    tracestate: { type: 'string', description: 'Distributed tracing extension: vendor trace state.' },
   },
-  {
-    description:
-      'Other extension attributes (names of lower-case a-z and 0-9) are kept verbatim as string, number or boolean.',
-    additionalProperties: Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
+  // Attribute names: lower-case a-z and 0-9 (CloudEvents 1.0), and data_base64.
+  propertyNames: { pattern: '^([a-z0-9]+|data_base64)$' },
+  unevaluatedProperties: {
+    ...extensionValue,
+    description: 'Any other extension attribute, kept verbatim as string, number or boolean.',
   },
-);
+  description:
+    'Extension attributes besides those named here (names of lower-case a-z and 0-9) are kept verbatim as ' +
+    'string, number or boolean.',
+});
 
 const codes = [...new Set(Object.values(problemCatalog).map((p) => p.code))];
 
@@ -338,21 +359,25 @@ const Delivery = Type.Object({
 });
 
 /** One webhook attempt as Herald keeps it (docs/delivery.md, "Attempts"): an answer, or why none came. */
+const attemptFields = {
+  started: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer({ description: 'From the start of the request to the end of the kept answer (or the failure).' }),
+  statusCode: Type.Optional(Type.Integer({ description: 'The endpoint answered with this status.' })),
+  headers: Type.Optional(
+    Type.Record(Type.String(), Type.String(), {
+      description: `The answer's headers, names in lower case: at most ${attemptLimits.headers}, ${attemptLimits.headersBytes} bytes together.`,
+    }),
+  ),
+  body: text(`The first ${attemptLimits.bodyBytes} bytes of the answer's body, as UTF-8 text; the rest is never read.`),
+  bodyTruncated: Type.Optional(Type.Boolean({ description: 'The body went on past what was kept.' })),
+  errorKind: Type.Optional(oneOf(attemptErrorKinds, 'No answer came: why.')),
+  error: text('No answer came: what happened, for people.'),
+};
+
 const Attempt = Type.Object(
   {
     id: Type.Integer({ description: 'Increases with every attempt recorded; the cursor of the attempts list.' }),
-    started: Type.String({ format: 'date-time' }),
-    durationMs: Type.Integer({ description: 'From the start of the request to the end of the kept answer (or the failure).' }),
-    statusCode: Type.Optional(Type.Integer({ description: 'The endpoint answered with this status.' })),
-    headers: Type.Optional(
-      Type.Record(Type.String(), Type.String(), {
-        description: `The answer's headers, names in lower case: at most ${attemptLimits.headers}, ${attemptLimits.headersBytes} bytes together.`,
-      }),
-    ),
-    body: text(`The first ${attemptLimits.bodyBytes} bytes of the answer's body, as UTF-8 text; the rest is never read.`),
-    bodyTruncated: Type.Optional(Type.Boolean({ description: 'The body went on past what was kept.' })),
-    errorKind: Type.Optional(oneOf(attemptErrorKinds, 'No answer came: why.')),
-    error: text('No answer came: what happened, for people.'),
+    ...attemptFields,
   },
   {
     examples: [
@@ -369,6 +394,9 @@ const Attempt = Type.Object(
     ],
   },
 );
+
+/** A ping's attempt: the same, but not kept, so without an id. */
+const PingAttempt = Type.Object(attemptFields, { description: 'An attempt that is not kept (a ping), so it has no id.' });
 
 /** One delivery with what its page shows besides the list's fields. */
 const DeliveryDetail = Type.Intersect([
@@ -399,6 +427,7 @@ export const componentSchemas = {
   Delivery,
   DeliveryDetail,
   Attempt,
+  PingAttempt,
   RedriveRequest,
   Replay,
   ReplayRequest,

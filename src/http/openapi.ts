@@ -35,10 +35,21 @@ declare module 'fastify' {
     documentedResponses?: Record<number, DocumentedResponse>;
     /** Problem statuses this route answers besides those its shape implies (see `impliedProblems`). */
     problems?: readonly number[];
+    /**
+     * The query as the document shows it, where the route reads its parameters itself (with Altinn's messages)
+     * and so lets Fastify take them as strings: `size=abc` is answered in Herald's words, yet documented integer.
+     */
+    documentedQuery?: object;
+    /** Request headers the route reads (binary mode's `ce-` attributes, `Altinn-AlternativeSubject`); only documented. */
+    documentedHeaders?: object;
+    /** The security requirements of an open route that may still ask for a token (`GET /metrics`). */
+    documentedSecurity?: readonly Record<string, readonly string[]>[];
   }
 }
 
 const securityScheme = 'bearerAuth';
+/** `GET /metrics`' own token (HERALD_METRICS_TOKEN), not a JWT. */
+export const metricsSecurityScheme = 'metricsToken';
 
 const pathParameters: Record<string, object> = {
   id: { type: 'integer', minimum: 1, description: 'The subscription id, as its creation answered.' },
@@ -71,9 +82,16 @@ export async function installOpenApi(app: FastifyInstance, options: { readonly b
         version: '1.0.0',
         description:
           'A CloudEvents broker speaking the Altinn Events API. Every error is RFC 9457 problem details ' +
-          '(application/problem+json) with a stable `code`.',
+          '(application/problem+json) with a stable `code`. A method a path does not take is answered 405 ' +
+          'with an `Allow` header.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
-      ...(options.baseUrl ? { servers: [{ url: options.baseUrl }] } : {}),
+      // Without HERALD_BASE_URL, the paths are relative to wherever the document was fetched from.
+      servers: [
+        options.baseUrl
+          ? { url: options.baseUrl }
+          : { url: '/', description: 'This Herald (set HERALD_BASE_URL to name its public address here).' },
+      ],
       tags,
       components: {
         securitySchemes: {
@@ -86,12 +104,19 @@ export async function installOpenApi(app: FastifyInstance, options: { readonly b
               `\`${scopes.publishAdmin}\` (publish to any resource) or \`${scopes.subscribe}\` (subscribe and read). ` +
               'The caller (consumer) comes from the org, userId, orgNumber or sub claim.',
           },
+          [metricsSecurityScheme]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'HERALD_METRICS_TOKEN, when the operator set one (not a JWT).',
+          },
         },
         // TypeBox schemas are JSON Schema 2020-12, which OpenAPI 3.1 takes as they are.
         schemas: componentSchemas as unknown as Record<string, OpenAPIV3_1.SchemaObject>,
       },
     },
     transform: documentRoute,
+    transformObject: (documentObject) =>
+      'openapiObject' in documentObject ? withPlainReferences(documentObject.openapiObject as OpenAPIV3_1.Document) : documentObject.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: docsPath, uiConfig: { persistAuthorization: true } });
 
@@ -115,10 +140,20 @@ export async function installOpenApi(app: FastifyInstance, options: { readonly b
 /** Turns a route's schema into what the document shows: security, documented bodies and answers, problems. */
 const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
   if (schema.hide) return { schema, url };
-  const { documentedBody, documentedResponses, problems: extraProblems, ...shown } = schema;
+  const {
+    documentedBody,
+    documentedResponses,
+    problems: extraProblems,
+    documentedQuery,
+    documentedHeaders,
+    documentedSecurity,
+    ...shown
+  } = schema;
   const required = route.config?.scopes;
   const result: FastifySchema & Record<string, unknown> = { ...shown };
   if (documentedBody) result.body = { content: mapValues(documentedBody, withExamples) };
+  if (documentedQuery) result.querystring = documentedQuery;
+  if (documentedHeaders) result.headers = documentedHeaders;
   const names = [...url.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
   if (names.length > 0 && !shown.params) {
     // Documented only: the routes check their ids themselves (a malformed id is a 404, like an unknown one).
@@ -133,6 +168,9 @@ const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
     result.security = required.map((scope) => ({ [securityScheme]: [scope] }));
     const needs = `Needs a token with the scope ${required.map((s) => `\`${s}\``).join(' or ')}.`;
     result.description = shown.description ? `${shown.description}\n\n${needs}` : needs;
+  } else {
+    // Said outright, so a reader (and Redocly's rules) know the route is open on purpose.
+    result.security = documentedSecurity ?? [];
   }
   const responses: Record<string, unknown> = {};
   for (const [status, answer] of Object.entries(documentedResponses ?? {})) {
@@ -140,7 +178,7 @@ const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
       ? { ...answer, content: mapValues(answer.content, withExamples) }
       : { ...answer, type: 'null' };
   }
-  for (const status of impliedProblems(schema, url, required, extraProblems)) responses[status] = problemResponse(status);
+  for (const status of impliedProblems(schema, String(route.method).toUpperCase(), url, required, extraProblems)) responses[status] = problemResponse(status);
   if (Object.keys(responses).length > 0) result.response = responses;
   return { schema: result, url };
 };
@@ -148,13 +186,18 @@ const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
 /** The problems a route can answer, read from its shape, plus those it declares. */
 function impliedProblems(
   schema: FastifySchema,
+  method: string,
   url: string,
   required: readonly string[] | undefined,
   extra: readonly number[] = [],
 ): number[] {
   const statuses = new Set(extra);
   if (schema.querystring || schema.body || schema.documentedBody) statuses.add(400);
-  if (required) [401, 403, 503].forEach((s) => statuses.add(s));
+  // Any body, even one a route does not expect, is read as JSON only and up to the request size limit: a POST
+  // or DELETE can always be refused for its body.
+  if (schema.body || schema.documentedBody || ['POST', 'DELETE'].includes(method)) [400, 413, 415].forEach((s) => statuses.add(s));
+  // 503: the store or the token keys may be unavailable; 500: a fault of Herald's, answered without internals.
+  if (required) [401, 403, 500, 503].forEach((s) => statuses.add(s));
   if (url.includes(':')) statuses.add(404);
   return [...statuses].sort((a, b) => a - b);
 }
@@ -165,6 +208,10 @@ function problemResponse(status: number) {
     .map((p) => `\`${p.code}\`: ${p.title}`);
   return {
     description: titles.length > 0 ? titles.join(' ') : 'Problem details.',
+    // Rate limits and an unavailable store say when to come back.
+    ...(status === 429 || status === 503
+      ? { headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying.' } } }
+      : {}),
     content: { 'application/problem+json': { schema: componentRef('Problem') } },
   };
 }
@@ -178,4 +225,27 @@ function withExamples(media: DocumentedMedia): { schema: object } {
 
 function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+}
+
+/**
+ * Swagger drops whatever sits beside a `$ref`, so `withExamples` wraps a reference in `allOf` to carry examples
+ * through it; once the examples have moved to the media type, the wrapper is undone (`allOf` of one schema
+ * is only noise to readers, linters and generators).
+ */
+function withPlainReferences(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+  const unwrap = (content: Record<string, OpenAPIV3_1.MediaTypeObject> | undefined) => {
+    for (const media of Object.values(content ?? {})) {
+      const schema = media.schema as { allOf?: object[] } | undefined;
+      if (schema?.allOf?.length === 1 && Object.keys(schema).length === 1) media.schema = schema.allOf[0] as OpenAPIV3_1.SchemaObject;
+    }
+  };
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {})) {
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      const { requestBody, responses } = operation as OpenAPIV3_1.OperationObject;
+      unwrap((requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content);
+      for (const response of Object.values(responses ?? {})) unwrap((response as OpenAPIV3_1.ResponseObject).content);
+    }
+  }
+  return document;
 }

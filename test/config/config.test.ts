@@ -32,6 +32,7 @@ describe('loadConfig: defaults', () => {
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
+      corsOrigins: [],
       delivery: {
         schedule: altinnRetrySchedule,
         timeoutMs: 30_000,
@@ -276,5 +277,23 @@ describe('loadConfig: delivery', () => {
       'HERALD_DELIVERY_LEASE_MARGIN must be a duration such as 30s.',
     ]);
     expect(problemsOf({ HERALD_DATABASE_POOL_SIZE: 'ten' })).toHaveLength(1);
+  });
+});
+
+describe('loadConfig: HERALD_CORS_ORIGINS', () => {
+  it('takes comma-separated origins, in lower case, or * alone', () => {
+    expect(loadConfig({ HERALD_CORS_ORIGINS: 'https://App.example.com, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:3000',
+    ]);
+    expect(loadConfig({ HERALD_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(loadConfig({ HERALD_CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
+  });
+
+  it('refuses to start on anything but origins, naming the variable and the bad item', () => {
+    for (const bad of ['app.example.com', 'https://app.example.com/path', 'ftp://x.example', 'https://a.example,*']) {
+      const problems = problemsOf({ HERALD_CORS_ORIGINS: bad });
+      expect(problems, bad).toEqual([expect.stringMatching(/^HERALD_CORS_ORIGINS must list origins/)]);
+    }
   });
 });

@@ -50,6 +50,8 @@ export interface AssembleOptions {
   readonly inactivityMs?: number;
   readonly authorizer?: Authorizer;
   readonly rateLimits?: RateLimits;
+  /** HERALD_CORS_ORIGINS, parsed; unset, no CORS. */
+  readonly corsOrigins?: AppOptions['corsOrigins'];
   /** The dispatcher's limits and lease owner, where a test needs them other than the defaults. */
   readonly dispatcher?: Pick<DispatcherOptions, 'owner' | 'maxInFlight' | 'maxPerSubscription' | 'idleWaitMs' | 'budgets'>;
   /** The circuit breaker's thresholds, where a test needs them other than the defaults. */
@@ -106,6 +108,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     replays: { wake: () => replayer.wake(), limits: options.replayLimits },
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
+    corsOrigins: options.corsOrigins,
     clock: clock.now,
     pullInactivityMs: options.inactivityMs ?? 60_000,
   });

@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { HeraldMetrics } from '../../observability/herald-metrics.js';
 import { processMetrics } from '../../observability/process-metrics.js';
 import type { Store } from '../../store/store.js';
 import { HttpProblem } from '../problems.js';
+import { metricsSecurityScheme } from '../openapi.js';
 
 export interface MetricsRouteOptions {
   readonly store: Store;
@@ -44,13 +45,15 @@ async function thisProcess(options: MetricsRouteOptions, now: number): Promise<s
   return `${herald}\n${await processMetrics().metrics()}`;
 }
 
-const metricsDocs = {
+const metricsDocs: FastifySchema = {
   summary: 'Prometheus metrics',
   description:
     "Prometheus' text format. Open, unless HERALD_METRICS_TOKEN is set: then a scrape sends that token " +
     '(not a JWT) as `Authorization: Bearer`.',
   tags: ['Operations'],
   operationId: 'getMetrics',
+  // Open (the empty requirement) unless HERALD_METRICS_TOKEN is set.
+  documentedSecurity: [{}, { [metricsSecurityScheme]: [] }],
   documentedResponses: { 200: { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } } },
   problems: [401],
 };

@@ -22,37 +22,51 @@ export interface PollRouteOptions {
 const pollPath = '/events/api/v1/events';
 const maxPollTypes = 100;
 
+/**
+ * What Fastify takes: strings (and `type` as a list), so that `parsePollQuery` answers bad values in Altinn's
+ * words. The document shows `pollQueryDocs` instead.
+ */
 const PollQueryString = Type.Object({
-  after: Type.Optional(
-    Type.String({
-      description: "The id of the last event processed, '0' for the start, or a next-link position.",
-      examples: ['0'],
-    }),
-  ),
+  after: Type.Optional(Type.String()),
+  resource: Type.Optional(Type.String()),
+  source: Type.Optional(Type.String()),
+  // Each type is one condition in the log query; thousands of them overflow SQLite's expression depth.
+  type: Type.Optional(Type.Array(Type.String(), { maxItems: maxPollTypes })),
+  subject: Type.Optional(Type.String()),
+  alternativesubject: Type.Optional(Type.String()),
+  size: Type.Optional(Type.String()),
+});
+
+/**
+ * The query as Herald reads it. Optional filters carry no `examples`: the docs page would fill them in, and a
+ * first "Try it out" would then read a filtered (likely empty) log. Examples live in the descriptions.
+ */
+const pollQueryDocs = Type.Object({
+  after: Type.String({
+    description: "The id of the last event processed, '0' for the start, or a next-link position (`~1042`).",
+    examples: ['0'],
+  }),
   resource: Type.Optional(
-    Type.String({ description: 'Resource URN the events concern.', examples: ['urn:altinn:resource:dodsbo.domstoladmin.api'] }),
+    Type.String({ description: 'Resource URN the events concern, e.g. `urn:altinn:resource:dodsbo.domstoladmin.api`. Give `resource`, `source` or both.' }),
   ),
   source: Type.Optional(
-    Type.String({
-      description: "Event source; '%' matches any run of characters.",
-      examples: ['https://api.domstol.no/dodsbo-api/v1/dodsbo/%'],
-    }),
+    Type.String({ description: "Event source; '%' matches any run of characters, e.g. `https://api.domstol.no/dodsbo-api/v1/dodsbo/%`." }),
   ),
   type: Type.Optional(
     Type.Array(Type.String(), {
       description: "Event types (repeatable, at most 100); '%' is a wildcard.",
-      // Each type is one condition in the log query; thousands of them overflow SQLite's expression depth.
       maxItems: maxPollTypes,
-      examples: [['no.altinn.events.digitalt-dodsbo.opprettet']],
     }),
   ),
-  subject: Type.Optional(Type.String({ description: 'Exact subject.', examples: ['/party/50015641'] })),
+  subject: Type.Optional(Type.String({ description: 'Exact subject, e.g. `/party/50015641`.' })),
   alternativesubject: Type.Optional(
     Type.String({
       description: "Exact alternative subject; not with 'subject'. Send it as the Altinn-AlternativeSubject header instead, to keep personal numbers out of URLs.",
     }),
   ),
-  size: Type.Optional(Type.String({ description: 'Page size, 1 to 1000; default 50.', examples: ['50'] })),
+  size: Type.Optional(
+    Type.Integer({ description: 'Page size, default 50. Below 1 means 50 and above 1000 means 1000, as in Altinn.' }),
+  ),
 });
 
 const pollDocs = {
@@ -63,6 +77,12 @@ const pollDocs = {
     'never a replay from the start; one from before the retention period is a 410.',
   tags: ['Events'],
   operationId: 'getEvents',
+  documentedQuery: pollQueryDocs,
+  documentedHeaders: Type.Object({
+    'Altinn-AlternativeSubject': Type.Optional(
+      Type.String({ description: "The alternative subject filter, kept out of the URL (and so out of access logs); not with 'subject'." }),
+    ),
+  }),
   documentedResponses: {
     200: {
       description: 'Events the caller may read, in commit order; an empty array when there are no more yet.',
@@ -74,7 +94,7 @@ const pollDocs = {
     },
   },
   problems: [410, 429],
-} as const;
+};
 
 /**
  * `GET /events`: one page of the log in commit order, with a `next` link that always advances past what

@@ -157,8 +157,12 @@ const publishSchema = {
         },
       },
     },
+    // Plain JSON is a structured event without `ce-` headers (as Altinn's clients send) and binary mode's data
+    // with them: the document cannot tell the two apart by headers, so it takes either.
     'application/json': {
-      schema: componentRef('CloudEvent'),
+      schema: {
+        anyOf: [componentRef('CloudEvent'), { description: "Binary mode (with `ce-` headers): the event's data, any JSON." }],
+      },
       examples: {
         altinnApp: {
           summary: 'An app event, as Altinn clients send it',
@@ -176,10 +180,46 @@ const publishSchema = {
         },
       },
     },
+    // Binary mode: the body is the event's data in whatever media type Content-Type names; the attributes
+    // travel in the `ce-` headers below. No example: it needs those headers, which a body example cannot carry.
+    '*/*': {
+      schema: {
+        description:
+          'Binary mode: the data itself, in the media type Content-Type names (JSON, text or any bytes), with the ' +
+          'attributes in `ce-` headers (ce-specversion, ce-id, ce-source, ce-type and ce-resource required).',
+      },
+    },
   },
+  documentedHeaders: binaryModeHeaders(),
   documentedResponses: { 200: { description: 'Stored (or stored before): committed before this answer. Empty body.' } },
   problems: [413, 415, 429],
 };
+
+/**
+ * Binary mode's attributes as headers (CloudEvents HTTP binding §3.1.3): optional in the document, since the
+ * other modes send none, and required in binary mode, where Herald names any that is missing. Other extension
+ * attributes come as further `ce-<name>` headers; values are percent-decoded once.
+ */
+function binaryModeHeaders() {
+  const header = (description: string) => ({ type: 'string', description: `Binary mode: ${description}` });
+  return {
+    type: 'object',
+    properties: {
+      'ce-specversion': header("'1.0'. Required in binary mode."),
+      'ce-id': header('the event id. Required in binary mode.'),
+      'ce-source': header('the source, a URI-reference. Required in binary mode.'),
+      'ce-type': header('the event type. Required in binary mode.'),
+      'ce-resource': header("Altinn's resource URN. Required in binary mode."),
+      'ce-subject': header('the subject.'),
+      'ce-time': header('RFC 3339 time.'),
+      'ce-dataschema': header('URI of the schema data follows.'),
+      'ce-resourceinstance': header('the Altinn resource instance.'),
+      'ce-alternativesubject': header('the Altinn alternative subject.'),
+      'ce-partitionkey': header('the ordering key (docs/ordering.md).'),
+      'ce-traceparent': header('the W3C trace context of the event.'),
+    },
+  };
+}
 
 /** Resources Herald publishes its own events under (docs/isolation.md). */
 const reservedResourcePrefix = 'urn:herald:';

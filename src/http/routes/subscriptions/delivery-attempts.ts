@@ -17,9 +17,9 @@ const maxAttemptsPage = 100;
 
 const AttemptsQuery = Type.Object({
   after: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last attempt id of the previous page.', examples: [0] }),
+    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last attempt id of the previous page.' }),
   ),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: maxAttemptsPage, description: `Default ${defaultAttemptsPage}.`, examples: [25] })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: maxAttemptsPage, description: `Default ${defaultAttemptsPage}.` })),
 });
 
 const deliveryAnswer = (description: string) => ({

@@ -47,7 +47,7 @@ const docs = {
                 webhookId: { type: 'string', description: 'The `webhook-id` the test event carried (new for every ping).' },
                 eventId: { type: 'string', description: "The test event's `id`." },
                 delivered: { type: 'boolean', description: 'The endpoint answered 2xx.' },
-                attempt: componentRef('Attempt'),
+                attempt: componentRef('PingAttempt'),
               },
             },
             examples: {

@@ -26,13 +26,21 @@ export interface PullRouteOptions {
 
 const defaultInactivityMs = 30 * 24 * 60 * 60_000;
 
+/** Strings for Fastify, so `parsePullQuery` answers bad values in Herald's words; documented as `pullQueryDocs`. */
 const PullQueryString = Type.Object({
-  limit: Type.Optional(Type.String({ description: 'Events per page, 1 to 5000; default 2000.', examples: ['100'] })),
+  limit: Type.Optional(Type.String()),
+  checkPoint: Type.Optional(Type.String()),
+  wait: Type.Optional(Type.String()),
+});
+
+/** The query as Herald reads it; no examples, so "Try it out" starts with none of them set. */
+const pullQueryDocs = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: pullLimits.maxLimit, description: `Events per page, 1 to ${pullLimits.maxLimit}; default ${pullLimits.defaultLimit}.` })),
   checkPoint: Type.Optional(
     Type.String({ description: 'The checkPoint of the previous page: acknowledges it. Leave out on the first call.' }),
   ),
   wait: Type.Optional(
-    Type.String({ description: 'Seconds (0 to 30) to wait for events when the queue is empty.', examples: ['5'] }),
+    Type.Integer({ minimum: 0, maximum: pullLimits.maxWaitSeconds, description: `Seconds (0 to ${pullLimits.maxWaitSeconds}) to wait for events when the queue is empty; default 0.` }),
   ),
 });
 
@@ -44,6 +52,7 @@ const pullDocs = {
     'An empty `events` array means the queue is drained.',
   tags: ['Pull'],
   operationId: 'getSubscriptionEvents',
+  documentedQuery: pullQueryDocs,
   documentedResponses: {
     200: {
       description: 'A page of the queue.',

@@ -48,8 +48,8 @@ export const defaultMaxSubscriptionsPerConsumer = 1_000;
 const pageSize = { default: 100, max: 1000 } as const;
 
 const ListQuery = Type.Object({
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last subscription id of the previous page.', examples: [0] })),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max, description: `Default ${pageSize.default}.`, examples: [100] })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last subscription id of the previous page.' })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max, description: `Default ${pageSize.default}.` })),
 });
 
 const subscriptionAnswer = (description: string) => ({
