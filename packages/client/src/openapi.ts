@@ -380,7 +380,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a push subscription's signing secret
-         * @description Makes a new `whsec_` signing secret and answers with it: the only time it is shown. Until `graceSeconds` (default 86400, at most 604800) have passed, every delivery carries two signatures in `webhook-signature`, by the new secret and by the one it replaced, so a receiver verifies with either while it changes over; after that only the new one signs. Rotating again during a grace period drops the oldest secret: at most two sign. Deliveries already on their way when the rotation commits may carry the replaced signature only. A pull subscription signs nothing: `400`. See docs/delivery.md.
+         * @description Makes a new `whsec_` signing secret and answers with it: the only time it is shown. Until `graceSeconds` (default 86400, at most 604800) have passed, every delivery carries two signatures in `webhook-signature`, by the new secret and by the one it replaced, so a receiver verifies with either while it changes over; after that only the new one signs. Rotating again during a grace period drops the oldest secret: at most two sign. Deliveries already on their way when the rotation commits may carry the replaced signature only. A pull subscription signs nothing: `409` (`events:pushOnly`). See docs/delivery.md.
          *
          *     Needs a token with the scope `altinn:events.subscribe`.
          */
@@ -402,7 +402,7 @@ export interface paths {
         put?: never;
         /**
          * Validate the endpoint again
-         * @description Sends a push subscription a new validation event; a 2xx answer from the endpoint activates it. One its endpoint disabled (410 Gone) can be validated again; one an operator disabled cannot: `409`.
+         * @description Sends a push subscription a new validation event; a 2xx answer from the endpoint activates it. One its endpoint disabled (410 Gone) can be validated again; one an operator disabled cannot: `409`, as is a pull subscription (`events:pushOnly`), which has no endpoint.
          *
          *     Needs a token with the scope `altinn:events.subscribe`.
          */
@@ -523,11 +523,11 @@ export interface components {
             /** @description The endpoint answered with this status. */
             statusCode?: number;
         };
-        /** @description Other extension attributes (names of lower-case a-z and 0-9) are kept verbatim as string, number or boolean. */
+        /** @description Extension attributes besides those named here (names of lower-case a-z and 0-9) are kept verbatim as string, number or boolean. */
         CloudEvent: {
             /** @description Altinn extension: another subject, e.g. /person/16069412345. */
             alternativesubject?: string;
-            /** @description JSON data, or text for text media types. */
+            /** @description Any JSON value (for JSON media types, or none), or text for text media types. */
             data?: unknown;
             /** @description Binary data, base64; never together with data. */
             data_base64?: string;
@@ -537,6 +537,8 @@ export interface components {
             dataschema?: string;
             /** @description Unique per source: publishing the same (source, id) again stores nothing new. */
             id: string;
+            /** @description Partitioning extension: the key of ordered delivery for subscriptions ordered by it (docs/ordering.md). */
+            partitionkey?: string;
             /** @description Altinn's resource URN the event concerns; authorization is per resource. */
             resource: string;
             /** @description Altinn extension: the instance of the resource. */
@@ -552,9 +554,11 @@ export interface components {
              * @description RFC 3339.
              */
             time?: string;
+            /** @description Distributed tracing extension: the W3C trace context of the event. */
+            traceparent?: string;
+            /** @description Distributed tracing extension: vendor trace state. */
+            tracestate?: string;
             type: string;
-        } & {
-            [key: string]: string | number | boolean;
         };
         Delivery: {
             attempts: number;
@@ -705,6 +709,30 @@ export interface components {
             subjectFilter?: string;
             /** @description Exact event type. */
             typeFilter?: string;
+        };
+        /** @description An attempt that is not kept (a ping), so it has no id. */
+        PingAttempt: {
+            /** @description The first 4096 bytes of the answer's body, as UTF-8 text; the rest is never read. */
+            body?: string;
+            /** @description The body went on past what was kept. */
+            bodyTruncated?: boolean;
+            /** @description From the start of the request to the end of the kept answer (or the failure). */
+            durationMs: number;
+            /** @description No answer came: what happened, for people. */
+            error?: string;
+            /**
+             * @description No answer came: why.
+             * @enum {string}
+             */
+            errorKind?: "timeout" | "refused" | "dns" | "tls" | "reset" | "blocked" | "other";
+            /** @description The answer's headers, names in lower case: at most 32, 4096 bytes together. */
+            headers?: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            started: string;
+            /** @description The endpoint answered with this status. */
+            statusCode?: number;
         };
         Problem: {
             /**
@@ -951,43 +979,29 @@ export type $defs = Record<string, never>;
 export interface operations {
     getEvents: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description The id of the last event processed, '0' for the start, or a next-link position.
+                 * @description The id of the last event processed, '0' for the start, or a next-link position (`~1042`).
                  * @example 0
                  */
-                after?: string;
+                after: string;
                 /** @description Exact alternative subject; not with 'subject'. Send it as the Altinn-AlternativeSubject header instead, to keep personal numbers out of URLs. */
                 alternativesubject?: string;
-                /**
-                 * @description Resource URN the events concern.
-                 * @example urn:altinn:resource:dodsbo.domstoladmin.api
-                 */
+                /** @description Resource URN the events concern, e.g. `urn:altinn:resource:dodsbo.domstoladmin.api`. Give `resource`, `source` or both. */
                 resource?: string;
-                /**
-                 * @description Page size, 1 to 1000; default 50.
-                 * @example 50
-                 */
-                size?: string;
-                /**
-                 * @description Event source; '%' matches any run of characters.
-                 * @example https://api.domstol.no/dodsbo-api/v1/dodsbo/%
-                 */
+                /** @description Page size, default 50. Below 1 means 50 and above 1000 means 1000, as in Altinn. */
+                size?: number;
+                /** @description Event source; '%' matches any run of characters, e.g. `https://api.domstol.no/dodsbo-api/v1/dodsbo/%`. */
                 source?: string;
-                /**
-                 * @description Exact subject.
-                 * @example /party/50015641
-                 */
+                /** @description Exact subject, e.g. `/party/50015641`. */
                 subject?: string;
-                /**
-                 * @description Event types (repeatable, at most 100); '%' is a wildcard.
-                 * @example [
-                 *       "no.altinn.events.digitalt-dodsbo.opprettet"
-                 *     ]
-                 */
+                /** @description Event types (repeatable, at most 100); '%' is a wildcard. */
                 type?: string[];
             };
-            header?: never;
+            header?: {
+                /** @description The alternative subject filter, kept out of the URL (and so out of access logs); not with 'subject'. */
+                "Altinn-AlternativeSubject"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1045,6 +1059,17 @@ export interface operations {
             /** @description `events:tooManyRequests`: Too many requests. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1054,6 +1079,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1065,15 +1092,41 @@ export interface operations {
     publishEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Binary mode: the Altinn alternative subject. */
+                "ce-alternativesubject"?: string;
+                /** @description Binary mode: URI of the schema data follows. */
+                "ce-dataschema"?: string;
+                /** @description Binary mode: the event id. Required in binary mode. */
+                "ce-id"?: string;
+                /** @description Binary mode: the ordering key (docs/ordering.md). */
+                "ce-partitionkey"?: string;
+                /** @description Binary mode: Altinn's resource URN. Required in binary mode. */
+                "ce-resource"?: string;
+                /** @description Binary mode: the Altinn resource instance. */
+                "ce-resourceinstance"?: string;
+                /** @description Binary mode: the source, a URI-reference. Required in binary mode. */
+                "ce-source"?: string;
+                /** @description Binary mode: '1.0'. Required in binary mode. */
+                "ce-specversion"?: string;
+                /** @description Binary mode: the subject. */
+                "ce-subject"?: string;
+                /** @description Binary mode: RFC 3339 time. */
+                "ce-time"?: string;
+                /** @description Binary mode: the W3C trace context of the event. */
+                "ce-traceparent"?: string;
+                /** @description Binary mode: the event type. Required in binary mode. */
+                "ce-type"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                "*/*": unknown;
                 "application/cloudevents-batch+json": components["schemas"]["CloudEvent"][];
                 "application/cloudevents+json": components["schemas"]["CloudEvent"];
-                "application/json": components["schemas"]["CloudEvent"];
+                "application/json": components["schemas"]["CloudEvent"] | unknown;
             };
         };
         responses: {
@@ -1132,6 +1185,17 @@ export interface operations {
             /** @description `events:tooManyRequests`: Too many requests. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1141,6 +1205,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1198,9 +1264,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1258,8 +1353,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:tooManyRequests`: Too many requests. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1270,6 +1394,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1301,15 +1427,9 @@ export interface operations {
     listSubscriptions: {
         parameters: {
             query?: {
-                /**
-                 * @description The last subscription id of the previous page.
-                 * @example 0
-                 */
+                /** @description The last subscription id of the previous page. */
                 after?: number;
-                /**
-                 * @description Default 100.
-                 * @example 100
-                 */
+                /** @description Default 100. */
                 size?: number;
             };
             header?: never;
@@ -1359,9 +1479,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1430,9 +1561,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1489,9 +1649,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1518,6 +1689,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `events:invalidEvent`: One or more validation errors occurred. `events:invalidRequest`: The request is not valid. `events:invalidQuery`: One or more query parameters are not valid. `events:contentNotStorable`: The store refused the content of the request. `filters:parse`: The filter expression does not parse. `events:invalidCheckpoint`: The checkPoint is not valid. `events:checkpointOutOfRange`: The checkPoint is out of range. `events:unknownCursor`: The 'after' cursor is not known. `events:replayTooLarge`: The replay covers too much of the log. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description `events:unauthenticated`: Authentication is required. */
             401: {
@@ -1555,9 +1735,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1569,20 +1778,11 @@ export interface operations {
     listDeliveries: {
         parameters: {
             query?: {
-                /**
-                 * @description The last delivery id of the previous page.
-                 * @example 0
-                 */
+                /** @description The last delivery id of the previous page. */
                 after?: number;
-                /**
-                 * @description Default 50.
-                 * @example 50
-                 */
+                /** @description Default 50. */
                 size?: number;
-                /**
-                 * @description Only deliveries in this state; 'dead' lists the dead letters.
-                 * @example dead
-                 */
+                /** @description Only deliveries in this state; 'dead' lists the dead letters. */
                 status?: "pending" | "failed" | "delivered" | "dead";
             };
             header?: never;
@@ -1644,9 +1844,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1714,9 +1925,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1728,15 +1950,9 @@ export interface operations {
     listDeliveryAttempts: {
         parameters: {
             query?: {
-                /**
-                 * @description The last attempt id of the previous page.
-                 * @example 0
-                 */
+                /** @description The last attempt id of the previous page. */
                 after?: number;
-                /**
-                 * @description Default 25.
-                 * @example 25
-                 */
+                /** @description Default 25. */
                 size?: number;
             };
             header?: never;
@@ -1800,9 +2016,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1879,9 +2106,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1962,9 +2218,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1978,16 +2263,10 @@ export interface operations {
             query?: {
                 /** @description The checkPoint of the previous page: acknowledges it. Leave out on the first call. */
                 checkPoint?: string;
-                /**
-                 * @description Events per page, 1 to 5000; default 2000.
-                 * @example 100
-                 */
-                limit?: string;
-                /**
-                 * @description Seconds (0 to 30) to wait for events when the queue is empty.
-                 * @example 5
-                 */
-                wait?: string;
+                /** @description Events per page, 1 to 5000; default 2000. */
+                limit?: number;
+                /** @description Seconds (0 to 30) to wait for events when the queue is empty; default 0. */
+                wait?: number;
             };
             header?: never;
             path: {
@@ -2050,6 +2329,17 @@ export interface operations {
             /** @description `events:tooManyRequests`: Too many requests. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2059,6 +2349,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,7 +2378,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        attempt: components["schemas"]["Attempt"];
+                        attempt: components["schemas"]["PingAttempt"];
                         /** @description The endpoint answered 2xx. */
                         delivered: boolean;
                         /** @description The test event's `id`. */
@@ -2094,6 +2386,15 @@ export interface operations {
                         /** @description The `webhook-id` the test event carried (new for every ping). */
                         webhookId: string;
                     };
+                };
+            };
+            /** @description `events:invalidEvent`: One or more validation errors occurred. `events:invalidRequest`: The request is not valid. `events:invalidQuery`: One or more query parameters are not valid. `events:contentNotStorable`: The store refused the content of the request. `filters:parse`: The filter expression does not parse. `events:invalidCheckpoint`: The checkPoint is not valid. `events:checkpointOutOfRange`: The checkPoint is out of range. `events:unknownCursor`: The 'after' cursor is not known. `events:replayTooLarge`: The replay covers too much of the log. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `events:unauthenticated`: Authentication is required. */
@@ -2132,8 +2433,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:tooManyRequests`: Too many requests. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2144,6 +2474,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2235,8 +2567,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:tooManyRequests`: Too many requests. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2247,6 +2608,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2305,9 +2668,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2366,9 +2740,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2400,6 +2785,15 @@ export interface operations {
                     "application/json": components["schemas"]["Replay"];
                 };
             };
+            /** @description `events:invalidEvent`: One or more validation errors occurred. `events:invalidRequest`: The request is not valid. `events:invalidQuery`: One or more query parameters are not valid. `events:contentNotStorable`: The store refused the content of the request. `filters:parse`: The filter expression does not parse. `events:invalidCheckpoint`: The checkPoint is not valid. `events:checkpointOutOfRange`: The checkPoint is out of range. `events:unknownCursor`: The 'after' cursor is not known. `events:replayTooLarge`: The replay covers too much of the log. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:unauthenticated`: Authentication is required. */
             401: {
                 headers: {
@@ -2427,9 +2821,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,9 +2931,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2585,9 +3037,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2674,6 +3155,8 @@ export interface operations {
             /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
