@@ -134,11 +134,11 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 for (const [name, { publish, deliver }] of Object.entries(results)) {
-  console.log(
+  process.stdout.write(
     `${name.padEnd(7)} publish ${median(publish).toFixed(3)} ms CPU/event (min ${Math.min(...publish).toFixed(3)})  ` +
-      `deliver ${median(deliver).toFixed(3)} ms CPU/delivery (min ${Math.min(...deliver).toFixed(3)})`,
+      `deliver ${median(deliver).toFixed(3)} ms CPU/delivery (min ${Math.min(...deliver).toFixed(3)})\n`,
   );
 }
-console.log(`spans exported: ${otlp.spans()}`);
+process.stdout.write(`spans exported: ${otlp.spans()}\n`);
 for (const herald of Object.values(variants)) await herald.close();
 process.exit(0);
