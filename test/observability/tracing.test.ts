@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTracing, type Tracing } from '../../src/observability/tracing/tracing.js';
 import { describeEachEngine } from '../support/engines.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { accept, startReceiver, type Receiver } from '../support/receiver.js';
 import { createTestApp, sampleEvent, type TestApp } from '../support/test-app.js';
 
 const resource = 'urn:altinn:resource:dodsbo.domstoladmin.api';
@@ -164,6 +164,24 @@ describeEachEngine('Tracing with OpenTelemetry on $name', (engine) => {
       expect(attempt.parentSpanId).toBeUndefined();
     } else {
       expect(attempt).toMatchObject({ traceId: publishSpan.traceId, parentSpanId: publishSpan.spanId });
+    }
+  });
+
+  it("marks a failed attempt's span as an error, with the endpoint's status and the retry decided", async () => {
+    const id = `traced-${engine.name}-failing`;
+    webhooks.behave(() => ({ status: 503 }));
+    try {
+      await publish(sampleEvent({ id }));
+      const { attempt } = await deliver(id);
+      expect(attempt.attributes).toMatchObject({
+        'http.response.status_code': 503,
+        'error.type': '503',
+        'herald.delivery.outcome': 'retry',
+        'messaging.message.id': expect.stringMatching(/^msg_\d+$/),
+      });
+      expect(attempt.attributes).not.toHaveProperty('http.request.resend_count');
+    } finally {
+      webhooks.behave(accept);
     }
   });
 

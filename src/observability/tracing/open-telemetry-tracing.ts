@@ -66,7 +66,7 @@ export class OpenTelemetryTracing implements Tracing {
     if (request.mode) attributes['herald.publish.mode'] = request.mode;
     if (request.mode === 'batch') attributes['messaging.batch.message_count'] = request.events.length;
     const [event] = request.events;
-    if (event && request.events.length === 1) Object.assign(attributes, eventAttributes(event.id, event.source, event.type));
+    if (event && request.events.length === 1) addEventAttributes(attributes, event.id, event.source, event.type);
     const span = this.tracer.startSpan(
       `POST ${request.route}`,
       { kind: SpanKind.SERVER, startTime: request.startTime, attributes, links },
@@ -120,7 +120,7 @@ export class OpenTelemetryTracing implements Tracing {
       ...endpointAttributes(attempt.endpoint),
     };
     if (attempt.previousAttempts > 0) attributes['http.request.resend_count'] = attempt.previousAttempts;
-    if (event) Object.assign(attributes, eventAttributes(event.id, event.source, event.type));
+    if (event) addEventAttributes(attributes, event.id, event.source, event.type);
     const span = this.tracer.startSpan('deliver', { kind: SpanKind.CLIENT, attributes }, parent);
     const headers: Record<string, string> = {};
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
@@ -205,16 +205,18 @@ function readEvent(payload: string): (Partial<EventTraceAttributes> & { id?: unk
   }
 }
 
-/** The CloudEvents semantic conventions (`cloudevents.*`); the subject is left out, as it may name a person. */
-function eventAttributes(id: unknown, source: unknown, type: unknown): Attributes {
-  const attributes: Attributes = { 'cloudevents.event_spec_version': '1.0' };
+/**
+ * Adds the CloudEvents semantic conventions (`cloudevents.*`), and the event's id as `messaging.message.id` where
+ * the span has none yet; the subject is left out, as it may name a person.
+ */
+function addEventAttributes(attributes: Attributes, id: unknown, source: unknown, type: unknown): void {
+  attributes['cloudevents.event_spec_version'] = '1.0';
   if (typeof id === 'string') {
     attributes['cloudevents.event_id'] = id;
     attributes['messaging.message.id'] ??= id;
   }
   if (typeof source === 'string') attributes['cloudevents.event_source'] = source;
   if (typeof type === 'string') attributes['cloudevents.event_type'] = type;
-  return attributes;
 }
 
 /**
