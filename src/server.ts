@@ -13,6 +13,7 @@ import { WebhookSender } from './delivery/webhook-sender.js';
 import { buildApp } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
 import { WorkerGroupMetrics } from './observability/group-metrics-worker.js';
+import { startTracing, type Tracing } from './observability/tracing/tracing.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { GroupCommitAppender } from './store/group-commit.js';
 import { openStore } from './store/open-store.js';
@@ -35,6 +36,12 @@ export interface ServerOptions {
   readonly workerGroup?: { readonly slot: number; readonly size: number } | undefined;
 }
 
+/**
+ * How long stopping waits for the last spans to be exported. A collector that is down must not hold the
+ * shutdown up (an orchestrator's grace period is often 30 s, and the attempts in flight come first).
+ */
+const tracingFlushMs = 5_000;
+
 /** Opens the store, builds the app and listens. */
 export async function startServer(config: HeraldConfig, options: ServerOptions = {}): Promise<RunningServer> {
   // Read first: an unreadable or invalid policy stops Herald before it opens anything.
@@ -52,8 +59,11 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
   });
   let dispatcher: Dispatcher | undefined;
   let replayer: Replayer | undefined;
+  let tracing: Tracing | undefined;
   try {
     await registry.start();
+    // The OpenTelemetry SDK is loaded only here, and only when an OTLP endpoint is configured.
+    tracing = await startTracing(config.tracing);
     const key = verificationKey(config);
     // One set of metrics for the app and the dispatcher, so /metrics shows deliveries too.
     const metrics = new HeraldMetrics();
@@ -72,6 +82,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,
+      tracing,
       delivery: {
         registry,
         wake: () => dispatcher?.wake(),
@@ -100,6 +111,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
           'altinn:events.publish may publish to any resource, and any with altinn:events.subscribe may read every event.',
       );
     }
+    if (config.tracing) {
+      app.log.info({ serviceName: config.tracing.serviceName }, 'tracing: spans are exported over OTLP/HTTP');
+    }
     if (config.delivery.allowPrivateEndpoints) {
       app.log.warn('HERALD_ALLOW_PRIVATE_ENDPOINTS is on: webhooks may target http and private addresses.');
     }
@@ -124,6 +138,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       },
       authorizer,
       metrics,
+      tracing,
     });
     dispatcher = running;
     running.start();
@@ -170,6 +185,8 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         await running.stop();
         await announcements.drain();
         await sender.close();
+        // Every span has ended by now (the last attempts were recorded): the rest are exported, in bounded time.
+        await tracing?.shutdown(tracingFlushMs);
         registry.stop();
         group?.stop();
         await store.close();
@@ -179,6 +196,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     policy?.stop();
     registry.stop();
     await sender.close();
+    await tracing?.shutdown(tracingFlushMs);
     await store.close();
     throw error;
   }

@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { isPostgresUrl } from '../store/database-url.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { parseDuration } from '../domain/duration.js';
+import type { TracingSettings } from '../observability/tracing/tracing.js';
 import { defaultHealthThresholds, type HealthThresholds } from '../domain/endpoint-health.js';
 import { defaultReplayLimits } from '../domain/replay.js';
 import { parseRetrySchedule } from '../domain/retry-schedule.js';
@@ -54,6 +55,8 @@ export interface HeraldConfig {
   readonly corsOrigins: CorsOrigins;
   /** The bearer token `GET /metrics` requires; unset, the metrics are open to anyone who can reach the port. */
   readonly metricsToken?: string | undefined;
+  /** Tracing (docs/observability.md#tracing): set when an OTLP endpoint is configured, else off. */
+  readonly tracing?: TracingSettings | undefined;
   /** Per consumer and process: events published, and reads, per second (0: no limit). */
   readonly rateLimits: { readonly publishPerSecond: number; readonly readPerSecond: number };
   readonly delivery: {
@@ -241,8 +244,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const cors = parseCorsOrigins(env.HERALD_CORS_ORIGINS);
   if ('problem' in cors) problems.push(cors.problem);
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
+  const tracing = readTracing(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [] };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
+}
+
+/**
+ * Tracing is on when OpenTelemetry's standard variables name an OTLP endpoint, and not turned off by
+ * `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`. The exporter reads the endpoint and the other
+ * `OTEL_EXPORTER_OTLP_*` variables itself; the provider reads `OTEL_TRACES_SAMPLER`.
+ */
+function readTracing(env: Readonly<Record<string, string | undefined>>, problems: string[]): TracingSettings | undefined {
+  if (nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return undefined;
+  const exporter = nonEmpty(env.OTEL_TRACES_EXPORTER)?.toLowerCase();
+  if (exporter === 'none') return undefined;
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const endpoint = nonEmpty(env[name]);
+  if (endpoint === undefined) return undefined;
+  if (exporter !== undefined && exporter !== 'otlp') {
+    problems.push(`OTEL_TRACES_EXPORTER must be otlp or none: Herald exports traces over OTLP/HTTP only, not '${exporter}'.`);
+  }
+  if (!/^https?:\/\/[^/]/i.test(endpoint) || !URL.canParse(endpoint)) {
+    problems.push(`${name} must be an http or https URL, not '${endpoint}'.`);
+  }
+  return { serviceName: nonEmpty(env.OTEL_SERVICE_NAME) ?? 'herald' };
 }
 
 type Read = (name: keyof typeof defaults) => string;

@@ -10,6 +10,7 @@ import { readRefusal } from './read-refusal.js';
 import { signedPost } from './signed-post.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 
 /** Observes deliveries for metrics; `response` is absent when nothing was sent. */
 export interface DeliveryMetrics {
@@ -33,6 +34,8 @@ export interface AttemptOptions {
   readonly authorizer?: Authorizer | undefined;
   readonly metrics?: DeliveryMetrics | undefined;
   readonly onError?: ((error: unknown, context: string) => void) | undefined;
+  /** A span per attempt (docs/observability.md#tracing); unset, none. */
+  readonly tracing?: Tracing | undefined;
 }
 
 /**
@@ -64,8 +67,16 @@ export class DeliveryAttempts {
     // During a rotation's grace period the replaced secret signs too (docs/delivery.md).
     const startedAt = this.options.clock();
     const secrets = secretsInUse(subscription, startedAt);
-    const response = await signedPost(this.options.sender, subscription.endpoint, secrets, `msg_${task.id}`, task.payload);
+    const span = this.options.tracing?.attemptStarted({
+      deliveryId: task.id,
+      subscriptionId: subscription.id,
+      previousAttempts: task.attempts,
+      endpoint: subscription.endpoint,
+      payload: task.payload,
+    });
+    const response = await signedPost(this.options.sender, subscription.endpoint, secrets, `msg_${task.id}`, task.payload, span?.headers);
     const decision = decideAttempt(response, task.attempts + 1, this.options.schedule, this.options.clock(), this.options.random());
+    span?.ended(response, decision.outcome);
     // The attempt's slot frees as soon as the endpoint has answered; the outcome is recorded with the others
     // that finish meanwhile (the lease keeps the delivery from everyone else until then). Waiting for the
     // commit here would hold each slot for a database round trip as well as the request.

@@ -12,6 +12,7 @@ import { Handshakes } from './handshakes.js';
 import { HoldingsExchange } from './holdings-exchange.js';
 import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { WebhookSender } from './webhook-sender.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -46,6 +47,8 @@ export interface DispatcherOptions {
   readonly authorizer?: Authorizer;
   /** Told of each delivery's outcome once it is recorded. */
   readonly metrics?: DeliveryMetrics;
+  /** A span per delivery attempt (docs/observability.md#tracing); unset, none. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export type { DeliveryMetrics } from './delivery-attempts.js';

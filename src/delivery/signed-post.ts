@@ -12,6 +12,8 @@ export function signedPost(
   secrets: readonly string[],
   messageId: string,
   body: string,
+  /** More headers: the attempt's `traceparent` when tracing. */
+  extraHeaders?: Readonly<Record<string, string>>,
 ): Promise<AttemptResponse> {
   // Wall-clock time, whatever clock schedules the attempts: receivers check it against their own.
   const timestamp = Math.floor(Date.now() / 1000);
@@ -20,6 +22,7 @@ export function signedPost(
     {
       'content-type': 'application/cloudevents+json; charset=utf-8',
       'user-agent': 'Herald',
+      ...extraHeaders,
       ...webhookHeaders(secrets, messageId, timestamp, body),
     },
     body,

@@ -31,6 +31,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { HeraldMetrics } from '../observability/herald-metrics.js';
 import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
 import { serializeRequest } from '../observability/request-log.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -81,6 +82,8 @@ export interface AppOptions {
   readonly metricsToken?: string | undefined;
   /** What `GET /metrics` answers instead of this process's own metrics (a `--workers` group's). */
   readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
+  /** Spans for publishes and commits (docs/observability.md#tracing); unset, none. */
+  readonly tracing?: Tracing | undefined;
 }
 
 /** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
@@ -137,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { committed: (events) => metrics.committed(events), failed: (error) => metrics.storeFailed(error, 'publish') },
     options.delivery.claim,
     { deliveries: options.limits.commitDeliveryRows },
+    options.tracing,
   );
   app.addHook('onClose', async () => appender.drain());
 
@@ -206,6 +210,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxEventBytes: options.limits.maxEventBytes,
     maxRequestBytes: options.limits.maxRequestBytes,
     metrics,
+    tracing: options.tracing,
   });
   return app;
 }

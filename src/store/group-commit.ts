@@ -31,6 +31,15 @@ export interface CommitObserver {
   failed(error: unknown): void;
 }
 
+/**
+ * Traces commits (docs/observability.md#tracing). Each request may bring the trace it belongs to (opaque here);
+ * a commit is one span, linked to the traces of every request it carries.
+ */
+export interface CommitTracer {
+  /** A transaction holding `events` events of the requests traced by `traces` begins; call the answer when it ends. */
+  commitStarted(traces: readonly unknown[], events: number, engine: Store['engine']): (error?: unknown) => void;
+}
+
 /** One request, committed in one or more pieces. */
 class PendingAppend {
   /** Whether each event was new, for the events committed so far. */
@@ -41,6 +50,8 @@ class PendingAppend {
 
   constructor(
     readonly events: readonly ValidEvent[],
+    /** The request's trace, for the commit spans that carry it (CommitTracer). */
+    readonly trace: unknown,
     private readonly resolve: (stored: boolean[]) => void,
     private readonly reject: (error: unknown) => void,
   ) {}
@@ -101,6 +112,7 @@ export class GroupCommitAppender {
     /** This process's dispatcher, offering to take new deliveries on at commit (see DeliveryClaim). */
     private readonly claim?: () => DeliveryClaim | undefined,
     bounds: { readonly [bound in keyof CommitBounds]?: number | undefined } = {},
+    private readonly tracer?: CommitTracer,
   ) {
     // An unset bound (a setting not given) keeps the default; a commit carries at least one event.
     this.bounds = {
@@ -109,11 +121,14 @@ export class GroupCommitAppender {
     };
   }
 
-  /** Resolves, once the events are durably stored, with whether each was new. */
-  append(events: readonly ValidEvent[]): Promise<boolean[]> {
+  /**
+   * Resolves, once the events are durably stored, with whether each was new.
+   * @param trace the request's trace, given to the CommitTracer for the commits that carry these events
+   */
+  append(events: readonly ValidEvent[], trace?: unknown): Promise<boolean[]> {
     if (events.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push(new PendingAppend(events, resolve, reject));
+      this.queue.push(new PendingAppend(events, trace, resolve, reject));
       // setImmediate lets every request already read from the sockets join the first commit.
       this.committing ??= new Promise((done) => setImmediate(() => this.commitAll().finally(done)));
     });
@@ -125,10 +140,20 @@ export class GroupCommitAppender {
   }
 
   /** One commit, with a claim on its new deliveries if the dispatcher has room; the claim ends with it. */
-  private async commit(events: readonly ValidEvent[], match: SubscriptionMatcher | undefined): Promise<boolean[]> {
+  private async commit(
+    events: readonly ValidEvent[],
+    match: SubscriptionMatcher | undefined,
+    pieces: readonly Piece[],
+  ): Promise<boolean[]> {
+    const traced = this.tracer?.commitStarted(pieces.map((piece) => piece.request.trace), events.length, this.store.engine);
     const claim = this.claim?.();
     try {
-      return await this.store.appendEvents(events, match, claim);
+      const stored = await this.store.appendEvents(events, match, claim);
+      traced?.();
+      return stored;
+    } catch (error) {
+      traced?.(error);
+      throw error;
     } finally {
       claim?.ended();
     }
@@ -140,7 +165,7 @@ export class GroupCommitAppender {
       const matched = commit.matched;
       const match = this.match && ((event: ValidEvent) => matched.get(event) ?? this.match?.(event) ?? []);
       try {
-        const stored = await this.commit(commit.events, match);
+        const stored = await this.commit(commit.events, match, commit.pieces);
         this.observer?.committed(commit.events.length);
         this.record(commit.pieces, stored);
       } catch (error) {
@@ -172,7 +197,7 @@ export class GroupCommitAppender {
       const events = piece.request.events.slice(piece.from, piece.to);
       try {
         // Matched again: the retry is to meet the subscriptions as they are now.
-        const stored = await this.commit(events, this.match);
+        const stored = await this.commit(events, this.match, [piece]);
         this.observer?.committed(events.length);
         this.record([piece], stored);
         failuresInARow = 0;

@@ -297,3 +297,29 @@ describe('loadConfig: HERALD_CORS_ORIGINS', () => {
     }
   });
 });
+
+describe('loadConfig: tracing (OpenTelemetry standard variables)', () => {
+  it('is off without an OTLP endpoint, and when the SDK or the traces exporter is turned off', () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'herald-eu' }).tracing).toBeUndefined();
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(loadConfig({ ...endpoint, OTEL_SDK_DISABLED: 'TRUE' }).tracing).toBeUndefined();
+    expect(loadConfig({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeUndefined();
+  });
+
+  it('is on with either endpoint variable, named by OTEL_SERVICE_NAME or herald', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({ serviceName: 'herald' });
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces', OTEL_SERVICE_NAME: ' herald-eu ' }).tracing,
+    ).toEqual({ serviceName: 'herald-eu' });
+  });
+
+  it('refuses an endpoint that is not an http URL, and an exporter other than otlp', () => {
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toEqual([
+      "OTEL_EXPORTER_OTLP_ENDPOINT must be an http or https URL, not 'collector:4318'.",
+    ]);
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c/v1/traces', OTEL_TRACES_EXPORTER: 'zipkin' })).toEqual([
+      "OTEL_TRACES_EXPORTER must be otlp or none: Herald exports traces over OTLP/HTTP only, not 'zipkin'.",
+    ]);
+  });
+});

@@ -14,6 +14,7 @@ import { WebhookSender } from '../../src/delivery/webhook-sender.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTokenVerifier, type TokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { DeliveryClaim, Store } from '../../src/store/store.js';
+import type { Tracing } from '../../src/observability/tracing/tracing.js';
 import type { Engine, TestDatabase } from './engines.js';
 import { testSecret, testToken } from './tokens.js';
 
@@ -63,6 +64,8 @@ export interface AssembleOptions {
   /** The replay loop's bounds and lease owner, where a test needs them other than the defaults. */
   readonly replayer?: Pick<ReplayerOptions, 'owner' | 'piece' | 'leaseMs' | 'backfillSettleMs'>;
   readonly replayLimits?: Partial<ReplayLimits>;
+  /** Spans for publishes, commits and attempts; unset, none (as when Herald is not configured to trace). */
+  readonly tracing?: Tracing;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -92,6 +95,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     clock: clock.now,
     random: () => 0.5,
     authorizer: options.authorizer,
+    tracing: options.tracing,
   });
   const replayer = new Replayer({ ...options.replayer, store, authorizer: options.authorizer, clock: clock.now });
   const wrapClaim = options.wrapClaim;
@@ -111,6 +115,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     corsOrigins: options.corsOrigins,
     clock: clock.now,
     pullInactivityMs: options.inactivityMs ?? 60_000,
+    tracing: options.tracing,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;

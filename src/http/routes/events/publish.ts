@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasCeHeaders } from '../../../domain/binary-event.js';
 import { parseMediaType } from '../../../domain/media-type.js';
@@ -15,6 +16,7 @@ import { contentNotStorableDetail } from '../../error-handler.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { isRefusedByStore } from '../../../store/store-errors.js';
 import { tooManyRequests } from '../../rate-limits.js';
+import type { PublishSpan, Tracing } from '../../../observability/tracing/tracing.js';
 
 export interface PublishRouteOptions {
   readonly appender: GroupCommitAppender;
@@ -24,7 +26,11 @@ export interface PublishRouteOptions {
   readonly maxEventBytes: number;
   readonly maxRequestBytes: number;
   readonly metrics?: HeraldMetrics | undefined;
+  /** Spans for publishes (docs/observability.md#tracing); unset, none. */
+  readonly tracing?: Tracing | undefined;
 }
+
+const publishPath = '/events/api/v1/events';
 
 /**
  * `POST /events`: stores one event (structured or binary mode) or a batch, and answers 200 only once the
@@ -41,13 +47,26 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
 
   // Every answer but a 200 counts its events as refused (4xx) or failed (5xx): those it could read, else one.
   const eventsIn = new WeakMap<FastifyRequest, number>();
+  // Each request's span, begun once its events are read (their `traceparent` may be its parent) and ended with
+  // the answer; a request refused before that gets its span at the end.
+  const tracing = options.tracing;
+  const spans = new WeakMap<FastifyRequest, PublishSpan>();
+  const startTime = (elapsedMs: number) => performance.now() - elapsedMs;
+  if (tracing) {
+    app.addHook('onResponse', async (request, reply) => {
+      const span =
+        spans.get(request) ??
+        tracing.publishStarted({ headers: request.headers, startTime: startTime(reply.elapsedTime), route: publishPath, events: [] });
+      span.ended(reply.statusCode);
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode < 400) return;
     options.metrics?.publishNotStored(reply.statusCode < 500 ? 'refused' : 'failed', eventsIn.get(request) ?? 1);
   });
 
   app.post(
-    '/events/api/v1/events',
+    publishPath,
     {
       config: { scopes: [scopes.publish, scopes.publishAdmin] },
       schema: publishSchema,
@@ -77,6 +96,14 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
         throw invalid(unreadable ? 'invalidRequest' : 'invalidEvent', parsed.errors);
       }
       eventsIn.set(request, parsed.value.length);
+      const span = tracing?.publishStarted({
+        headers: request.headers,
+        startTime: startTime(reply.elapsedTime),
+        route: publishPath,
+        mode,
+        events: parsed.value,
+      });
+      if (span) spans.set(request, span);
 
       parsed.value.forEach((event, index) => {
         const size = Buffer.byteLength(event.payload);
@@ -95,7 +122,8 @@ export async function publishRoute(app: FastifyInstance, options: PublishRouteOp
       if (wait > 0) throw tooManyRequests(wait, 'events');
 
       try {
-        const stored = await options.appender.append(parsed.value);
+        const events = span ? span.stamp(parsed.value) : parsed.value;
+        const stored = await options.appender.append(events, span);
         options.metrics?.published(stored, reply.elapsedTime / 1000);
       } catch (error) {
         // Limits keep a valid event within every column and index, so this is a safety net: a refusal of the
