@@ -62,7 +62,12 @@ describe('herald serve: /metrics', () => {
     expect(published.status).toBe(200);
     expect(published.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-    const scrape = await scrapeUntil(base, (s) => s.value('herald_delivery_latency_seconds_count') === 1);
+    // The gauges are read before the latencies at a scrape: an outcome recorded in between shows its latency with
+    // the lag read while the delivery was still in flight. So both are waited for.
+    const scrape = await scrapeUntil(
+      base,
+      (s) => s.value('herald_delivery_latency_seconds_count') === 1 && s.value('herald_delivery_queue_lag_seconds') === 0,
+    );
     expect(receiver.events()).toHaveLength(1);
     expect(scrape.value('herald_published_events_total', { outcome: 'stored' })).toBe(1);
     expect(scrape.value('herald_deliveries_total', { outcome: 'delivered', status_class: '2xx' })).toBe(1);
