@@ -13,6 +13,7 @@ import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
+import type { PollReadAhead } from './poll-read-ahead.js';
 import { pollRoute } from './routes/events/poll.js';
 import { filterEvaluateRoute } from './routes/filters/evaluate.js';
 import { filterTestRoute } from './routes/filters/test.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
     readonly commitDeliveryRows?: number;
   };
   readonly logger?: FastifyServerOptions['logger'];
+  /** Pages of the log read ahead of a client following `next` (docs/poll.md#read-ahead); `false`: none. */
+  readonly pollReadAhead?: PollReadAhead | false | undefined;
   /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
   readonly pullInactivityMs?: number | undefined;
   readonly delivery: {
@@ -148,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     baseUrl: options.baseUrl,
     authorizer,
     examineAtMost: options.limits.pollExamineRows,
+    readAhead: options.pollReadAhead,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   const replayCounting = new ReplayCounting();

@@ -1,6 +1,7 @@
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import type { Authorizer } from '../../src/domain/policy.js';
 import type { RateLimits } from '../../src/http/rate-limits.js';
+import type { PollReadAhead } from '../../src/http/poll-read-ahead.js';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher, type DispatcherOptions } from '../../src/delivery/dispatcher.js';
 import { healthAnnouncer } from '../../src/delivery/health-announcer.js';
@@ -61,6 +62,8 @@ export interface AssembleOptions {
   /** The replay loop's bounds and lease owner, where a test needs them other than the defaults. */
   readonly replayer?: Pick<ReplayerOptions, 'owner' | 'piece' | 'leaseMs' | 'backfillSettleMs'>;
   readonly replayLimits?: Partial<ReplayLimits>;
+  /** The poll route's read-ahead, where a test watches it or turns it off. */
+  readonly pollReadAhead?: PollReadAhead | false;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -108,6 +111,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     rateLimits: options.rateLimits,
     clock: clock.now,
     pullInactivityMs: options.inactivityMs ?? 60_000,
+    pollReadAhead: options.pollReadAhead,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;
