@@ -1,10 +1,10 @@
-import type { LogPage, LogQuery } from '../store/store.js';
+import type { LogPageBytes, LogQuery } from '../store/store.js';
 
 /** How much a process keeps read ahead (docs/poll.md, "Read-ahead"). */
 export interface ReadAheadLimits {
   /** Pages kept or being read at once. */
   readonly pages: number;
-  /** Payload bytes of the pages kept, together. */
+  /** Bytes of the pages kept, together. */
   readonly bytes: number;
   /** A page not asked for within this long is dropped. */
   readonly keepMs: number;
@@ -13,7 +13,7 @@ export interface ReadAheadLimits {
 export const defaultReadAheadLimits: ReadAheadLimits = { pages: 16, bytes: 32 * 1024 * 1024, keepMs: 30_000 };
 
 interface Kept {
-  readonly page: Promise<LogPage | undefined>;
+  readonly page: Promise<LogPageBytes | undefined>;
   readonly until: number;
   bytes: number;
 }
@@ -39,7 +39,7 @@ export class PollReadAhead {
   ) {}
 
   /** Starts reading the page `query` names for `consumer`, unless it is kept already or there is no room. */
-  start(consumer: string, query: LogQuery, read: () => Promise<LogPage>): void {
+  start(consumer: string, query: LogQuery, read: () => Promise<LogPageBytes>): void {
     const key = keyOf(consumer, query);
     this.dropExpired();
     if (this.kept.has(key) || this.kept.size >= this.limits.pages) return;
@@ -55,7 +55,7 @@ export class PollReadAhead {
           }
           // Taken while it was being read: the poll waiting for it has it, and nothing is kept.
           if (!current) return page;
-          kept.bytes = page.events.reduce((sum, event) => sum + event.payload.length, 0);
+          kept.bytes = page.body.byteLength;
           this.bytes += kept.bytes;
           this.makeRoom(key);
           return page;
@@ -74,7 +74,7 @@ export class PollReadAhead {
    * The page read ahead for exactly this consumer and read, waiting for it if it is still being read, and
    * forgotten once taken. Undefined when there is none, or it turned out unusable: read it then.
    */
-  async take(consumer: string, query: LogQuery): Promise<LogPage | undefined> {
+  async take(consumer: string, query: LogQuery): Promise<LogPageBytes | undefined> {
     const key = keyOf(consumer, query);
     const kept = this.kept.get(key);
     if (kept === undefined) return undefined;
@@ -116,8 +116,8 @@ export class PollReadAhead {
 }
 
 /** Full, or cut short by the bound: reading it again would find the same rows. */
-function settled(page: LogPage, query: LogQuery): boolean {
-  return page.events.length === query.limit || page.examinedThrough !== undefined;
+function settled(page: LogPageBytes, query: LogQuery): boolean {
+  return page.seqs.length === query.limit || page.examinedThrough !== undefined;
 }
 
 /** Everything that decides what a read answers, and who it is for. */

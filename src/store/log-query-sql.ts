@@ -12,16 +12,24 @@ export interface SqlStatement {
  * Builds the SELECT for one page of the log. Only the filters the caller gave appear in the statement, so
  * each combination gets a plan that uses its index. With `throughSeq` (from `buildExaminationEnd`) the scan
  * ends there: a range of the primary key, or of the equality filter's `(column, seq)` index. `columns` are
- * what each row returns: by default its position and payload.
+ * what each row returns: by default its position and payload. `throughSeq` may be an SQL expression instead,
+ * and `parameters` those of a statement this one is part of (numbering continues after them).
  */
-export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?: number, columns?: string): SqlStatement {
-  const parameters: unknown[] = [];
+export function buildLogQuery(
+  query: LogQuery,
+  dialect: SqlDialect,
+  throughSeq?: number | { readonly sql: string },
+  columns?: string,
+  parameters: unknown[] = [],
+): SqlStatement {
   const bind = (value: unknown) => {
     parameters.push(value);
     return dialect.placeholder(parameters.length);
   };
   const conditions = [`seq > ${bind(query.afterSeq)}`];
-  if (throughSeq !== undefined) conditions.push(`seq <= ${bind(throughSeq)}`);
+  if (throughSeq !== undefined) {
+    conditions.push(`seq <= ${typeof throughSeq === 'number' ? bind(throughSeq) : throughSeq.sql}`);
+  }
   const matchPattern = (column: string, pattern: TextPattern) =>
     pattern.kind === 'exact'
       ? `${column} = ${bind(pattern.value)}`
@@ -59,10 +67,11 @@ export function buildLogQuery(query: LogQuery, dialect: SqlDialect, throughSeq?:
  * a page. With two of them the earlier end wins, so whichever index the planner takes holds at most `rows`
  * entries in the range. Each count walks one index only (an index-only scan on PostgreSQL).
  *
+ * `parameters`: as for `buildLogQuery`.
+ *
  * @example buildExaminationEnd({ afterSeq: 0, resource: 'urn:a:b', limit: 50 }, dialect, 10_000)
  */
-export function buildExaminationEnd(query: LogQuery, dialect: SqlDialect, rows: number): SqlStatement {
-  const parameters: unknown[] = [];
+export function buildExaminationEnd(query: LogQuery, dialect: SqlDialect, rows: number, parameters: unknown[] = []): SqlStatement {
   const bind = (value: unknown) => {
     parameters.push(value);
     return dialect.placeholder(parameters.length);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PollReadAhead } from '../../src/http/poll-read-ahead.js';
-import type { LogPage, LogQuery } from '../../src/store/store.js';
+import { logPageBytes } from '../../src/store/log-page-bytes.js';
+import type { LogPageBytes, LogQuery } from '../../src/store/store.js';
 
 const query: LogQuery = { afterSeq: 10, resource: 'urn:a:b', types: [], limit: 2, examineAtMost: 10_000 };
-const full: LogPage = { events: [{ seq: 11, payload: '{"id":"a"}' }, { seq: 12, payload: '{"id":"b"}' }], examinedThrough: undefined };
+const full: LogPageBytes = logPageBytes([{ seq: 11, payload: '{"id":"a"}' }, { seq: 12, payload: '{"id":"b"}' }], undefined);
+const partial: LogPageBytes = logPageBytes([{ seq: 11, payload: '{"id":"a"}' }], undefined);
 
 describe('PollReadAhead', () => {
   it('hands a settled page to the same consumer and read, once', async () => {
@@ -33,17 +35,17 @@ describe('PollReadAhead', () => {
 
   it('does not keep a page that reached the end of the log: an event published meanwhile belongs in it', async () => {
     const ahead = new PollReadAhead();
-    ahead.start('/org/a', query, async () => ({ events: [full.events[0]!], examinedThrough: undefined }));
+    ahead.start('/org/a', query, async () => partial);
     await ahead.idle();
     expect(ahead.size().pages).toBe(0);
-    ahead.start('/org/a', query, async () => ({ events: [full.events[0]!], examinedThrough: undefined }));
+    ahead.start('/org/a', query, async () => partial);
     // Taken while still being read, it is still not used.
     expect(await ahead.take('/org/a', query)).toBeUndefined();
   });
 
   it('keeps a page cut short by the bound, even an empty one', async () => {
     const ahead = new PollReadAhead();
-    const bounded: LogPage = { events: [], examinedThrough: 10_010 };
+    const bounded: LogPageBytes = logPageBytes([], 10_010);
     ahead.start('/org/a', query, async () => bounded);
     expect(await ahead.take('/org/a', query)).toEqual(bounded);
   });
@@ -63,7 +65,7 @@ describe('PollReadAhead', () => {
     ahead.start('/org/b', query, async () => full);
     ahead.start('/org/c', query, async () => full);
     await ahead.idle();
-    expect(ahead.size()).toEqual({ pages: 1, bytes: 20 });
+    expect(ahead.size()).toEqual({ pages: 1, bytes: full.body.byteLength });
     expect(await ahead.take('/org/a', query)).toBeUndefined();
     expect(await ahead.take('/org/c', query)).toBeUndefined();
     expect(await ahead.take('/org/b', query)).toEqual(full);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type Policy, policyAuthorizer } from '../../src/domain/policy.js';
 import { PollReadAhead } from '../../src/http/poll-read-ahead.js';
-import type { LogPage, LogQuery } from '../../src/store/store.js';
+import type { LogPageBytes, LogQuery } from '../../src/store/store.js';
 import { describeEachEngine } from '../support/engines.js';
 import { baseUrl, createTestApp, defaultLimits, sampleEvent, type TestApp } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
@@ -13,7 +13,7 @@ const resource = 'urn:altinn:resource:read-ahead.test';
 /** The read-ahead, counting the pages it handed out. */
 class WatchedReadAhead extends PollReadAhead {
   used = 0;
-  override async take(consumer: string, query: LogQuery): Promise<LogPage | undefined> {
+  override async take(consumer: string, query: LogQuery): Promise<LogPageBytes | undefined> {
     const page = await super.take(consumer, query);
     if (page) this.used++;
     return page;

@@ -11,6 +11,7 @@ import { receivingStatuses, sendingStatuses } from '../../domain/subscription-st
 import type { PlannedDelivery } from '../fan-out-plan.js';
 import { status, statusIn } from '../status-sql.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
+import { logPageBytes } from '../log-page-bytes.js';
 import type { LogPage, LogQuery } from '../store.js';
 import { sqliteDialect } from './dialect.js';
 import { migrateSqlite } from './migration-target.js';
@@ -248,6 +249,10 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       return connection(request.connection).append(request);
     case 'readLog':
       return connection(request.connection).readLog(request.query);
+    case 'readLogBytes': {
+      const { events, examinedThrough } = connection(request.connection).readLog(request.query);
+      return logPageBytes(events, examinedThrough);
+    }
     case 'atomically':
       return connection(request.connection).atomically(request.statements);
     case 'checkpoint':
@@ -272,7 +277,16 @@ async function answer({ id, request }: { id: number; request: ThreadRequest }): 
       error: { message: message ?? String(error), name: name ?? 'Error', code: typeof code === 'string' ? code : undefined },
     };
   }
-  port.postMessage(response);
+  // A page's bytes are handed over, not copied: this thread never touches them again.
+  port.postMessage(response, response.ok ? transferables(response.result) : []);
+}
+
+/** The buffers in a result that may move to the other thread rather than be copied. */
+function transferables(result: unknown): ArrayBuffer[] {
+  const body = (result as { body?: unknown } | null)?.body;
+  return body instanceof Uint8Array && body.buffer instanceof ArrayBuffer && body.byteLength === body.buffer.byteLength
+    ? [body.buffer]
+    : [];
 }
 
 let turn = Promise.resolve();

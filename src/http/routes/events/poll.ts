@@ -4,7 +4,8 @@ import { scopes } from '../../../domain/identity.js';
 import { formatPollPosition, type PollCursor } from '../../../domain/poll-cursor.js';
 import { defaultPollExamineLimit, examineBound, type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
 import type { Authorizer } from '../../../domain/policy.js';
-import type { LogPage, LogQuery, Store } from '../../../store/store.js';
+import { selectedBody } from '../../../store/log-page-bytes.js';
+import type { LogPageBytes, LogQuery, Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
 import { nextPollUrl } from '../../next-link.js';
@@ -110,26 +111,30 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       const read = logQuery(poll, afterSeq, examineAtMost);
       // A page read ahead is settled (full, or cut short by the bound), so where it ends does not need the head.
       const ahead = readAhead && poll.cursor.kind === 'position' ? await readAhead.take(caller.consumer, read) : undefined;
-      const { events, examinedThrough, head } = ahead ? { ...ahead, head: 0 } : await readPage(store, poll, read);
-      const lastRead = events.at(-1)?.seq ?? afterSeq;
+      const page = ahead ? { ...ahead, head: 0 } : await readPage(store, poll, read);
+      const { seqs, examinedThrough, head } = page;
+      const lastRead = seqs.at(-1) ?? afterSeq;
       // The cursor moves past everything examined, matching or not: the next poll starts where this one ended.
       // A full page ends at its last event; one cut short by the bound, where the bound stopped (possibly an
       // empty page); one that reached the end of the log, at the head.
       const reached =
-        events.length === poll.size ? lastRead : (examinedThrough ?? Math.max(lastRead, head));
+        seqs.length === poll.size ? lastRead : (examinedThrough ?? Math.max(lastRead, head));
       // Not at the end of the log: read the next page while this one is sent and the client reads it.
-      if (readAhead && (events.length === poll.size || examinedThrough !== undefined)) {
+      if (readAhead && (seqs.length === poll.size || examinedThrough !== undefined)) {
         const nextQuery = logQuery(poll, reached, examineAtMost);
-        readAhead.start(caller.consumer, nextQuery, () => store.readLog(nextQuery));
+        readAhead.start(caller.consumer, nextQuery, () => store.readLogBytes(nextQuery));
       }
       const next = nextPollUrl(options.baseUrl ?? `${request.protocol}://${request.host}`, pollPath, query, reached);
       // Events the caller may not read are left out; the cursor still moves past them, and names none of them.
+      const events = seqs.map((seq, index) => ({ seq, index }));
       const shown = await readableEvents(store, options.authorizer, caller.consumer, events);
+      const kept = shown.length === events.length ? undefined : new Set(shown.map((event) => event.index));
+      // The stored payloads as they are, in the array the engine made of them.
       return reply
         .header('next', next)
         .header('link', `<${next}>; rel="next"`)
         .type('application/cloudevents-batch+json; charset=utf-8')
-        .send(`[${shown.map((e) => e.payload).join(',')}]`);
+        .send(selectedBody(page, (index) => kept === undefined || kept.has(index)));
     },
   );
 }
@@ -141,14 +146,14 @@ function logQuery(poll: PollQuery, afterSeq: number, examineAtMost: number): Log
 }
 
 /** Reads a page when asked, with the head of the log read first. */
-async function readPage(store: Store, poll: PollQuery, query: LogQuery): Promise<LogPage & { head: number }> {
+async function readPage(store: Store, poll: PollQuery, query: LogQuery): Promise<LogPageBytes & { head: number }> {
   // Read before the page: positions are handed out in commit order, so every event up to `head` has
   // committed and a page that is not full holds every match up to it.
   const head = await store.headPosition();
   if (poll.cursor.kind === 'position' && query.afterSeq > head) {
     throw new HttpProblem('unknownCursor', `Position ${query.afterSeq} is beyond the end of the log: pass 0 to start over.`);
   }
-  return { ...(await store.readLog(query)), head };
+  return { ...(await store.readLogBytes(query)), head };
 }
 
 /** Turns `after` into a log position. An event id is looked up within the poll's source, if it names one. */
