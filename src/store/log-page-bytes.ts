@@ -1,43 +1,20 @@
-import type { LogPageBytes, LoggedEvent } from './store.js';
-
-const comma = 0x2c;
+import type { LogPageRow } from './log-page-sql.js';
+import type { LogPageBytes } from './store.js';
 
 /**
- * A page's events as the JSON array an answer sends, `[p1,p2,…]` in UTF-8, with where each payload ends. Each
- * payload is stored JSON text, copied as it is. The bytes have an ArrayBuffer of their own, so a thread can hand
- * them over without copying.
- * @example logPageBytes([{ seq: 7, payload: '{"id":"a"}' }], undefined).ends // [11]
+ * The page from the row of `buildLogPageText`: its JSON array as bytes, and where each payload ends in them.
+ * @example pageFromRow({ through: null, body: Buffer.from('[{"id":"a"}]'), seqs: '7', sizes: '10' }).ends // [11]
  */
-export function logPageBytes(events: readonly LoggedEvent[], examinedThrough: number | undefined): LogPageBytes {
-  const payloadBytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.payload), 0);
-  const body = Buffer.allocUnsafeSlow(payloadBytes + Math.max(events.length - 1, 0) + 2);
+export function pageFromRow(row: LogPageRow<Uint8Array>): LogPageBytes {
+  const seqs = row.seqs === null ? [] : row.seqs.split(',').map(Number);
+  const sizes = row.sizes === null ? [] : row.sizes.split(',').map(Number);
   const ends: number[] = [];
   let at = 0;
-  body[at++] = 0x5b;
-  events.forEach((event, i) => {
-    if (i > 0) body[at++] = comma;
-    at += body.write(event.payload, at);
+  for (const size of sizes) {
+    at += 1 + size;
     ends.push(at);
-  });
-  body[at] = 0x5d;
-  return { body, seqs: events.map((event) => event.seq), ends, examinedThrough };
-}
-
-/** The page from the engine's pieces: the payloads joined by commas, and each one's length in bytes. */
-export function joinedPageBytes(
-  joined: string,
-  seqs: readonly number[],
-  sizes: readonly number[],
-  examinedThrough: number | undefined,
-): LogPageBytes {
-  const body = Buffer.from(`[${joined}]`);
-  const ends: number[] = [];
-  let at = 1;
-  sizes.forEach((size, i) => {
-    at += (i > 0 ? 1 : 0) + size;
-    ends.push(at);
-  });
-  return { body, seqs, ends, examinedThrough };
+  }
+  return { body: row.body, seqs, ends, examinedThrough: row.through ?? undefined };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PollReadAhead } from '../../src/http/poll-read-ahead.js';
-import { logPageBytes } from '../../src/store/log-page-bytes.js';
+import { pageFromRow } from '../../src/store/log-page-bytes.js';
 import type { LogPageBytes, LogQuery } from '../../src/store/store.js';
 
 const query: LogQuery = { afterSeq: 10, resource: 'urn:a:b', types: [], limit: 2, examineAtMost: 10_000 };
-const full: LogPageBytes = logPageBytes([{ seq: 11, payload: '{"id":"a"}' }, { seq: 12, payload: '{"id":"b"}' }], undefined);
-const partial: LogPageBytes = logPageBytes([{ seq: 11, payload: '{"id":"a"}' }], undefined);
+const full: LogPageBytes = pageFromRow({ through: null, body: Buffer.from('[{"id":"a"},{"id":"b"}]'), seqs: '11,12', sizes: '10,10' });
+const partial: LogPageBytes = pageFromRow({ through: null, body: Buffer.from('[{"id":"a"}]'), seqs: '11', sizes: '10' });
 
 describe('PollReadAhead', () => {
   it('hands a settled page to the same consumer and read, once', async () => {
@@ -45,7 +45,7 @@ describe('PollReadAhead', () => {
 
   it('keeps a page cut short by the bound, even an empty one', async () => {
     const ahead = new PollReadAhead();
-    const bounded: LogPageBytes = logPageBytes([], 10_010);
+    const bounded: LogPageBytes = pageFromRow({ through: 10_010, body: Buffer.from('[]'), seqs: null, sizes: null });
     ahead.start('/org/a', query, async () => bounded);
     expect(await ahead.take('/org/a', query)).toEqual(bounded);
   });

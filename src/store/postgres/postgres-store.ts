@@ -11,7 +11,8 @@ import { PullRepository } from '../pull-repository.js';
 import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
-import { joinedPageBytes } from '../log-page-bytes.js';
+import { pageFromRow } from '../log-page-bytes.js';
+import { buildLogPageText, type LogPageRow } from '../log-page-sql.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
@@ -28,7 +29,6 @@ import {
 import { SubscriptionRepository } from '../subscription-repository.js';
 import { atomically } from './atomic-write.js';
 import { postgresDialect } from './dialect.js';
-import { buildLogPageText } from './log-page-sql.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
 import { PostgresPartitions } from './retention.js';
@@ -286,13 +286,13 @@ export class PostgresStore implements Store {
     return { events: await this.run<LoggedEvent>(buildLogQuery(query, postgresDialect, end)), examinedThrough: end };
   }
 
-  /** One statement and one decoded text per page (buildLogPageText), in a read slot as `readLog`. */
+  /** One statement and one text per page (buildLogPageText), in a read slot as `readLog`. */
   readLogBytes(query: LogQuery): Promise<LogPageBytes> {
     return this.logReads.run(async () => {
-      const [row] = await this.run<PageText>(buildLogPageText(query));
-      const through = row?.through ?? undefined;
-      if (!row || row.body === null || row.seqs === null || row.sizes === null) return joinedPageBytes('', [], [], through);
-      return joinedPageBytes(row.body, row.seqs.split(',').map(Number), row.sizes.split(',').map(Number), through);
+      const [row] = await this.run<LogPageRow<string>>(buildLogPageText(query, postgresDialect));
+      if (!row) throw new Error('the page statement answered no row');
+      // The driver decodes text; encoded once here, the answer is sent as these bytes.
+      return pageFromRow({ ...row, body: Buffer.from(row.body) });
     });
   }
 
@@ -332,14 +332,6 @@ export class PostgresStore implements Store {
     }
     return name;
   }
-}
-
-/** The row of buildLogPageText. */
-interface PageText {
-  readonly through: number | null;
-  readonly body: string | null;
-  readonly seqs: string | null;
-  readonly sizes: string | null;
 }
 
 /** Connections in a process's pool (HERALD_DATABASE_POOL_SIZE). */

@@ -11,8 +11,9 @@ import { receivingStatuses, sendingStatuses } from '../../domain/subscription-st
 import type { PlannedDelivery } from '../fan-out-plan.js';
 import { status, statusIn } from '../status-sql.js';
 import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
-import { logPageBytes } from '../log-page-bytes.js';
-import type { LogPage, LogQuery } from '../store.js';
+import { pageFromRow } from '../log-page-bytes.js';
+import { buildLogPageText, type LogPageRow } from '../log-page-sql.js';
+import type { LogPage, LogPageBytes, LogQuery } from '../store.js';
 import { sqliteDialect } from './dialect.js';
 import { migrateSqlite } from './migration-target.js';
 import type {
@@ -114,6 +115,13 @@ class Connection {
       return { events: this.run(buildLogQuery(query, sqliteDialect, end)), examinedThrough: end };
     });
     return read.deferred();
+  }
+
+  /** The page as one row (one statement, so one snapshot): SQLite joins the payloads, and they arrive as bytes. */
+  readLogBytes(query: LogQuery): LogPageBytes {
+    const [row] = this.run<LogPageRow<Uint8Array>>(buildLogPageText(query, sqliteDialect, (text) => `CAST(${text} AS BLOB)`));
+    if (!row) throw new Error('the page statement answered no row');
+    return pageFromRow(row);
   }
 
   /**
@@ -249,10 +257,8 @@ async function handle(request: ThreadRequest): Promise<unknown> {
       return connection(request.connection).append(request);
     case 'readLog':
       return connection(request.connection).readLog(request.query);
-    case 'readLogBytes': {
-      const { events, examinedThrough } = connection(request.connection).readLog(request.query);
-      return logPageBytes(events, examinedThrough);
-    }
+    case 'readLogBytes':
+      return connection(request.connection).readLogBytes(request.query);
     case 'atomically':
       return connection(request.connection).atomically(request.statements);
     case 'checkpoint':
