@@ -1,5 +1,25 @@
 import type { LogPageRow } from './log-page-sql.js';
-import type { LogPageBytes } from './store.js';
+import type { LogPage, LogPageBytes } from './store.js';
+
+/**
+ * The page from its rows: the JSON array an answer sends, `[p1,p2,…]` in UTF-8, each payload copied as stored.
+ * The bytes have an ArrayBuffer of their own, so a thread can hand them over without copying.
+ * @example pageFromEvents({ events: [{ seq: 7, payload: '{"id":"a"}' }], examinedThrough: undefined }).ends // [11]
+ */
+export function pageFromEvents({ events, examinedThrough }: LogPage): LogPageBytes {
+  const payloadBytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.payload), 0);
+  const body = Buffer.allocUnsafeSlow(payloadBytes + Math.max(events.length - 1, 0) + 2);
+  const ends: number[] = [];
+  let at = 0;
+  body[at++] = 0x5b;
+  events.forEach((event, i) => {
+    if (i > 0) body[at++] = 0x2c;
+    at += body.write(event.payload, at);
+    ends.push(at);
+  });
+  body[at] = 0x5d;
+  return { body, seqs: events.map((event) => event.seq), ends, examinedThrough };
+}
 
 /**
  * The page from the row of `buildLogPageText`: its JSON array as bytes, and where each payload ends in them.

@@ -56,6 +56,21 @@ export function buildLogQuery(
 }
 
 /**
+ * Whether a read must first find where its bound ends. Not when its one filter is an equality (`resource`,
+ * `subject` or `alternativesubject`) and the page is no larger than the bound: every entry of that filter's
+ * index is then a match, so the page fills before the bound is reached, or there are fewer entries than the
+ * bound and it would end nowhere (NULL) anyway. That is the common poll (a resource, or a party's subject),
+ * and it spares counting `examineAtMost` index entries per page (2–3 ms on PostgreSQL for 10,000).
+ * @example examinationEndNeeded({ afterSeq: 0, resource: 'urn:a:b', limit: 1000, examineAtMost: 10_000 }) // false
+ */
+export function examinationEndNeeded(query: LogQuery): query is LogQuery & { readonly examineAtMost: number } {
+  if (query.examineAtMost === undefined) return false;
+  const equalities = [query.resource, query.subject, query.alternativesubject].filter((value) => value !== undefined);
+  const patterns = (query.types?.length ?? 0) > 0 || query.source !== undefined;
+  return equalities.length !== 1 || patterns || query.limit > query.examineAtMost;
+}
+
+/**
  * Builds the SELECT of the position where a read of at most `rows` rows ends: the `rows`-th row after
  * `afterSeq` in the order the read will examine them, or NULL when fewer follow (the read then runs to the
  * end of the log, which is fewer rows than the bound). Positions have gaps (PostgreSQL's jump by 10^10

@@ -74,7 +74,8 @@ export interface LogPage {
   readonly events: LoggedEvent[];
   /**
    * Set when the read stopped at `examineAtMost`: every row up to and including this position was examined,
-   * so the next read may start here. Unset when fewer rows than the bound follow `afterSeq`.
+   * so the next read may start here. Unset when fewer rows than the bound follow `afterSeq`, and possibly for
+   * a full page, which ends at its last event whatever the bound.
    */
   readonly examinedThrough: number | undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageFromRow, selectedBody } from '../../src/store/log-page-bytes.js';
+import { pageFromEvents, pageFromRow, selectedBody } from '../../src/store/log-page-bytes.js';
 
 const payloads = ['{"id":"a","data":"ø€😀"}', '{"id":"b"}', '{"id":"c","data":[1, 2]}'];
 const page = pageFromRow({
@@ -28,5 +28,14 @@ describe('A page as the bytes of its answer', () => {
     const empty = pageFromRow({ through: null, body: Buffer.from('[]'), seqs: null, sizes: null });
     expect(empty).toMatchObject({ seqs: [], ends: [], examinedThrough: undefined });
     expect(selectedBody(empty, () => true).toString()).toBe('[]');
+  });
+});
+
+describe('A page made from its rows', () => {
+  it('is the same bytes as the page the database joins', () => {
+    const fromRows = pageFromEvents({ events: payloads.map((payload, i) => ({ seq: [3, 5, 9][i]!, payload })), examinedThrough: 12 });
+    expect(Buffer.from(fromRows.body).equals(Buffer.from(page.body))).toBe(true);
+    expect(fromRows).toMatchObject({ seqs: page.seqs, ends: page.ends, examinedThrough: 12 });
+    expect(Buffer.from(pageFromEvents({ events: [], examinedThrough: undefined }).body).toString()).toBe('[]');
   });
 });

@@ -10,9 +10,8 @@ import { waitingDeliveryStatuses } from '../../domain/delivery-status.js';
 import { receivingStatuses, sendingStatuses } from '../../domain/subscription-status.js';
 import type { PlannedDelivery } from '../fan-out-plan.js';
 import { status, statusIn } from '../status-sql.js';
-import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
-import { pageFromRow } from '../log-page-bytes.js';
-import { buildLogPageText, type LogPageRow } from '../log-page-sql.js';
+import { buildExaminationEnd, buildLogQuery, examinationEndNeeded, type SqlStatement } from '../log-query-sql.js';
+import { pageFromEvents } from '../log-page-bytes.js';
 import type { LogPage, LogPageBytes, LogQuery } from '../store.js';
 import { sqliteDialect } from './dialect.js';
 import { migrateSqlite } from './migration-target.js';
@@ -108,20 +107,20 @@ class Connection {
   /** The end of the bounded read and the read up to there, in one snapshot (a read transaction). */
   readLog(query: LogQuery): LogPage {
     const read = this.db.transaction((): LogPage => {
-      const end =
-        query.examineAtMost === undefined
-          ? undefined
-          : (this.run<{ seq: number | null }>(buildExaminationEnd(query, sqliteDialect, query.examineAtMost))[0]?.seq ?? undefined);
+      const end = examinationEndNeeded(query)
+        ? (this.run<{ seq: number | null }>(buildExaminationEnd(query, sqliteDialect, query.examineAtMost))[0]?.seq ?? undefined)
+        : undefined;
       return { events: this.run(buildLogQuery(query, sqliteDialect, end)), examinedThrough: end };
     });
     return read.deferred();
   }
 
-  /** The page as one row (one statement, so one snapshot): SQLite joins the payloads, and they arrive as bytes. */
+  /**
+   * `readLog` as the bytes of its answer, written on this thread. (One statement joining the payloads, as on
+   * PostgreSQL, took three times as long here: SQLite sorts each ordered aggregate's input in a temporary tree.)
+   */
   readLogBytes(query: LogQuery): LogPageBytes {
-    const [row] = this.run<LogPageRow<Uint8Array>>(buildLogPageText(query, sqliteDialect, (text) => `CAST(${text} AS BLOB)`));
-    if (!row) throw new Error('the page statement answered no row');
-    return pageFromRow(row);
+    return pageFromEvents(this.readLog(query));
   }
 
   /**
