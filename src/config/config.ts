@@ -43,6 +43,8 @@ export interface HeraldConfig {
     readonly maxSubscriptionsPerConsumer: number;
     /** Log rows one poll examines at most (docs/storage.md). */
     readonly pollExamineRows: number;
+    /** Bytes of pages read ahead for polls, per process; 0: none (docs/poll.md#read-ahead). */
+    readonly pollReadAheadBytes: number;
     /** Delivery rows one commit writes at most; a request with more fan-out commits in pieces (docs/storage.md). */
     readonly commitDeliveryRows: number;
     /** Log rows a replay's range may make Herald examine (docs/replay.md#limits). */
@@ -112,6 +114,7 @@ export const defaults = {
   HERALD_DELIVERY_RETENTION: '30d',
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
   HERALD_POLL_EXAMINE_LIMIT: '10000',
+  HERALD_POLL_READ_AHEAD: '32MiB',
   HERALD_COMMIT_FANOUT_LIMIT: String(defaultCommitBounds.deliveries),
   HERALD_REPLAY_EXAMINE_LIMIT: String(defaultReplayLimits.examinedRows),
   HERALD_PUBLISH_RATE_LIMIT: '2000',
@@ -174,12 +177,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ? Number(read('HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER'))
       : Number.NaN,
     pollExamineRows: /^\d{1,9}$/.test(read('HERALD_POLL_EXAMINE_LIMIT')) ? Number(read('HERALD_POLL_EXAMINE_LIMIT')) : Number.NaN,
+    pollReadAheadBytes: read('HERALD_POLL_READ_AHEAD') === '0' ? 0 : (parseByteSize(read('HERALD_POLL_READ_AHEAD')) ?? Number.NaN),
     commitDeliveryRows: /^\d{1,9}$/.test(read('HERALD_COMMIT_FANOUT_LIMIT')) ? Number(read('HERALD_COMMIT_FANOUT_LIMIT')) : Number.NaN,
     replayExamineRows: /^\d{1,9}$/.test(read('HERALD_REPLAY_EXAMINE_LIMIT')) ? Number(read('HERALD_REPLAY_EXAMINE_LIMIT')) : Number.NaN,
   };
   if (!(limits.pollExamineRows >= 100)) {
     problems.push('HERALD_POLL_EXAMINE_LIMIT must be a whole number of rows, at least 100.');
   }
+  if (!(limits.pollReadAheadBytes >= 0)) problems.push("HERALD_POLL_READ_AHEAD must be a size such as 32MiB, or 0 for none.");
   if (!(limits.replayExamineRows >= 1_000)) {
     problems.push('HERALD_REPLAY_EXAMINE_LIMIT must be a whole number of rows, at least 1000.');
   }

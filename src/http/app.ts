@@ -14,6 +14,7 @@ import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
+import { defaultReadAheadLimits, PollReadAhead } from './poll-read-ahead.js';
 import { pollRoute } from './routes/events/poll.js';
 import { filterEvaluateRoute } from './routes/filters/evaluate.js';
 import { filterTestRoute } from './routes/filters/test.js';
@@ -43,10 +44,14 @@ export interface AppOptions {
     readonly maxSubscriptionsPerConsumer?: number;
     /** Log rows one poll examines at most; unset, the default (docs/storage.md). */
     readonly pollExamineRows?: number;
+    /** Bytes of pages read ahead for polls; 0: none; unset, the default (docs/poll.md#read-ahead). */
+    readonly pollReadAheadBytes?: number;
     /** Delivery rows one commit writes at most; unset, the default (docs/storage.md#group-commit). */
     readonly commitDeliveryRows?: number;
   };
   readonly logger?: FastifyServerOptions['logger'];
+  /** Pages of the log read ahead of a client following `next` (docs/poll.md#read-ahead); `false`: none. */
+  readonly pollReadAhead?: PollReadAhead | false | undefined;
   /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
   readonly pullInactivityMs?: number | undefined;
   readonly delivery: {
@@ -157,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     baseUrl: options.baseUrl,
     authorizer,
     examineAtMost: options.limits.pollExamineRows,
+    readAhead: options.pollReadAhead ?? readAheadOf(options.limits.pollReadAheadBytes),
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   const replayCounting = new ReplayCounting();
@@ -213,4 +219,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     tracing: options.tracing,
   });
   return app;
+}
+
+/** The poll read-ahead for a byte limit: none for 0, the defaults when unset. */
+function readAheadOf(bytes: number | undefined): PollReadAhead | false {
+  if (bytes === 0) return false;
+  return new PollReadAhead(bytes === undefined ? defaultReadAheadLimits : { ...defaultReadAheadLimits, bytes });
 }

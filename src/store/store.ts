@@ -74,8 +74,21 @@ export interface LogPage {
   readonly events: LoggedEvent[];
   /**
    * Set when the read stopped at `examineAtMost`: every row up to and including this position was examined,
-   * so the next read may start here. Unset when fewer rows than the bound follow `afterSeq`.
+   * so the next read may start here. Unset when fewer rows than the bound follow `afterSeq`, and possibly for
+   * a full page, which ends at its last event whatever the bound.
    */
+  readonly examinedThrough: number | undefined;
+}
+
+/** One bounded read of the log as the bytes of its answer (`Store.readLogBytes`). */
+export interface LogPageBytes {
+  /** The matches' payloads as one JSON array, `[p1,p2,…]`, in UTF-8: each exactly as stored. */
+  readonly body: Uint8Array;
+  /** Each match's position, in commit order. */
+  readonly seqs: readonly number[];
+  /** Where each match's payload ends in `body` (it starts after the `[` or `,` before it). */
+  readonly ends: readonly number[];
+  /** As in `LogPage`. */
   readonly examinedThrough: number | undefined;
 }
 
@@ -113,6 +126,11 @@ export interface Store {
   watch(listener: StoreListener): () => void;
   /** Reads one page of the log, examining at most `examineAtMost` rows: what requests use. */
   readLog(query: LogQuery): Promise<LogPage>;
+  /**
+   * `readLog`, answered as the bytes of a JSON array of its events: what `GET /events` sends, made where the
+   * rows are read (a reader thread, the database server) instead of on the event loop.
+   */
+  readLogBytes(query: LogQuery): Promise<LogPageBytes>;
   /** The events of `readLog`, for callers that read whole small logs (tests, tools). */
   readEvents(query: LogQuery): Promise<LoggedEvent[]>;
   /**

@@ -28,7 +28,7 @@ describe('loadConfig: defaults', () => {
       sqliteReaders: 2,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
-      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000, commitDeliveryRows: 10_000, replayExamineRows: 500_000 },
+      limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000, pollReadAheadBytes: 32 * 1024 * 1024, commitDeliveryRows: 10_000, replayExamineRows: 500_000 },
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
@@ -67,6 +67,11 @@ describe('loadConfig: defaults', () => {
 });
 
 describe('loadConfig: reading each variable', () => {
+  it('reads the poll read-ahead as a size, 0 turning it off', () => {
+    expect(loadConfig({ HERALD_POLL_READ_AHEAD: '8MiB' }).limits.pollReadAheadBytes).toBe(8 * 1024 * 1024);
+    expect(loadConfig({ HERALD_POLL_READ_AHEAD: '0' }).limits.pollReadAheadBytes).toBe(0);
+  });
+
   it('reads PORT, HOST and HERALD_LOG_LEVEL, trimming whitespace', () => {
     expect(loadConfig({ PORT: ' 3000 ', HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'debug' })).toMatchObject({
       port: 3000,
@@ -204,6 +209,7 @@ describe('loadConfig: every problem named', () => {
       { HERALD_JWT_PUBLIC_KEY: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE' },
       'HERALD_JWT_PUBLIC_KEY must hold a PEM public key (-----BEGIN PUBLIC KEY-----).',
     ],
+    [{ HERALD_POLL_READ_AHEAD: 'lots' }, 'HERALD_POLL_READ_AHEAD must be a size such as 32MiB, or 0 for none.'],
     [{ HERALD_JWKS_URL: 'login.example.com/jwks.json' }, 'HERALD_JWKS_URL must be an http(s) URL.'],
     [
       { HERALD_JWT_SECRET: secret, HERALD_JWKS_URL: 'https://login.example.com/jwks' },

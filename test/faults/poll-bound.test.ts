@@ -73,4 +73,24 @@ describeEachEngine('A poll examines a bounded number of log rows, on $name', (en
     const indexed = await follow(store, { subject: '/party/rare', examineAtMost: 2 }, 3);
     expect(indexed.seen).toEqual(expected);
   });
+
+  it('answers the same page as bytes (what GET /events sends) as it does as rows, bounded or not', async () => {
+    const queries: LogQuery[] = [
+      { afterSeq: 0, limit: 50, examineAtMost: 40, types: [parseTextPattern('%match')] },
+      { afterSeq: 0, limit: 50, examineAtMost: 5, subject: '/party/rare' },
+      { afterSeq: 0, limit: 3, examineAtMost: 1000, subject: '/party/rare' },
+      { afterSeq: 0, limit: 50, examineAtMost: 1000, source: parseSourceFilter('%nomatch') },
+      { afterSeq: 0, limit: 1000, examineAtMost: 10_000 },
+      { afterSeq: 0, limit: 20, examineAtMost: 100, types: [parseTextPattern('common.1'), parseTextPattern('rare.%')] },
+      { afterSeq: 0, limit: 50 },
+    ];
+    const positions = (await store.readEvents({ afterSeq: 0, limit: 1000 })).map((event) => event.seq);
+    for (const query of [...queries, ...queries.map((q) => ({ ...q, afterSeq: positions[100]! }))]) {
+      const rows = await store.readLog(query);
+      const bytes = await store.readLogBytes(query);
+      expect(Buffer.from(bytes.body).toString(), JSON.stringify(query)).toBe(`[${rows.events.map((e) => e.payload).join(',')}]`);
+      expect(bytes.seqs).toEqual(rows.events.map((event) => event.seq));
+      expect(bytes.examinedThrough).toBe(rows.examinedThrough);
+    }
+  });
 });

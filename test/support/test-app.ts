@@ -1,6 +1,7 @@
 import { parseCloudEvent, type ValidEvent } from '../../src/domain/cloudevent.js';
 import type { Authorizer } from '../../src/domain/policy.js';
 import type { RateLimits } from '../../src/http/rate-limits.js';
+import type { PollReadAhead } from '../../src/http/poll-read-ahead.js';
 import type { FastifyInstance } from 'fastify';
 import { Dispatcher, type DispatcherOptions } from '../../src/delivery/dispatcher.js';
 import { healthAnnouncer } from '../../src/delivery/health-announcer.js';
@@ -66,6 +67,8 @@ export interface AssembleOptions {
   readonly replayLimits?: Partial<ReplayLimits>;
   /** Spans for publishes, commits and attempts; unset, none (as when Herald is not configured to trace). */
   readonly tracing?: Tracing;
+  /** The poll route's read-ahead, where a test watches it or turns it off. */
+  readonly pollReadAhead?: PollReadAhead | false;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -116,6 +119,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     clock: clock.now,
     pullInactivityMs: options.inactivityMs ?? 60_000,
     tracing: options.tracing,
+    pollReadAhead: options.pollReadAhead,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;

@@ -10,13 +10,16 @@ import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
 import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { buildExaminationEnd, buildLogQuery, type SqlStatement } from '../log-query-sql.js';
+import { buildExaminationEnd, buildLogQuery, examinationEndNeeded, type SqlStatement } from '../log-query-sql.js';
+import { pageFromRow } from '../log-page-bytes.js';
+import { buildLogPageText, type LogPageRow } from '../log-page-sql.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
   type DeliveryClaim,
   type LoggedEvent,
   type LogPage,
+  type LogPageBytes,
   type LogQuery,
   type Store,
   type StoreListener,
@@ -276,11 +279,20 @@ export class PostgresStore implements Store {
   private async readLogNow(query: LogQuery): Promise<LogPage> {
     // Two statements, two snapshots: positions are handed out in commit order, so once the end's row is
     // visible every row before it has committed, and the second read sees exactly the rows the first counted.
-    const end =
-      query.examineAtMost === undefined
-        ? undefined
-        : ((await this.run<{ seq: number | null }>(buildExaminationEnd(query, postgresDialect, query.examineAtMost)))[0]?.seq ?? undefined);
+    const end = examinationEndNeeded(query)
+      ? ((await this.run<{ seq: number | null }>(buildExaminationEnd(query, postgresDialect, query.examineAtMost)))[0]?.seq ?? undefined)
+      : undefined;
     return { events: await this.run<LoggedEvent>(buildLogQuery(query, postgresDialect, end)), examinedThrough: end };
+  }
+
+  /** One statement and one text per page (buildLogPageText), in a read slot as `readLog`. */
+  readLogBytes(query: LogQuery): Promise<LogPageBytes> {
+    return this.logReads.run(async () => {
+      const [row] = await this.run<LogPageRow<string>>(buildLogPageText(query, postgresDialect));
+      if (!row) throw new Error('the page statement answered no row');
+      // The driver decodes text; encoded once here, the answer is sent as these bytes.
+      return pageFromRow({ ...row, body: Buffer.from(row.body) });
+    });
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {

@@ -25,6 +25,7 @@ import {
   type DeliveryClaim,
   type LoggedEvent,
   type LogPage,
+  type LogPageBytes,
   type LogQuery,
   type Store,
   type StoreListener,
@@ -200,6 +201,11 @@ export class SqliteStore implements Store {
   /** The bound's end and the page up to there are read in one snapshot, on a reader thread. */
   readLog(query: LogQuery): Promise<LogPage> {
     return this.connections.read<LogPage>({ op: 'readLog', query });
+  }
+
+  /** The reader thread makes the bytes and hands them over without a copy. */
+  readLogBytes(query: LogQuery): Promise<LogPageBytes> {
+    return this.connections.read<LogPageBytes>({ op: 'readLogBytes', query });
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {

@@ -49,6 +49,12 @@ export type ThreadRequest =
       readonly query: LogQuery;
     }
   | {
+      /** `readLog` answered as the bytes of its JSON array (Store.readLogBytes), handed over without a copy. */
+      readonly op: 'readLogBytes';
+      readonly connection: number;
+      readonly query: LogQuery;
+    }
+  | {
       /** Statements in one transaction, undone when a guard returns no row (SqlExecutor.atomically). */
       readonly op: 'atomically';
       readonly connection: number;

@@ -4,10 +4,12 @@ import { scopes } from '../../../domain/identity.js';
 import { formatPollPosition, type PollCursor } from '../../../domain/poll-cursor.js';
 import { defaultPollExamineLimit, examineBound, type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
 import type { Authorizer } from '../../../domain/policy.js';
-import type { Store } from '../../../store/store.js';
+import { selectedBody } from '../../../store/log-page-bytes.js';
+import type { LogPageBytes, LogQuery, Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
 import { nextPollUrl } from '../../next-link.js';
+import { PollReadAhead } from '../../poll-read-ahead.js';
 import { readableEvents } from '../../readable-events.js';
 import { HttpProblem, invalid } from '../../problems.js';
 
@@ -17,6 +19,8 @@ export interface PollRouteOptions {
   readonly baseUrl: string | undefined;
   /** Log rows one poll examines at most (docs/storage.md); unset, the default. */
   readonly examineAtMost?: number | undefined;
+  /** Pages read before they are asked for (docs/poll.md#read-ahead); `false` reads each when asked. */
+  readonly readAhead?: PollReadAhead | false | undefined;
 }
 
 const pollPath = '/events/api/v1/events';
@@ -102,6 +106,8 @@ const pollDocs = {
  */
 export async function pollRoute(app: FastifyInstance, options: PollRouteOptions): Promise<void> {
   const { store } = options;
+  const readAhead = options.readAhead === false ? undefined : (options.readAhead ?? new PollReadAhead());
+  if (readAhead) app.addHook('onClose', () => readAhead.idle());
   app.get(
     pollPath,
     {
@@ -121,30 +127,53 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       // Retention removed events after this cursor: say so, rather than skip them silently.
       const removedThrough = await store.retention.removedThrough();
       if (poll.cursor.kind !== 'start' && afterSeq < removedThrough) throw cursorExpired(removedThrough);
-      // Read before the page: positions are handed out in commit order, so every event up to `head` has
-      // committed and a page that is not full holds every match up to it.
-      const head = await store.headPosition();
-      if (poll.cursor.kind === 'position' && afterSeq > head) {
-        throw new HttpProblem('unknownCursor', `Position ${afterSeq} is beyond the end of the log: pass 0 to start over.`);
-      }
       const examineAtMost = examineBound(options.examineAtMost ?? defaultPollExamineLimit, poll.types, poll.source);
-      const { events, examinedThrough } = await store.readLog({ afterSeq, ...poll, limit: poll.size, examineAtMost });
-      const lastRead = events.at(-1)?.seq ?? afterSeq;
+      const read = logQuery(poll, afterSeq, examineAtMost);
+      // A page read ahead is settled (full, or cut short by the bound), so where it ends does not need the head.
+      const ahead = readAhead && poll.cursor.kind === 'position' ? await readAhead.take(caller.consumer, read) : undefined;
+      const page = ahead ? { ...ahead, head: 0 } : await readPage(store, poll, read);
+      const { seqs, examinedThrough, head } = page;
+      const lastRead = seqs.at(-1) ?? afterSeq;
       // The cursor moves past everything examined, matching or not: the next poll starts where this one ended.
       // A full page ends at its last event; one cut short by the bound, where the bound stopped (possibly an
       // empty page); one that reached the end of the log, at the head.
       const reached =
-        events.length === poll.size ? lastRead : (examinedThrough ?? Math.max(lastRead, head));
+        seqs.length === poll.size ? lastRead : (examinedThrough ?? Math.max(lastRead, head));
+      // Not at the end of the log: read the next page while this one is sent and the client reads it.
+      if (readAhead && (seqs.length === poll.size || examinedThrough !== undefined)) {
+        const nextQuery = logQuery(poll, reached, examineAtMost);
+        readAhead.start(caller.consumer, nextQuery, () => store.readLogBytes(nextQuery));
+      }
       const next = nextPollUrl(options.baseUrl ?? `${request.protocol}://${request.host}`, pollPath, query, reached);
       // Events the caller may not read are left out; the cursor still moves past them, and names none of them.
+      const events = seqs.map((seq, index) => ({ seq, index }));
       const shown = await readableEvents(store, options.authorizer, caller.consumer, events);
+      const kept = shown.length === events.length ? undefined : new Set(shown.map((event) => event.index));
+      // The stored payloads as they are, in the array the engine made of them.
       return reply
         .header('next', next)
         .header('link', `<${next}>; rel="next"`)
         .type('application/cloudevents-batch+json; charset=utf-8')
-        .send(`[${shown.map((e) => e.payload).join(',')}]`);
+        .send(selectedBody(page, (index) => kept === undefined || kept.has(index)));
     },
   );
+}
+
+/** The read a poll makes from `afterSeq`: everything that decides which events it finds. */
+function logQuery(poll: PollQuery, afterSeq: number, examineAtMost: number): LogQuery {
+  const { resource, source, types, subject, alternativesubject } = poll;
+  return { afterSeq, resource, source, types, subject, alternativesubject, limit: poll.size, examineAtMost };
+}
+
+/** Reads a page when asked, with the head of the log read first. */
+async function readPage(store: Store, poll: PollQuery, query: LogQuery): Promise<LogPageBytes & { head: number }> {
+  // Read before the page: positions are handed out in commit order, so every event up to `head` has
+  // committed and a page that is not full holds every match up to it.
+  const head = await store.headPosition();
+  if (poll.cursor.kind === 'position' && query.afterSeq > head) {
+    throw new HttpProblem('unknownCursor', `Position ${query.afterSeq} is beyond the end of the log: pass 0 to start over.`);
+  }
+  return { ...(await store.readLogBytes(query)), head };
 }
 
 /** Turns `after` into a log position. An event id is looked up within the poll's source, if it names one. */
