@@ -13,7 +13,7 @@ async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000)
   }
 }
 
-// The lease's plan depends on fresh statistics (src/store/postgres/postgres-store.ts, analyzeDeliveriesAround).
+// The lease's and the poll's plans depend on fresh statistics (src/store/postgres/partition-statistics.ts).
 describe.skipIf(!postgresEngine.available)('PostgreSQL: statistics after a large fan-out', () => {
   let db: TestDatabase;
   let store: Store;
@@ -57,4 +57,29 @@ describe.skipIf(!postgresEngine.available)('PostgreSQL: statistics after a large
     await eventually(async () => (await analysed()).length === 2);
     expect((await analysed()).map((row) => row.relname).sort()).toEqual([expect.stringMatching(/^deliveries_p\d+$/), 'subscriptions']);
   });
+
+  it('analyses the log partition the events went to once 10,000 were stored, and then as it grows by a fifth', async () => {
+    const analyses = async () =>
+      rawSql<{ relname: string; analyses: string; rows: string }>(
+        postgresEngine,
+        db.database,
+        `SELECT s.relname, s.analyze_count AS analyses, c.reltuples::bigint AS rows FROM pg_stat_user_tables s
+         JOIN pg_class c ON c.oid = s.relid WHERE s.relname LIKE 'events_p%' AND s.analyze_count > 0`,
+      );
+    const store500 = async (from: number) =>
+      store.appendEvents(Array.from({ length: 500 }, (_, i) => validEvent({ id: `e-${from + i}` })), () => []);
+    for (let n = 0; n < 9_500; n += 500) await store500(n);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await analyses()).toEqual([]);
+    await store500(9_500);
+    await eventually(async () => (await analyses()).length === 1);
+    const [first] = await analyses();
+    expect(first).toMatchObject({ relname: expect.stringMatching(/^events_p\d+$/), analyses: '1', rows: '10000' });
+    // The next analysis waits for another 10,000 (a fifth of 10,000 is less), not for the next batch.
+    for (let n = 10_000; n < 19_500; n += 500) await store500(n);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await analyses())[0]?.analyses).toBe('1');
+    await store500(19_500);
+    await eventually(async () => (await analyses())[0]?.analyses === '2');
+  }, 60_000);
 });

@@ -31,12 +31,11 @@ import { atomically } from './atomic-write.js';
 import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
+import { PartitionStatistics } from './partition-statistics.js';
 import { PostgresPartitions } from './retention.js';
 
 /** The advisory lock key that serializes appends, so seq order is commit order (migrations use 4_841_002). */
 const appendLockKey = 4_841_001;
-/** How many new deliveries make this process refresh their partition's statistics itself. */
-const analyzeAfterDeliveries = 10_000;
 
 /**
  * One row of herald_append_claimed's answer (migration 009): a stored event, a delivery claimed for this
@@ -77,9 +76,8 @@ export class PostgresStore implements Store {
   readonly replays: ReplayRepository;
   readonly retention: RetentionRepository;
   private readonly statementNames = new Map<string, string>();
-  /** Deliveries written since this process last analysed their partition (see analyzeDeliveriesAround). */
-  private deliveriesSinceAnalyze = 0;
-  private analyzing = false;
+  /** Refreshes the statistics of the partitions this process writes (partition-statistics.ts). */
+  private readonly statistics: PartitionStatistics;
   private readonly notifications: PostgresNotifications;
   private readonly logReads: ReadSlots;
 
@@ -88,6 +86,7 @@ export class PostgresStore implements Store {
     private readonly options: PostgresStoreOptions,
   ) {
     this.notifications = new PostgresNotifications(options.connectionString);
+    this.statistics = new PartitionStatistics(pool);
     this.logReads = new ReadSlots(Math.max(1, Math.floor(poolSize(options) / 2)));
     const executor: SqlExecutor = {
       ...postgresDialect,
@@ -184,7 +183,6 @@ export class PostgresStore implements Store {
     const stored = events.map(() => false);
     const claimed: DeliveryTask[] = [];
     let unclaimed = false;
-    let newestDelivery: number | undefined;
     // The function returns the stored events first, then the claimed deliveries, then the summary.
     const placeOf = new Map<number, number>();
     for (const row of rows) {
@@ -192,48 +190,16 @@ export class PostgresStore implements Store {
         stored[row.eventN - 1] = true;
         placeOf.set(row.seq, row.eventN);
       } else if (row.written !== null) {
-        newestDelivery = row.deliveryId;
-        this.deliveriesSinceAnalyze += row.written;
+        this.statistics.deliveriesWritten(row.written, row.deliveryId);
         unclaimed = row.unclaimed > 0;
       } else {
         claimed.push({ id: row.deliveryId, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(placeOf.get(row.seq) ?? 0) ?? '' });
       }
     }
-    if (newestDelivery !== undefined && this.deliveriesSinceAnalyze >= analyzeAfterDeliveries) {
-      this.deliveriesSinceAnalyze = 0;
-      void this.analyzeDeliveriesAround(newestDelivery);
-    }
+    if (placeOf.size > 0) this.statistics.eventsStored(placeOf.size, Math.max(...placeOf.keys()));
     if (claimed.length > 0) claim?.handOff(claimed);
     if (unclaimed) this.notifications.announceLocally('deliveries');
     return stored;
-  }
-
-  /**
-   * Brings the statistics of the partition holding `deliveryId` up to date, in the background. The dispatcher's
-   * lease walks the `next_attempt_at` index only when PostgreSQL knows the partition is large: on a partition
-   * that filled faster than autovacuum looks (at most once a minute), or beside a never-analysed subscriptions
-   * table, it sorts every due delivery instead — measured 40 ms against 6 ms per lease with 40,000 due. One
-   * analysis at a time; a failure only waits for autovacuum.
-   */
-  private async analyzeDeliveriesAround(deliveryId: number): Promise<void> {
-    if (this.analyzing) return;
-    this.analyzing = true;
-    try {
-      const { rows } = await this.pool.query<{ schema: string; name: string }>(
-        `SELECT n.nspname AS schema, c.relname AS name
-         FROM deliveries d JOIN pg_class c ON c.oid = d.tableoid JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE d.id = $1`,
-        [deliveryId],
-      );
-      const quoted = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
-      const found = rows[0];
-      // With the subscriptions it joins: a handful of rows that autovacuum may never have analysed either.
-      if (found) await this.pool.query(`ANALYZE subscriptions, ${quoted(found.schema)}.${quoted(found.name)}`);
-    } catch {
-      // Autovacuum analyses the partition before long anyway.
-    } finally {
-      this.analyzing = false;
-    }
   }
 
   watch(listener: StoreListener): () => void {
