@@ -3,6 +3,7 @@ import type { HeraldConfig } from '../config/config.js';
 import { startServer } from '../server.js';
 import { isPostgresUrl } from '../store/database-url.js';
 import { holdServeLock, type ServeLock } from '../store/sqlite/process-lock.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { superviseWorkers, workerCount, workerSlot } from './workers.js';
 
 export interface ServeOptions {
@@ -16,6 +17,8 @@ export interface ServeOptions {
  */
 export async function serve(config: HeraldConfig, options: ServeOptions = {}): Promise<void> {
   if (options.workers !== undefined && cluster.isPrimary) return superviseWorkers(config, workerCount(options.workers));
+  // Before any connection thread starts, so every heap of the process collects by the same rule.
+  limitHeapGrowth(config.heapGrowthPercent);
   // SQLite serves one process: a second one on the same file stops here, naming the first.
   const lock: ServeLock | undefined = isPostgresUrl(config.database) ? undefined : holdServeLock(config.database);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;

@@ -34,6 +34,8 @@ export interface HeraldConfig {
   readonly databasePoolSize: number;
   /** SQLite: reader threads (docs/storage.md). */
   readonly sqliteReaders: number;
+  /** How far a V8 heap may grow past what its last full collection kept, in percent; 0 leaves it to V8 (docs/deployment.md). */
+  readonly heapGrowthPercent: number;
   /** The public address of this Herald, for `next` links; derived from each request when unset. */
   readonly baseUrl: string | undefined;
   readonly jwt: JwtConfig;
@@ -92,6 +94,7 @@ export const defaults = {
   HERALD_DATABASE: './data/herald.db',
   HERALD_DATABASE_POOL_SIZE: '10',
   HERALD_SQLITE_READERS: '2',
+  HERALD_HEAP_GROWTH_PERCENT: '100',
   HERALD_JWKS_MAX_AGE: '5m',
   HERALD_MAX_EVENT_SIZE: '256KiB',
   HERALD_MAX_REQUEST_SIZE: '1MiB',
@@ -161,6 +164,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const sqliteReaders = /^\d{1,2}$/.test(read('HERALD_SQLITE_READERS')) ? Number(read('HERALD_SQLITE_READERS')) : Number.NaN;
   if (!(sqliteReaders >= 0 && sqliteReaders <= 16)) {
     problems.push('HERALD_SQLITE_READERS must be a whole number of reader threads from 0 to 16 (0 reads on the writer thread).');
+  }
+  const heapGrowthPercent = /^\d{1,4}$/.test(read('HERALD_HEAP_GROWTH_PERCENT')) ? Number(read('HERALD_HEAP_GROWTH_PERCENT')) : Number.NaN;
+  if (!(heapGrowthPercent === 0 || (heapGrowthPercent >= 10 && heapGrowthPercent <= 1000))) {
+    problems.push('HERALD_HEAP_GROWTH_PERCENT must be a whole percentage from 10 to 1000, or 0 to leave the heap\'s growth to V8.');
   }
 
   const baseUrl = nonEmpty(env.HERALD_BASE_URL)?.replace(/\/+$/, '');
@@ -251,7 +258,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   const tracing = readTracing(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
 }
 
 /**

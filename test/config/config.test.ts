@@ -26,6 +26,7 @@ describe('loadConfig: defaults', () => {
       dataDir: resolve('data'),
       databasePoolSize: 10,
       sqliteReaders: 2,
+      heapGrowthPercent: 100,
       baseUrl: undefined,
       jwt: { keys: { kind: 'development' }, issuer: undefined, audience: undefined },
       limits: { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024, maxSubscriptionsPerConsumer: 1000, pollExamineRows: 10_000, pollReadAheadBytes: 32 * 1024 * 1024, commitDeliveryRows: 10_000, replayExamineRows: 500_000 },
@@ -271,6 +272,15 @@ describe('loadConfig: delivery', () => {
     for (const value of ['-1', 'many', '17']) {
       expect(problemsOf({ HERALD_SQLITE_READERS: value })).toEqual([
         'HERALD_SQLITE_READERS must be a whole number of reader threads from 0 to 16 (0 reads on the writer thread).',
+      ]);
+    }
+  });
+  it('reads how far heaps may grow, and refuses a percentage it cannot use', () => {
+    expect(loadConfig({ HERALD_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
+    expect(loadConfig({ HERALD_HEAP_GROWTH_PERCENT: '50' }).heapGrowthPercent).toBe(50);
+    for (const value of ['-1', 'half', '5', '1001']) {
+      expect(problemsOf({ HERALD_HEAP_GROWTH_PERCENT: value })).toEqual([
+        "HERALD_HEAP_GROWTH_PERCENT must be a whole percentage from 10 to 1000, or 0 to leave the heap's growth to V8.",
       ]);
     }
   });
