@@ -52,7 +52,10 @@ describeEachEngine('herald publish, poll and pull against a real Herald', (engin
     expect(one).toMatchObject({ code: 0, stderr: '' });
     expect(one.stdout).toMatch(/^stored https:\/\/api\.domstol\.no\/\S+ [0-9a-f-]{36}\n$/);
 
-    const batch = await runConsumer(['publish', '--json', '-'], env, JSON.stringify(events('batch', 2)));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${token}\n`);
+    const { HERALD_TOKEN: _token, ...withoutToken } = env;
+    const batch = await runConsumer(['publish', '--json', '--token-file', tokenFile, '-'], withoutToken, JSON.stringify(events('batch', 2)));
     expect(batch.code).toBe(0);
     expect(JSON.parse(batch.stdout)).toEqual({ stored: [{ source: sampleEvent().source, id: 'batch-0' }, { source: sampleEvent().source, id: 'batch-1' }], requests: 1 });
 
@@ -96,6 +99,11 @@ describeEachEngine('herald publish, poll and pull against a real Herald', (engin
 
     const last = await runConsumer(args, env);
     expect(last).toMatchObject({ code: 0, stdout: '' });
+
+    const unauthorized = await runConsumer([...args, '--token', 'not-a-valid-token'], env);
+    expect(unauthorized.code).toBe(1);
+    expect(unauthorized.stderr).toMatch(/^herald: poll: Herald answered 401/);
+    expect(unauthorized.stderr).not.toContain('not-a-valid-token');
   });
 
   it('pull --follow acknowledges what it printed: Ctrl-C leaves nothing queued, a kill loses nothing', async () => {

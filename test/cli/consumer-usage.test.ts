@@ -11,6 +11,8 @@ describe('consumer commands written wrong', () => {
     ['publish a batch with a stray item', ['publish', '-'], '[{"type":"x"}, 3]', /item \[1\]/],
     ['poll without --resource or --source', ['poll', '--follow'], undefined, /--resource or --source/],
     ['pull with no subscription id', ['pull', 'twelve'], undefined, /not a subscription id/],
+    ['publish with a token file that is not there', ['publish', '--token-file', '/nonexistent/token', '-'], '{}', /cannot read --token-file/],
+    ['poll with both --token and --token-file', ['poll', '--resource', 'urn:a:b', '--token', 'x', '--token-file', 'y'], undefined, /not both/],
     ['listen without a port', ['listen', '--secret', 'whsec_c2VjcmV0'], undefined, /--port/],
   ])('%s: exit 2, one line', async (_name, args, input, message) => {
     const result = await runConsumer(args, env, input);
