@@ -34,3 +34,8 @@ export function stopSignal(out: Writable = process.stdout): { readonly signal: A
     },
   };
 }
+
+/** The reader of stdout went away (`| head -1` has what it wanted): stop quietly, as `cat` would. */
+export function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+}

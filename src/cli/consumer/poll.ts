@@ -2,7 +2,7 @@ import { parseCommandArgs, usageError } from '../command-error.js';
 import { connect, connectionOptions } from './connection.js';
 import { fileCursorStore } from './file-cursor-store.js';
 import { asCommandFailure } from './herald-failure.js';
-import { stopSignal, writeLines } from './ndjson-output.js';
+import { isBrokenPipe, stopSignal, writeLines } from './ndjson-output.js';
 
 const options = {
   ...connectionOptions,
@@ -55,7 +55,7 @@ export async function pollCommand(args: string[]): Promise<void> {
     // No `break` here: the generator saves a page's position when asked for the next one, and stops by the signal.
     for await (const page of pages) await writeLines(process.stdout, page.events);
   } catch (error) {
-    if (stop.signal.aborted && (error as NodeJS.ErrnoException).code === 'EPIPE') return;
+    if (isBrokenPipe(error)) return;
     throw asCommandFailure('poll', error);
   } finally {
     stop.dispose();

@@ -3,7 +3,7 @@ import { parseCommandArgs, parseSubscriptionId, usageError } from '../command-er
 import { connect, connectionOptions } from './connection.js';
 import { fileCursorStore } from './file-cursor-store.js';
 import { asCommandFailure } from './herald-failure.js';
-import { stopSignal, writeLines } from './ndjson-output.js';
+import { isBrokenPipe, stopSignal, writeLines } from './ndjson-output.js';
 
 const options = {
   ...connectionOptions,
@@ -31,15 +31,22 @@ export async function pullCommand(args: string[]): Promise<void> {
   const checkpoint = trackedStore(file);
   const stop = stopSignal();
   try {
-    await herald.pull(subscriptionId, (events) => writeLines(process.stdout, events), {
-      checkpoint,
-      limit,
-      follow: values.follow === true,
-      signal: stop.signal,
-    });
-    if (stop.signal.aborted) await acknowledge(herald, subscriptionId, checkpoint);
+    let stopped = false;
+    try {
+      await herald.pull(subscriptionId, (events) => writeLines(process.stdout, events), {
+        checkpoint,
+        limit,
+        follow: values.follow === true,
+        signal: stop.signal,
+      });
+      stopped = stop.signal.aborted;
+    } catch (error) {
+      // The page being written when the reader went away stays unacknowledged; the ones before it are done.
+      if (!isBrokenPipe(error)) throw error;
+      stopped = true;
+    }
+    if (stopped) await acknowledge(herald, subscriptionId, checkpoint);
   } catch (error) {
-    if (stop.signal.aborted && (error as NodeJS.ErrnoException).code === 'EPIPE') return;
     throw asCommandFailure('pull', error);
   } finally {
     stop.dispose();
