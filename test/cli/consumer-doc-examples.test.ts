@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestartableHerald } from '../client/herald-on-port.js';
 import { engines, type TestDatabase } from '../support/engines.js';
 import { freePort } from '../support/herald-process.js';
-import { testSecret } from '../support/tokens.js';
+import { testSecret, testToken } from '../support/tokens.js';
 import { consumerEnv, runConsumer } from './consumer-cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -85,7 +85,6 @@ describe('the shell examples of docs/cli.md and README.md, run against Herald (s
   it("docs/cli.md: a refused batch reads as the page shows", async () => {
     const shown = /A refused batch[^\n]*\n```\n([\s\S]*?)```/.exec(readFileSync(join(root, 'docs/cli.md'), 'utf8'))![1];
     const event = { source: 'https://shop.example/orders/1', type: 'order.placed', resource: 'urn:altinn:resource:dodsbo.domstoladmin.api' };
-    const { testToken } = await import('../support/tokens.js');
     const refused = await runConsumer(['publish'], consumerEnv(server.baseUrl, await testToken()), JSON.stringify([event, { ...event, time: 'yesterday' }]));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(shown);
