@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { CommandError } from './command-error.js';
+import { listenCommand } from './consumer/listen.js';
+import { pollCommand } from './consumer/poll.js';
+import { publishCommand } from './consumer/publish.js';
+import { pullCommand } from './consumer/pull.js';
 import { eventsCommand } from './events-tail.js';
 import { migrate } from './migrate.js';
 import { serve } from './serve.js';
@@ -32,6 +36,20 @@ Operator commands (act on HERALD_DATABASE directly, for every consumer; see docs
               [--resource <urn>] [--limit N] [--json] [--interval <duration>]
                         Follow the log from its head (like tail -f) until Ctrl-C.
 
+Consumer commands (over HTTP, like any client; see docs/cli.md):
+  Each takes --url <url> (HERALD_URL, default http://localhost:8080) and --token <jwt> or --token-file <path>
+  (HERALD_TOKEN). Events are printed one JSON object a line (NDJSON); messages go to stderr.
+  Exit codes: 0 done, 1 Herald refused or could not be reached, 2 the command was written wrong.
+  publish [file|-]      Publish the event (a JSON object) or batch (an array) in file, or on stdin.
+      --json            Print {"stored": [{source, id}…], "requests": n} instead of a line per event
+  poll --resource <urn> | --source <uri> [--type <t>]... [--subject <s> | --alternative-subject <s>]
+       [--after <id|~position|0>] [--cursor-file <path>] [--size N] [--follow]
+                        Print the log's events; --cursor-file resumes where the last run stopped.
+  pull <subscriptionId> [--follow] [--limit N] [--checkpoint-file <path>]
+                        Print a pull subscription's queued events, acknowledging only what was printed.
+  listen --port N [--host 127.0.0.1] [--path /] [--secret whsec_… | --secret-file <path>]
+                        Receive push deliveries (secret also HERALD_WEBHOOK_SECRET): verify, print, answer.
+
 Configuration comes from the environment; see .env.example.`;
 
 async function main(argv: string[]): Promise<void> {
@@ -39,6 +57,18 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${usage}\n`);
     return;
+  }
+  // Consumer commands talk to Herald over HTTP: they need no database configuration.
+  switch (command) {
+    case 'publish':
+      process.stdout.write(`${await publishCommand(rest)}\n`);
+      return;
+    case 'poll':
+      return pollCommand(rest);
+    case 'pull':
+      return pullCommand(rest);
+    case 'listen':
+      return listenCommand(rest);
   }
   const config = loadConfig();
   switch (command) {

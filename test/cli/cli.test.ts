@@ -103,9 +103,9 @@ describe('the herald command', () => {
   });
 
   it('explains its usage for an unknown command or option', async () => {
-    const failure = await herald(['publish'], env).catch((e) => e);
+    const failure = await herald(['frobnicate'], env).catch((e) => e); // `publish` is a command now
     expect(failure.code).toBe(1);
-    expect(failure.stderr).toMatch(/Unknown command 'publish'[\s\S]*Usage: herald/);
+    expect(failure.stderr).toMatch(/Unknown command 'frobnicate'[\s\S]*Usage: herald/);
     const badOption = await herald(['token', '--bogus'], env).catch((e) => e);
     expect(badOption.stderr).toMatch(/Usage: herald/);
   });
