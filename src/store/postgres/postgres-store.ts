@@ -185,10 +185,13 @@ export class PostgresStore implements Store {
     let unclaimed = false;
     // The function returns the stored events first, then the claimed deliveries, then the summary.
     const placeOf = new Map<number, number>();
+    // Stored events come in log order: the last is the newest.
+    let newestSeq = 0;
     for (const row of rows) {
       if (row.eventN !== null) {
         stored[row.eventN - 1] = true;
         placeOf.set(row.seq, row.eventN);
+        newestSeq = row.seq;
       } else if (row.written !== null) {
         this.statistics.deliveriesWritten(row.written, row.deliveryId);
         unclaimed = row.unclaimed > 0;
@@ -196,7 +199,7 @@ export class PostgresStore implements Store {
         claimed.push({ id: row.deliveryId, subscriptionId: row.subscriptionId, attempts: 0, payload: fanOut.payloads.get(placeOf.get(row.seq) ?? 0) ?? '' });
       }
     }
-    if (placeOf.size > 0) this.statistics.eventsStored(placeOf.size, Math.max(...placeOf.keys()));
+    if (placeOf.size > 0) this.statistics.eventsStored(placeOf.size, newestSeq);
     if (claimed.length > 0) claim?.handOff(claimed);
     if (unclaimed) this.notifications.announceLocally('deliveries');
     return stored;
