@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openapiPath } from '../../src/http/openapi.js';
-import type { Engine, TestDatabase } from '../support/engines.js';
+import { type Engine, skippedIfUnavailable, type TestDatabase } from '../support/engines.js';
 import { freePort, startHeraldProcess } from '../support/herald-process.js';
 import { testToken } from '../support/tokens.js';
 import { scratchFolder, type OpenApiDocument } from './served-document.js';
@@ -74,10 +74,7 @@ async function startPrism(documentFile: string, upstream: string): Promise<{ chi
  */
 export function describePrismFlows(engine: Engine): void {
   describe(`the end-to-end flows through Prism (--errors) in front of a real Herald on ${engine.name}`, () => {
-    if (!engine.available) {
-      it.skip(`SKIPPED: ${engine.name} is not reachable (set HERALD_TEST_POSTGRES_URL)`, () => {});
-      return;
-    }
+    if (skippedIfUnavailable(engine)) return;
     const folder = scratchFolder('prism');
     let db: TestDatabase;
     let herald: { child: ChildProcess; base: string };

@@ -98,10 +98,16 @@ export const postgresEngine = engines[1] as Engine;
  */
 export function describeEachEngine(title: string, suite: (engine: Engine) => void): void {
   describe.each(engines)(title, (engine) => {
-    if (!engine.available) {
-      it.skip(`SKIPPED: ${engine.name} is not reachable (set HERALD_TEST_POSTGRES_URL)`, () => {});
-      return;
-    }
-    suite(engine);
+    if (!skippedIfUnavailable(engine)) suite(engine);
   });
+}
+
+/**
+ * Inside a `describe` for `engine`: when the engine cannot run here, registers a skipped test that says why
+ * (never a pass) and answers true, so the caller registers nothing else.
+ */
+export function skippedIfUnavailable(engine: Engine): boolean {
+  if (engine.available) return false;
+  it.skip(`SKIPPED: ${engine.name} is not reachable (set HERALD_TEST_POSTGRES_URL)`, () => {});
+  return true;
 }
