@@ -74,6 +74,7 @@ export class LogStream extends Readable {
     this.push(null);
     this.finishing = setTimeout(() => this.destroy(), graceMs);
     this.finishing.unref();
+    this.rouse();
   }
 
   override _read(): void {

@@ -125,6 +125,9 @@ export async function streamRoute(app: FastifyInstance, options: StreamRouteOpti
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const query = parsed.value;
       const afterSeq = await startPosition(store, authorizer, caller.consumer, query);
+      // A HEAD learns whether the stream would open, and nothing is followed for it: Fastify would drain a stream
+      // sent to a HEAD for ever.
+      if (request.method === 'HEAD') return reply.type(eventStreamType).header('cache-control', 'no-store').send();
 
       const slot = slots.take(caller.consumer);
       if ('full' in slot) throw refusal(slot.full, slots.limits);
