@@ -181,6 +181,15 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
     });
   });
 
+  it('stays open past the request timeout, which bounds receiving a request, not answering it', async () => {
+    const { herald, base } = await start({ requestTimeoutMs: 200 });
+    const reader = opened(await stream(base, herald.auth));
+    // Several request timeouts (and the server's one-second checks of them) go by.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await publish(herald, 'long-after');
+    expect(idsOf(await reader.messages(1))).toEqual(['long-after']);
+  });
+
   it('answers HEAD with the headers a stream would have, and follows nothing for it', async () => {
     const { herald, base } = await start({ streams: { limits: { perConsumer: 1, perProcess: 10 } } });
     for (let i = 0; i < 3; i++) {

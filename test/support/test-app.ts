@@ -73,6 +73,8 @@ export interface AssembleOptions {
   readonly streams?: AppOptions['streams'];
   /** The app's metrics, where a test reads them. */
   readonly metrics?: AppOptions['metrics'];
+  /** How long a client may take to send a whole request; unset, the app's default. */
+  readonly requestTimeoutMs?: number;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -126,6 +128,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     pollReadAhead: options.pollReadAhead,
     streams: options.streams,
     metrics: options.metrics,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;
