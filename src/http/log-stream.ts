@@ -30,6 +30,7 @@ export interface LogStreamOptions {
  * (`_read`): a client that stops reading stops the reads, and at most one page waits beyond the socket's buffer.
  */
 export class LogStream extends Readable {
+  /** Where the stream stands: the position of the last event sent or the last row examined. */
   private position: number;
   /** The response asked for more and has not been told to wait since. */
   private wanted = false;
@@ -58,11 +59,6 @@ export class LogStream extends Readable {
       void this.checkRetention();
     }, options.heartbeatMs);
     this.push(openComment);
-  }
-
-  /** Where the stream stands: the position of the last event sent or the last row examined. */
-  get after(): number {
-    return this.position;
   }
 
   /**
