@@ -51,7 +51,11 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
   };
   const policy = config.policyPath ? new PolicyFile(config.policyPath, (error) => reportPolicyProblem(error)) : undefined;
   const authorizer = policy?.authorizer ?? scopesOnly;
-  const store = await openStore(config.database, { poolSize: config.databasePoolSize, sqliteReaders: config.sqliteReaders });
+  const store = await openStore(config.database, {
+    poolSize: config.databasePoolSize,
+    commitTimeoutMs: config.commitTimeoutMs,
+    sqliteReaders: config.sqliteReaders,
+  });
   const registry = new SubscriptionRegistry(store);
   const sender = new WebhookSender({
     timeoutMs: config.delivery.timeoutMs,

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { isPostgresUrl } from '../store/database-url.js';
+import { databaseHosts, isPostgresUrl } from '../store/database-url.js';
 import { type DeliveryBudgets, defaultBudgets } from '../domain/delivery-budgets.js';
 import { parseDuration } from '../domain/duration.js';
 import type { TracingSettings } from '../observability/tracing/tracing.js';
@@ -33,6 +33,8 @@ export interface HeraldConfig {
   readonly dataDir: string;
   /** PostgreSQL connections each process's pool may open (the notification listener takes one more). */
   readonly databasePoolSize: number;
+  /** PostgreSQL: how long a publish waits for its commit to be acknowledged before a 503 (docs/high-availability.md). */
+  readonly commitTimeoutMs: number;
   /** SQLite: reader threads (docs/storage.md). */
   readonly sqliteReaders: number;
   /** How far a V8 heap may grow past what its last full collection kept, in percent; 0 leaves it to V8 (docs/deployment.md). */
@@ -96,6 +98,7 @@ export const defaults = {
   HOST: '0.0.0.0',
   HERALD_DATABASE: './data/herald.db',
   HERALD_DATABASE_POOL_SIZE: '10',
+  HERALD_COMMIT_TIMEOUT: '10s',
   HERALD_SQLITE_READERS: '2',
   HERALD_HEAP_GROWTH_PERCENT: '100',
   HERALD_JWKS_MAX_AGE: '5m',
@@ -157,10 +160,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const dataDir = isPostgresUrl(database) ? resolve('data') : dirname(resolve(database));
   if (isPostgresUrl(database)) {
     try {
-      new URL(database);
-    } catch {
-      problems.push('HERALD_DATABASE is not a valid postgres:// URL.');
+      // One host, or several in libpq's multi-host form (docs/high-availability.md).
+      databaseHosts(database);
+    } catch (error) {
+      problems.push((error as Error).message);
     }
+  }
+  const commitTimeoutMs = parseDuration(read('HERALD_COMMIT_TIMEOUT'));
+  if (commitTimeoutMs === undefined || commitTimeoutMs < 100 || commitTimeoutMs >= 30_000) {
+    // PostgreSQL's statement timeout (30 s) would end a commit's wait for a standby first, as a success.
+    problems.push('HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.');
   }
 
   const databasePoolSize = /^\d{1,4}$/.test(read('HERALD_DATABASE_POOL_SIZE'))
@@ -265,7 +274,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const tracing = readTracing(env, problems);
   const streams = readStreams(read, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, streams, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, commitTimeoutMs: commitTimeoutMs ?? 0, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, streams, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
 }
 
 /**

@@ -25,6 +25,7 @@ describe('loadConfig: defaults', () => {
       database: './data/herald.db',
       dataDir: resolve('data'),
       databasePoolSize: 10,
+      commitTimeoutMs: 10_000,
       sqliteReaders: 2,
       heapGrowthPercent: 100,
       baseUrl: undefined,
@@ -93,7 +94,12 @@ describe('loadConfig: reading each variable', () => {
     expect(config.dataDir).toBe(dirname(resolve('/var/lib/herald/events.db')));
   });
 
-  it.each(['postgres://herald:secret@127.0.0.1:5432/herald', 'postgresql://db.example.com/herald'])(
+  it.each([
+    'postgres://herald:secret@127.0.0.1:5432/herald',
+    'postgresql://db.example.com/herald',
+    'postgres://herald:secret@db1:5432,db2:5432/herald?target_session_attrs=read-write',
+    'postgres://herald@db1,[::1]:5433/herald?target_session_attrs=primary',
+  ])(
     'uses ./data as the data folder with the PostgreSQL URL %s',
     (database) => {
       expect(loadConfig({ HERALD_DATABASE: database })).toMatchObject({ database, dataDir: resolve('data') });
@@ -175,6 +181,19 @@ describe('loadConfig: every problem named', () => {
     [{ PORT: '8e3' }, "PORT must be a port number, not '8e3'."],
     [{ HERALD_DATABASE: 'postgres://[::1/herald' }, 'HERALD_DATABASE is not a valid postgres:// URL.'],
     [{ HERALD_DATABASE: 'postgres://db:99999/herald' }, 'HERALD_DATABASE is not a valid postgres:// URL.'],
+    [{ HERALD_DATABASE: 'postgres://db1:5432,db2:99999/herald' }, 'HERALD_DATABASE is not a valid postgres:// URL.'],
+    [{ HERALD_DATABASE: 'postgres://db1:5432,/herald' }, "HERALD_DATABASE names an empty host ('db1:5432,')."],
+    [
+      { HERALD_DATABASE: 'postgres://db1,db2/herald?target_session_attrs=read-only' },
+      'HERALD_DATABASE asks for target_session_attrs=read-only: Herald writes, so it takes read-write (or primary, or any for a single host).',
+    ],
+    [
+      { HERALD_DATABASE: 'postgres://db1,db2/herald?target_session_attrs=any' },
+      'HERALD_DATABASE lists several hosts with target_session_attrs=any: Herald must write, so ask for read-write.',
+    ],
+    [{ HERALD_COMMIT_TIMEOUT: 'soon' }, 'HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.'],
+    [{ HERALD_COMMIT_TIMEOUT: '30s' }, 'HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.'],
+    [{ HERALD_COMMIT_TIMEOUT: '10ms' }, 'HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.'],
     [
       { HERALD_BASE_URL: 'events.example.com' },
       "HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not 'events.example.com'.",

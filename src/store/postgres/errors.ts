@@ -2,8 +2,9 @@ import type { EngineErrors } from '../store-errors.js';
 
 /**
  * Codes of a server that cannot be reached or cannot take the work now: the connection failing (Node's
- * system errors), the server shutting down or restarting, exhausted connections, and the time limits Herald
- * sets (statement, lock wait, idle in transaction).
+ * system errors), the server shutting down or restarting, exhausted connections, a server that takes no
+ * writes (a standby: the primary is being found again), and the time limits Herald sets (statement, lock
+ * wait, idle in transaction).
  */
 const unavailableCodes = new Set([
   'ECONNREFUSED',
@@ -20,6 +21,7 @@ const unavailableCodes = new Set([
   '55P03', // lock_not_available (lock_timeout)
   '25P03', // idle_in_transaction_session_timeout
   '53300', // too_many_connections
+  '25006', // read_only_sql_transaction: a standby, or a primary demoted to one, until the new primary is found
   '08000',
   '08001',
   '08003',

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 import type { StoreListener, StoreTopic } from '../store.js';
 
 /** The NOTIFY channel of each topic. */
@@ -13,7 +13,7 @@ const reconnectDelayMs = 1_000;
 
 /**
  * Carries announcements between Herald processes sharing one database: a dedicated connection LISTENs to
- * each topic's channel and reconnects when the database goes away. After every (re)connection each topic is
+ * each topic's channel and reconnects when the database goes away (to the new primary after a failover). After every (re)connection each topic is
  * announced once, so whatever was missed while disconnected is picked up.
  */
 export class PostgresNotifications {
@@ -23,7 +23,8 @@ export class PostgresNotifications {
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly connectionString: string) {
+  /** `connection` builds an unconnected client for the server that accepts writes (primary-host.ts). */
+  constructor(private readonly connection: () => pg.Client) {
     // Every long-polling read listens while it waits: there is no sensible bound.
     this.local.setMaxListeners(0);
   }
@@ -50,7 +51,8 @@ export class PostgresNotifications {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 5_000 });
+    // A new client each time: after a failover it connects to the new primary, and LISTENs there.
+    const client = this.connection();
     this.client = client;
     client.on('notification', (message) => {
       const topic = (Object.keys(channels) as StoreTopic[]).find((t) => channels[t] === message.channel);

@@ -13,6 +13,7 @@ import { RetentionRepository } from '../retention-repository.js';
 import { buildExaminationEnd, buildLogQuery, examinationEndNeeded, type SqlStatement } from '../log-query-sql.js';
 import { pageFromRow } from '../log-page-bytes.js';
 import { buildLogPageText, type LogPageRow } from '../log-page-sql.js';
+import { databaseHosts } from '../database-url.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
 import {
@@ -28,10 +29,12 @@ import {
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
 import { atomically } from './atomic-write.js';
+import { commitWithin } from './bounded-commit.js';
 import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
 import { PartitionStatistics } from './partition-statistics.js';
+import { PrimaryHost } from './primary-host.js';
 import { PostgresPartitions } from './retention.js';
 
 /** The advisory lock key that serializes appends, so seq order is commit order (migrations use 4_841_002). */
@@ -53,8 +56,14 @@ const appendStatement = `SELECT event_n AS "eventN", seq, delivery_id AS "delive
 const settleStatement = 'SELECT id, ordered FROM herald_settle($1, $2::jsonb)';
 
 export interface PostgresStoreOptions {
+  /** HERALD_DATABASE: one host, or several in libpq's multi-host form (the one accepting writes is used). */
   readonly connectionString: string;
   readonly maxConnections?: number;
+  /**
+   * How long a publish waits for its commit to be acknowledged (HERALD_COMMIT_TIMEOUT) before answering 503:
+   * with a synchronous standby down, PostgreSQL would wait forever (bounded-commit.ts).
+   */
+  readonly commitTimeoutMs?: number;
   /** Runs inside the append transaction just before COMMIT. Tests use it to hold a transaction open. */
   readonly beforeCommit?: () => Promise<void>;
 }
@@ -87,8 +96,9 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresStoreOptions,
+    private readonly primary: PrimaryHost,
   ) {
-    this.notifications = new PostgresNotifications(options.connectionString);
+    this.notifications = new PostgresNotifications(() => new primary.Client({ connectionString: primary.connectionString, connectionTimeoutMillis: connectTimeoutMs }));
     this.statistics = new PartitionStatistics(pool);
     this.logReads = new ReadSlots(Math.max(1, Math.floor(poolSize(options) / 2)));
     const executor: SqlExecutor = {
@@ -110,11 +120,14 @@ export class PostgresStore implements Store {
 
   /** Connects and brings the schema up to date. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    // Every connection goes to the host that accepts writes (primary-host.ts), found again after a failover.
+    const primary = new PrimaryHost(databaseHosts(options.connectionString), connectTimeoutMs);
     const pool = new pg.Pool({
-      connectionString: options.connectionString,
+      Client: primary.Client,
+      connectionString: primary.connectionString,
       max: poolSize(options),
       // Fail fast while the database is unreachable: a publish answers 503 instead of hanging.
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       // A process stalled or cut off mid-transaction must not hold the shared append lock for hours: the
       // server ends such sessions, and waits on the lock or a statement are bounded, so requests get a 503.
@@ -136,7 +149,7 @@ export class PostgresStore implements Store {
       await pool.end();
       throw error;
     }
-    return new PostgresStore(pool, options);
+    return new PostgresStore(pool, options, primary);
   }
 
   async appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]> {
@@ -165,7 +178,7 @@ export class PostgresStore implements Store {
     let rows: AppendedRow[];
     const hook = this.options.beforeCommit;
     if (!hook) {
-      rows = (await this.pool.query<AppendedRow>(append)).rows;
+      rows = await this.commitInTime<AppendedRow>(append);
     } else {
       // Tests hold the transaction open before its commit: the same function, in an explicit transaction.
       const client = await this.pool.connect();
@@ -185,6 +198,7 @@ export class PostgresStore implements Store {
 
     const stored = events.map(() => false);
     const claimed: DeliveryTask[] = [];
+    if (events.length > 0 && !rows.some((row) => row.eventN !== null)) await this.repeatsReplicated();
     let unclaimed = false;
     // The function returns the stored events first, then the claimed deliveries, then the summary.
     const placeOf = new Map<number, number>();
@@ -207,6 +221,21 @@ export class PostgresStore implements Store {
     if (unclaimed) this.notifications.announceLocally('deliveries');
     if (placeOf.size > 0) this.announceCommit();
     return stored;
+  }
+
+  /** One statement that is its own transaction, its commit acknowledged within HERALD_COMMIT_TIMEOUT or a 503. */
+  private commitInTime<Row extends pg.QueryResultRow>(statement: pg.QueryConfig): Promise<Row[]> {
+    return commitWithin<Row>(this.pool, statement, this.options.commitTimeoutMs ?? defaultCommitTimeoutMs, (client) => this.primary.cancel(client));
+  }
+
+  /**
+   * An append that stored nothing (every event a repeat) commits nothing, so it waits for no standby: yet the
+   * first copy may be one whose commit timed out (committed on the primary, not yet on the standby, never
+   * acknowledged). Committing a WAL record now and waiting for it, as any commit does, means everything
+   * before it, that first copy included, is on the standby too before the repeat is answered 200.
+   */
+  private async repeatsReplicated(): Promise<void> {
+    await this.commitInTime({ text: "SELECT pg_logical_emit_message(true, 'herald', 'repeat')" });
   }
 
   watch(listener: StoreListener): () => void {
@@ -326,6 +355,12 @@ export class PostgresStore implements Store {
     return name;
   }
 }
+
+/** HERALD_COMMIT_TIMEOUT's default: under the 30 s statement timeout, which would end the wait as a success. */
+const defaultCommitTimeoutMs = 10_000;
+
+/** How long connecting to a server may take before the store counts as unavailable (a 503). */
+const connectTimeoutMs = 5_000;
 
 /** Connections in a process's pool (HERALD_DATABASE_POOL_SIZE). */
 function poolSize(options: PostgresStoreOptions): number {
