@@ -29,13 +29,14 @@ import {
 } from '../store.js';
 import { SubscriptionRepository } from '../subscription-repository.js';
 import { atomically } from './atomic-write.js';
-import { commitWithin } from './bounded-commit.js';
+import { type CommitBound, commitWithin } from './bounded-commit.js';
 import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
 import { channels, PostgresNotifications } from './notifications.js';
 import { PartitionStatistics } from './partition-statistics.js';
 import { PrimaryHost } from './primary-host.js';
 import { PostgresPartitions } from './retention.js';
+import { onlyReads } from './write-statements.js';
 
 /** The advisory lock key that serializes appends, so seq order is commit order (migrations use 4_841_002). */
 const appendLockKey = 4_841_001;
@@ -60,8 +61,9 @@ export interface PostgresStoreOptions {
   readonly connectionString: string;
   readonly maxConnections?: number;
   /**
-   * How long a publish waits for its commit to be acknowledged (HERALD_COMMIT_TIMEOUT) before answering 503:
-   * with a synchronous standby down, PostgreSQL would wait forever (bounded-commit.ts).
+   * How long a write (a publish, and every other) waits for its commit to be acknowledged
+   * (HERALD_COMMIT_TIMEOUT) before answering 503: with a synchronous standby down, PostgreSQL would wait
+   * forever (bounded-commit.ts).
    */
   readonly commitTimeoutMs?: number;
   /** Runs inside the append transaction just before COMMIT. Tests use it to hold a transaction open. */
@@ -92,20 +94,26 @@ export class PostgresStore implements Store {
   /** A NOTIFY of new events is on its way; `commitNoticeAgain`: another commit wants one after it. */
   private commitNoticeSending = false;
   private commitNoticeAgain = false;
+  /** HERALD_COMMIT_TIMEOUT, and how a write still running then is cancelled. */
+  private readonly commitBound: CommitBound;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresStoreOptions,
     private readonly primary: PrimaryHost,
   ) {
+    this.commitBound = { timeoutMs: options.commitTimeoutMs ?? defaultCommitTimeoutMs, cancel: (client) => this.primary.cancel(client) };
     this.notifications = new PostgresNotifications(() => new primary.Client({ connectionString: primary.connectionString, connectionTimeoutMillis: connectTimeoutMs }));
     this.statistics = new PartitionStatistics(pool);
     this.logReads = new ReadSlots(Math.max(1, Math.floor(poolSize(options) / 2)));
     const executor: SqlExecutor = {
       ...postgresDialect,
+      // A write of one statement is its own transaction: its commit is bounded as a publish's.
       all: async <T>(sql: string, parameters: readonly unknown[]) =>
-        (await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[],
-      atomically: (statements) => atomically(pool, appendLockKey, statements),
+        onlyReads(sql)
+          ? ((await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[])
+          : ((await commitWithin(pool, { text: sql, values: parameters as unknown[] }, this.commitBound)) as T[]),
+      atomically: (statements) => atomically(pool, appendLockKey, statements, this.commitBound),
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'), settleStatement);
@@ -115,7 +123,7 @@ export class PostgresStore implements Store {
     this.pull = new PullRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.events = new EventRepository(executor, 'event_keys');
     this.replays = new ReplayRepository(executor, () => this.announce('deliveries'));
-    this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey }));
+    this.retention = new RetentionRepository(executor, new PostgresPartitions(pool, { appendLockKey, commitBound: this.commitBound }));
   }
 
   /** Connects and brings the schema up to date. */
@@ -225,7 +233,7 @@ export class PostgresStore implements Store {
 
   /** One statement that is its own transaction, its commit acknowledged within HERALD_COMMIT_TIMEOUT or a 503. */
   private commitInTime<Row extends pg.QueryResultRow>(statement: pg.QueryConfig): Promise<Row[]> {
-    return commitWithin<Row>(this.pool, statement, this.options.commitTimeoutMs ?? defaultCommitTimeoutMs, (client) => this.primary.cancel(client));
+    return commitWithin<Row>(this.pool, statement, this.commitBound);
   }
 
   /**
@@ -257,8 +265,9 @@ export class PostgresStore implements Store {
     this.commitNoticeSending = true;
     while (this.commitNoticeAgain) {
       this.commitNoticeAgain = false;
-      // A lost notice delays other processes' streams until their next heartbeat re-reads the log.
-      await this.pool.query(`SELECT pg_notify('${channels.events}', '')`).catch(() => {});
+      // A lost notice delays other processes' streams until their next heartbeat re-reads the log. A NOTIFY
+      // commits, so it too waits for a synchronous standby: bounded like any write.
+      await this.commitInTime({ text: `SELECT pg_notify('${channels.events}', '')` }).catch(() => {});
     }
     this.commitNoticeSending = false;
   }
@@ -270,7 +279,7 @@ export class PostgresStore implements Store {
     // up when their listener reconnects, or at their registry's periodic refresh.
     // The payload names the subscriptions changed (NOTIFY carries up to 8,000 bytes; more says "anything").
     const payload = subscriptionIds && subscriptionIds.length <= 500 ? subscriptionIds.join(',') : '';
-    await this.pool.query(`SELECT pg_notify('${channels[topic]}', $1)`, [payload]).catch(() => {});
+    await this.commitInTime({ text: `SELECT pg_notify('${channels[topic]}', $1)`, values: [payload] }).catch(() => {});
   }
 
   /**

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { waitingDeliveryStatuses } from '../../domain/delivery-status.js';
 import type { LogPositions, RetentionEngine, RetentionMark } from '../retention-repository.js';
 import { statusIn } from '../status-sql.js';
+import { type CommitBound, CommitClock, commitWithin } from './bounded-commit.js';
 
 /** Positions of day D (days since 1970-01-01) start at D * positionsPerDay (004_retention.sql). */
 export const positionsPerDay = 10_000_000_000;
@@ -16,6 +17,8 @@ const partitionLockKey = 4_841_003;
 export interface PartitionOptions {
   /** Serializes appends; the sequences move only while it is held, so commit order holds. */
   readonly appendLockKey: number;
+  /** HERALD_COMMIT_TIMEOUT: the writes here, background ones, fail as unavailable past it like any other. */
+  readonly commitBound: CommitBound;
 }
 
 interface PartitionRow {
@@ -48,34 +51,36 @@ export class PostgresPartitions implements RetentionEngine {
     const today = Math.floor(now / dayMs);
     // Waits for another process making them, so the sequences below move into a partition that exists.
     await this.withPartitionLock(() => this.makeAhead(today, spanDays), 'wait');
-    const client = await this.pool.connect();
+    const clock = new CommitClock(await this.pool.connect(), this.options.commitBound);
+    let failed = false;
     try {
-      await client.query('BEGIN');
+      await clock.query('BEGIN');
       // No append holds numbers it has not committed while this lock is held: every smaller position has
       // committed, and a sequence moved now cannot put a later commit before an earlier one.
-      await client.query('SELECT pg_advisory_xact_lock($1)', [this.options.appendLockKey]);
-      const { rows } = await client.query<{ fromDay: number }>(
-        'SELECT from_day AS "fromDay" FROM herald_partitions WHERE from_day > 0 AND from_day <= $1 AND to_day > $1',
-        [today],
-      );
+      await clock.query({ text: 'SELECT pg_advisory_xact_lock($1)', values: [this.options.appendLockKey] });
+      const rows = await clock.query<{ fromDay: number }>({
+        text: 'SELECT from_day AS "fromDay" FROM herald_partitions WHERE from_day > 0 AND from_day <= $1 AND to_day > $1',
+        values: [today],
+      });
       const current = rows[0];
       if (current) {
         const start = current.fromDay * positionsPerDay;
         for (const sequence of ['events_seq_seq', 'deliveries_id_seq']) {
-          await client.query(`SELECT setval('${sequence}', $1, false) FROM ${sequence} WHERE ${nextValue} < $1`, [start]);
+          await clock.query({ text: `SELECT setval('${sequence}', $1, false) FROM ${sequence} WHERE ${nextValue} < $1`, values: [start] });
         }
       }
-      const { rows: positions } = await client.query<LogPositions>(
+      const positions = await clock.query<LogPositions>(
         `SELECT (SELECT ${nextValue} FROM events_seq_seq) AS "eventsBefore",
                 (SELECT ${nextValue} FROM deliveries_id_seq) AS "deliveriesBefore"`,
       );
-      await client.query('COMMIT');
+      await clock.query('COMMIT');
       return positions[0] as LogPositions;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      failed = true;
+      if (!clock.ranOut) await clock.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      clock.release(failed);
     }
   }
 
@@ -102,7 +107,7 @@ export class PostgresPartitions implements RetentionEngine {
         await this.detachAndDrop('delivery_attempts', suffix);
         await this.detachAndDrop('deliveries', suffix);
         await this.detachAndDrop('events', suffix);
-        await this.pool.query('DELETE FROM herald_partitions WHERE from_day = $1', [partition.fromDay]);
+        await this.write({ text: 'DELETE FROM herald_partitions WHERE from_day = $1', values: [partition.fromDay] });
         dropped.push(`events_${suffix}`, `deliveries_${suffix}`, `delivery_attempts_${suffix}`);
       }
     });
@@ -119,7 +124,7 @@ export class PostgresPartitions implements RetentionEngine {
     const name = `deliveries_${suffix}`;
     const { rows } = await this.pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [name]);
     if (!rows[0]?.found) return;
-    await this.pool.query(
+    await this.write(
       `DELETE FROM ${name} WHERE ordering_key IS NOT NULL AND ${statusIn('status', [...waitingDeliveryStatuses, 'dead'])}`,
     );
   }
@@ -140,24 +145,26 @@ export class PostgresPartitions implements RetentionEngine {
    * where CREATE TABLE … PARTITION OF would block them for a moment.
    */
   private async make(fromDay: number, toDay: number): Promise<void> {
-    const client = await this.pool.connect();
+    const clock = new CommitClock(await this.pool.connect(), this.options.commitBound);
+    let failed = false;
     try {
-      await client.query('BEGIN');
+      await clock.query('BEGIN');
       // Attempts after deliveries: their partitions share the deliveries' bounds (014_delivery_attempts.sql).
       for (const table of ['events', 'deliveries', 'delivery_attempts']) {
         const name = `${table}_${partitionSuffix(fromDay)}`;
-        await client.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-        await client.query(
+        await clock.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+        await clock.query(
           `ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (${fromDay * positionsPerDay}) TO (${toDay * positionsPerDay})`,
         );
       }
-      await client.query('INSERT INTO herald_partitions (from_day, to_day) VALUES ($1, $2)', [fromDay, toDay]);
-      await client.query('COMMIT');
+      await clock.query({ text: 'INSERT INTO herald_partitions (from_day, to_day) VALUES ($1, $2)', values: [fromDay, toDay] });
+      await clock.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      failed = true;
+      if (!clock.ranOut) await clock.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      clock.release(failed);
     }
   }
 
@@ -173,9 +180,15 @@ export class PostgresPartitions implements RetentionEngine {
     );
     const attached = rows[0];
     if (attached) {
-      await this.pool.query(`ALTER TABLE ${table} DETACH PARTITION ${name} ${attached.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
+      // Cut short by the bound, a detach is left pending and finalized next round, as after a crash.
+      await this.write(`ALTER TABLE ${table} DETACH PARTITION ${name} ${attached.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
     }
-    await this.pool.query(`DROP TABLE IF EXISTS ${name}`);
+    await this.write(`DROP TABLE IF EXISTS ${name}`);
+  }
+
+  /** A statement that writes, its own transaction, its commit bounded (bounded-commit.ts). */
+  private async write(statement: pg.QueryConfig | string): Promise<void> {
+    await commitWithin(this.pool, statement, this.options.commitBound);
   }
 
   /**
