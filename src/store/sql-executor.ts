@@ -25,4 +25,11 @@ export interface SqlExecutor extends SqlDialect {
    * @returns each statement's rows, or `undefined` when a guard returned none and the whole write was undone
    */
   atomically(statements: readonly AtomicStatement[]): Promise<unknown[][] | undefined>;
+  /**
+   * Resolves once every write committed before the call is as durable as a write's answer promises (flushed;
+   * on PostgreSQL with a synchronous standby, on the standby too). For a write that found its work done
+   * already, and so committed nothing to wait for: the first one may be a write whose answer failed
+   * (docs/high-availability.md), and its repeat must not be answered as done before it is.
+   */
+  durable(): Promise<void>;
 }

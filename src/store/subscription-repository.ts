@@ -83,6 +83,8 @@ export class SubscriptionRepository {
       [s.identity],
     );
     if (!existing) throw new Error('subscription vanished between insert and select');
+    // Its creation may be a commit whose answer timed out, on the primary alone: not answered as made until durable.
+    await this.sql.durable();
     return { subscription: existing, created: false };
   }
 

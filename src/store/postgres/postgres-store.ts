@@ -114,6 +114,7 @@ export class PostgresStore implements Store {
           ? ((await pool.query({ text: sql, values: parameters as unknown[] })).rows as T[])
           : ((await commitWithin(pool, { text: sql, values: parameters as unknown[] }, this.commitBound)) as T[]),
       atomically: (statements) => atomically(pool, appendLockKey, statements, this.commitBound),
+      durable: () => this.repeatsReplicated(),
     };
     this.subscriptions = new SubscriptionRepository(executor, (ids) => this.announce('subscriptions', ids));
     this.deliveries = new DeliveryRepository(executor, () => this.announce('deliveries'), settleStatement);

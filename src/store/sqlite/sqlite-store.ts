@@ -198,6 +198,7 @@ export class SqliteStore implements Store {
         }
         return rows as T[];
       },
+      durable: () => this.durable(),
     };
   }
 
