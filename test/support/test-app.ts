@@ -55,7 +55,7 @@ export interface AssembleOptions {
   /** HERALD_CORS_ORIGINS, parsed; unset, no CORS. */
   readonly corsOrigins?: AppOptions['corsOrigins'];
   /** The dispatcher's limits and lease owner, where a test needs them other than the defaults. */
-  readonly dispatcher?: Pick<DispatcherOptions, 'owner' | 'maxInFlight' | 'maxPerSubscription' | 'idleWaitMs' | 'budgets'>;
+  readonly dispatcher?: Pick<DispatcherOptions, 'owner' | 'maxInFlight' | 'maxPerSubscription' | 'idleWaitMs' | 'budgets' | 'onError'>;
   /** The circuit breaker's thresholds, where a test needs them other than the defaults. */
   readonly health?: HealthThresholds;
   /** The webhook sender to use (a test may watch its requests); closed with the rest. */
