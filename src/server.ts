@@ -79,6 +79,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       metrics,
       metricsToken: config.metricsToken,
       corsOrigins: config.corsOrigins,
+      console: config.console ? {} : false,
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,

@@ -10,6 +10,7 @@ import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { type CorsOrigins, installCors } from './cors.js';
+import { type ConsoleOptions, consoleRoutes } from './console.js';
 import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
@@ -89,6 +90,8 @@ export interface AppOptions {
   readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
   /** Spans for publishes and commits (docs/observability.md#tracing); unset, none. */
   readonly tracing?: Tracing | undefined;
+  /** The console at /console (HERALD_CONSOLE, docs/console.md); unset, served from dist/console; `false`, not served. */
+  readonly console?: ConsoleOptions | false | undefined;
 }
 
 /** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
@@ -150,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
+  if (options.console !== false) await app.register(consoleRoutes, options.console ?? {});
   await app.register(metricsRoute, {
     store: options.store,
     metrics,

@@ -69,6 +69,8 @@ export interface AssembleOptions {
   readonly tracing?: Tracing;
   /** The poll route's read-ahead, where a test watches it or turns it off. */
   readonly pollReadAhead?: PollReadAhead | false;
+  /** The console's folder, or `false` for none (HERALD_CONSOLE=off); unset, dist/console as `herald serve` has it. */
+  readonly console?: AppOptions['console'];
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -116,6 +118,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
     corsOrigins: options.corsOrigins,
+    console: options.console,
     clock: clock.now,
     pullInactivityMs: options.inactivityMs ?? 60_000,
     tracing: options.tracing,
