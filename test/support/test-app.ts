@@ -16,6 +16,8 @@ import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTokenVerifier, type TokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { DeliveryClaim, Store } from '../../src/store/store.js';
 import type { Tracing } from '../../src/observability/tracing/tracing.js';
+import type { HeraldMetrics } from '../../src/observability/herald-metrics.js';
+import type { OverviewSampler } from '../../src/observability/overview-sampler.js';
 import type { Engine, TestDatabase } from './engines.js';
 import { testSecret, testToken } from './tokens.js';
 
@@ -69,6 +71,12 @@ export interface AssembleOptions {
   readonly tracing?: Tracing;
   /** The poll route's read-ahead, where a test watches it or turns it off. */
   readonly pollReadAhead?: PollReadAhead | false;
+  /** Where the app and the dispatcher count, as `server.ts` shares one; unset, the app makes its own. */
+  readonly metrics?: HeraldMetrics;
+  /** What `GET /overview` answers from (a test drives its `sample()`); unset, one never started. */
+  readonly overview?: OverviewSampler;
+  /** HERALD_METRICS_TOKEN; unset, /metrics is open. */
+  readonly metricsToken?: string;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -99,6 +107,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     random: () => 0.5,
     authorizer: options.authorizer,
     tracing: options.tracing,
+    metrics: options.metrics,
   });
   const replayer = new Replayer({ ...options.replayer, store, authorizer: options.authorizer, clock: clock.now });
   const wrapClaim = options.wrapClaim;
@@ -120,6 +129,9 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     pullInactivityMs: options.inactivityMs ?? 60_000,
     tracing: options.tracing,
     pollReadAhead: options.pollReadAhead,
+    metrics: options.metrics,
+    overview: options.overview,
+    metricsToken: options.metricsToken,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;
