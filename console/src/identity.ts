@@ -30,14 +30,14 @@ export function owns(identity: Identity, consumer: string): boolean {
   return identity.me === undefined || identity.me.consumer === consumer;
 }
 
-/** Whether an endpoint exists: anything but 404/405 (a bad probe's 400, a 403) says it does. */
+/** Whether an endpoint exists and this token may use it: 2xx, or a 400 refusing the probe itself. */
 async function exists(path: string, method: 'GET' | 'POST', body?: unknown): Promise<boolean> {
   const abort = new AbortController();
   try {
     await send(path, { method, body, signal: abort.signal });
     return true;
   } catch (error) {
-    if (error instanceof ApiError) return !isMissing(error) && error.status !== 401;
+    if (error instanceof ApiError) return !isMissing(error) && error.status !== 401 && error.status !== 403;
     throw error;
   } finally {
     // The stream's probe must not stay open.
