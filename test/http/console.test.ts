@@ -157,6 +157,8 @@ describeEachEngine('The console at /console', (engine) => {
       '/console/.hidden.txt',
       '/console/%2ehidden.txt',
       '/console/secret.txt%00.html',
+      '/console/%E0%A4%A.js',
+      '/console/%zz.js',
       '/console/assets/app-1a2b3c4d.js.gz',
       '/console/assets/app-1a2b3c4d.js.br',
       '/console/assets',
