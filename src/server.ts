@@ -10,7 +10,7 @@ import { Replayer } from './delivery/replayer.js';
 import { Retention } from './delivery/retention.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
-import { buildApp } from './http/app.js';
+import { buildApp, overviewSamplerFor } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
 import { WorkerGroupMetrics } from './observability/group-metrics-worker.js';
 import { startTracing, type Tracing } from './observability/tracing/tracing.js';
@@ -73,6 +73,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     const metrics = new HeraldMetrics();
     const group = options.workerGroup && new WorkerGroupMetrics({ metrics, store, ...options.workerGroup });
     group?.listen();
+    // Herald's overview for the console, sampled in this process (docs/observability.md): a worker samples
+    // the group's counts, so any worker answers with the group's rates.
+    const overview = overviewSamplerFor(store, metrics, { readCounts: group && (() => group.groupCounts()) });
     const app = await buildApp({
       store,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
@@ -82,7 +85,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       pullInactivityMs: config.delivery.subscriptionInactivityMs,
       metrics,
       metricsToken: config.metricsToken,
+      overview,
       corsOrigins: config.corsOrigins,
+      console: config.console ? {} : false,
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,
@@ -178,6 +183,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     });
     replayer = replays;
     replays.start();
+    overview.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
     return {
       app,
@@ -186,6 +192,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       async stop() {
         // Stop taking requests first, then let in-flight attempts record their outcomes.
         await app.close();
+        await overview.stop();
         policy?.stop();
         await maintenance.stop();
         await retention.stop();
