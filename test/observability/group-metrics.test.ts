@@ -11,8 +11,13 @@ import { validEvent } from '../support/test-app.js';
 import { parseScrape } from './prometheus-text.js';
 
 const resource = 'urn:altinn:resource:dodsbo.domstoladmin.api';
-/** Short, so the tests of late answers do not wait long; nothing here depends on how long it is. */
-const timeoutMs = 100;
+/**
+ * How long the tests of late answers let a worker (or the primary, three times as long) take: short, so they do
+ * not wait long, yet long enough for a live member on a loaded machine. Other tests wait patiently, so that a
+ * busy machine cannot make a live worker look late.
+ */
+const timeoutMs = 500;
+const patientMs = 10_000;
 
 /** One worker of an in-process group: its own metrics, and a channel to the primary that can fall silent. */
 interface Member {
@@ -28,7 +33,8 @@ interface Member {
  * A `--workers` group in one process: the primary's collector and each worker's part, joined by channels that
  * carry messages as node:cluster's IPC does (serialized as JSON, delivered on a later turn).
  */
-function inProcessGroup(store: Store, size: number, options: { primarySilent?: boolean } = {}) {
+function inProcessGroup(store: Store, size: number, options: { primarySilent?: boolean; lateAfterMs?: number } = {}) {
+  const lateAfterMs = options.lateAfterMs ?? patientMs;
   const live: Member[] = [];
   const carry = (message: unknown) => JSON.parse(JSON.stringify(message)) as unknown;
   const collector = new GroupMetricsCollector<Member>({
@@ -37,7 +43,7 @@ function inProcessGroup(store: Store, size: number, options: { primarySilent?: b
       done(null);
       if (!member.deaf) setImmediate(() => member.listeners.forEach((listener) => listener(carry(message))));
     },
-    timeoutMs,
+    timeoutMs: lateAfterMs,
   });
   const join = (slot: number): Member => {
     const listeners = new Set<(message: unknown) => void>();
@@ -51,7 +57,7 @@ function inProcessGroup(store: Store, size: number, options: { primarySilent?: b
       on: (_event, listener) => listeners.add(listener),
       off: (_event, listener) => listeners.delete(listener),
     };
-    Object.assign(member, { group: new WorkerGroupMetrics({ metrics: member.metrics, store, slot, size, channel, timeoutMs: timeoutMs * 3 }) });
+    Object.assign(member, { group: new WorkerGroupMetrics({ metrics: member.metrics, store, slot, size, channel, timeoutMs: lateAfterMs * 3 }) });
     member.group.listen();
     live.push(member);
     return member;
@@ -132,7 +138,7 @@ describe('group metrics for herald serve --workers', () => {
   });
 
   it("uses a late worker's previous counts (or leaves out one that never answered) and says so", async () => {
-    const { members } = inProcessGroup(store, 3);
+    const { members } = inProcessGroup(store, 3, { lateAfterMs: timeoutMs });
     const [first, second, third] = members as [Member, Member, Member];
     for (const member of members) member.metrics.published([true], 0.01);
     third.deaf = true; // before it ever answered
@@ -168,7 +174,7 @@ describe('group metrics for herald serve --workers', () => {
   });
 
   it('answers with its own share and says so when the primary does not answer', async () => {
-    const { members } = inProcessGroup(store, 2, { primarySilent: true });
+    const { members } = inProcessGroup(store, 2, { primarySilent: true, lateAfterMs: timeoutMs });
     const [first, second] = members as [Member, Member];
     first.metrics.published([true, true], 0.01);
     second.metrics.published([true], 0.01);
@@ -179,7 +185,7 @@ describe('group metrics for herald serve --workers', () => {
     expect(scrape.value('herald_metrics_workers', { answer: 'missing' })).toBe(1);
     expect(scrape.value('herald_subscriptions', { status: 'active', kind: 'push' })).toBe(1);
     expect(scrape.value('process_start_time_seconds', { worker: '1' })).toBeGreaterThan(0);
-    expect(text).toContain("# herald: the primary did not answer within 300 ms: only worker 1's own counts");
+    expect(text).toContain(`# herald: the primary did not answer within ${timeoutMs * 3} ms: only worker 1's own counts`);
   });
 
   describe("the overview's sampler in a worker", () => {
@@ -210,7 +216,7 @@ describe('group metrics for herald serve --workers', () => {
     });
 
     it("skips the samples the primary does not answer for, rather than mix a worker's own counts with the group's", async () => {
-      const { members } = inProcessGroup(store, 2, { primarySilent: true });
+      const { members } = inProcessGroup(store, 2, { primarySilent: true, lateAfterMs: timeoutMs });
       let at = 1_800_000_000_000;
       const [sampler] = samplersOf(members, () => at) as [OverviewSampler];
       await sampler.sample();
