@@ -86,6 +86,10 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,
+      streams: {
+        heartbeatMs: config.streams.heartbeatMs,
+        limits: { perConsumer: config.streams.perConsumer, perProcess: config.streams.perProcess },
+      },
       tracing,
       delivery: {
         registry,

@@ -16,6 +16,8 @@ import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { defaultReadAheadLimits, PollReadAhead } from './poll-read-ahead.js';
 import { pollRoute } from './routes/events/poll.js';
+import { streamRoute } from './routes/events/stream.js';
+import type { StreamLimits } from '../domain/stream-slots.js';
 import { filterEvaluateRoute } from './routes/filters/evaluate.js';
 import { filterTestRoute } from './routes/filters/test.js';
 import { publishRoute } from './routes/events/publish.js';
@@ -52,6 +54,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Pages of the log read ahead of a client following `next` (docs/poll.md#read-ahead); `false`: none. */
   readonly pollReadAhead?: PollReadAhead | false | undefined;
+  /** Event streams (docs/poll.md#streaming): the heartbeat's period and the bounds; unset, the defaults. */
+  readonly streams?: { readonly heartbeatMs?: number | undefined; readonly limits?: StreamLimits | undefined } | undefined;
   /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
   readonly pullInactivityMs?: number | undefined;
   readonly delivery: {
@@ -163,6 +167,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizer,
     examineAtMost: options.limits.pollExamineRows,
     readAhead: options.pollReadAhead ?? readAheadOf(options.limits.pollReadAheadBytes),
+  });
+  await app.register(streamRoute, {
+    store: options.store,
+    authorizer,
+    examineAtMost: options.limits.pollExamineRows,
+    heartbeatMs: options.streams?.heartbeatMs,
+    limits: options.streams?.limits,
+    observer: metrics.streams,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   const replayCounting = new ReplayCounting();
