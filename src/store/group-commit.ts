@@ -1,5 +1,5 @@
 import type { ValidEvent } from '../domain/cloudevent.js';
-import { isRefusedByStore } from './store-errors.js';
+import { isCommitTimeout, isRefusedByStore } from './store-errors.js';
 import type { DeliveryClaim, Store, SubscriptionMatcher } from './store.js';
 
 /** What one commit carries at most (docs/storage.md#group-commit). */
@@ -170,9 +170,15 @@ export class GroupCommitAppender {
         this.record(commit.pieces, stored);
       } catch (error) {
         this.observer?.failed(error);
-        // Alone, each piece gets one more try: a conflict the shared commit met (a subscription deleted at
-        // that moment, say) is gone on the retry, and a request the database refuses fails by itself.
-        await this.commitOneByOne(commit.pieces);
+        if (isCommitTimeout(error)) {
+          // Retried alone, each would wait as long again for the same missing acknowledgement (a synchronous
+          // standby down): every request gets its 503 now, as HERALD_COMMIT_TIMEOUT promises.
+          for (const piece of commit.pieces) piece.request.fail(error);
+        } else {
+          // Alone, each piece gets one more try: a conflict the shared commit met (a subscription deleted at
+          // that moment, say) is gone on the retry, and a request the database refuses fails by itself.
+          await this.commitOneByOne(commit.pieces);
+        }
       }
       this.requeue(commit.pieces.length);
       // Between commits, requests already read from the sockets are answered (a `/health` among them) and
@@ -189,9 +195,12 @@ export class GroupCommitAppender {
    */
   private async commitOneByOne(pieces: readonly Piece[]): Promise<void> {
     let failuresInARow = 0;
+    let lastFailure: unknown;
     for (const piece of pieces) {
       if (failuresInARow >= maxFailuresInARow) {
-        piece.request.fail(new Error('the store is failing; not retried'));
+        // The store's own error, so the request is answered as those tried were (a 503 while it is down, not
+        // a 500 for an error no one can classify).
+        piece.request.fail(lastFailure);
         continue;
       }
       const events = piece.request.events.slice(piece.from, piece.to);
@@ -204,7 +213,10 @@ export class GroupCommitAppender {
       } catch (error) {
         this.observer?.failed(error);
         piece.request.fail(error);
-        if (!isRefusedByStore(error)) failuresInARow++;
+        if (!isRefusedByStore(error)) {
+          failuresInARow++;
+          lastFailure = error;
+        }
       }
     }
   }

@@ -68,3 +68,12 @@ export function isRefusedByStore(error: unknown): boolean {
 export function isStoreError(error: unknown): boolean {
   return anyEngine(error, (engine, fields) => engine.raisedByDatabase(fields));
 }
+
+/**
+ * Whether Herald stopped waiting for a commit's acknowledgement (HERALD_COMMIT_TIMEOUT, PostgreSQL with a
+ * synchronous standby): unavailable, and a retry would only wait as long again.
+ * @example isCommitTimeout(new CommitTimeout(10_000)) // true
+ */
+export function isCommitTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'CommitTimeout';
+}

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ValidEvent } from '../../src/domain/cloudevent.js';
 import { GroupCommitAppender } from '../../src/store/group-commit.js';
+import { CommitTimeout } from '../../src/store/postgres/bounded-commit.js';
+import { isStoreUnavailable } from '../../src/store/store-errors.js';
 import type { Store, SubscriptionMatcher } from '../../src/store/store.js';
 import { engines, type TestDatabase } from '../support/engines.js';
 import { validEvent } from '../support/test-app.js';
@@ -19,13 +21,18 @@ interface ObservedCommit {
  * The real store, with each commit recorded (in the order commits begin) and chosen commits made to fail;
  * `beforeCommit` runs as a commit begins, before the store sees it.
  */
-function observed(store: Store, failCommits: ReadonlySet<number> = new Set(), beforeCommit?: (commit: number) => void) {
+function observed(
+  store: Store,
+  failCommits: ReadonlySet<number> = new Set(),
+  beforeCommit?: (commit: number) => void,
+  failure: () => Error = () => new Error('injected commit failure'),
+) {
   const commits: ObservedCommit[] = [];
   const wrapper: Store = Object.create(store);
   wrapper.appendEvents = async (events, match, claim) => {
     commits.push({ ids: events.map((e) => e.id), deliveries: events.reduce((n, e) => n + (match?.(e).length ?? 0), 0) });
     beforeCommit?.(commits.length);
-    if (failCommits.has(commits.length)) throw new Error('injected commit failure');
+    if (failCommits.has(commits.length)) throw failure();
     return store.appendEvents(events, match, claim);
   };
   return { store: wrapper, commits, sizes: () => commits.map((c) => c.ids.length) };
@@ -247,4 +254,30 @@ describe.each(engines)('Group commit isolation on $name', (engine) => {
       }
     },
   );
+
+  it('answers the requests it no longer retries with the store\'s own error, so they are 503s as the others', async () => {
+    const db = await engine.create();
+    try {
+      const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      const { store: down } = observed(await db.open(), new Set(Array.from({ length: 100 }, (_, i) => i + 1)), undefined, refused);
+      const appender = new GroupCommitAppender(down);
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => appender.append([event(`u${i}`)])));
+      expect(outcomes.map((o) => o.status === 'rejected' && isStoreUnavailable(o.reason))).toEqual(outcomes.map(() => true));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('fails every request of a commit whose acknowledgement timed out at once: alone, each would wait as long again', async () => {
+    const db = await engine.create();
+    try {
+      const { store: waiting, commits } = observed(await db.open(), new Set([1]), undefined, () => new CommitTimeout(1_000));
+      const appender = new GroupCommitAppender(waiting);
+      const outcomes = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => appender.append([event(`t${i}`)])));
+      expect(outcomes.every((o) => o.status === 'rejected' && isStoreUnavailable(o.reason))).toBe(true);
+      expect(commits.length).toBe(1);
+    } finally {
+      await db.destroy();
+    }
+  });
 });
