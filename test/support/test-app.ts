@@ -73,6 +73,8 @@ export interface AssembleOptions {
   readonly streams?: AppOptions['streams'];
   /** The app's metrics, where a test reads them. */
   readonly metrics?: AppOptions['metrics'];
+  /** Where polls and streams read (read replicas); unset, the store. */
+  readonly logReads?: AppOptions['logReads'];
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -126,6 +128,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     pollReadAhead: options.pollReadAhead,
     streams: options.streams,
     metrics: options.metrics,
+    logReads: options.logReads,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;
