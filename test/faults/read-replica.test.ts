@@ -220,4 +220,55 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
       await cluster.sql(cluster.standby, 'SELECT pg_wal_replay_resume()').catch(() => {});
     }
   }, 120_000);
+
+  it('spreads reads over two replicas; one that lags beyond HERALD_REPLICA_MAX_LAG is passed over, and used again once it catches up', async () => {
+    const second = await cluster.addStandby();
+    const counted = new Map<string, number>();
+    const countOf = (target: string) => counted.get(target) ?? 0;
+    const both = await ReplicaReads.open(store, [cluster.standby.url(), second.url()], {
+      maxWaitMs: 200,
+      maxLagMs: 1_000,
+      poolSize: 2,
+      checkEveryMs: 100,
+      observer: { read: (target) => counted.set(target, countOf(target) + 1) },
+    });
+    const spread = await assembleHerald(store, { logReads: both, rateLimits: { publishPerSecond: 0, readPerSecond: 0 } });
+    const resource = 'urn:altinn:resource:replica.spread';
+    const pollSpread = async () => {
+      const response = await spread.app.inject({ method: 'GET', url: `${eventsPath}?after=0&resource=${encodeURIComponent(resource)}`, headers: { authorization } });
+      expect(response.statusCode, response.body).toBe(200);
+      return (response.json() as { id: string }[]).map((event) => event.id);
+    };
+    try {
+      await publish(resource, ['s-1']);
+      await eventually('both replicas to be used', () => both.status().every((r) => r.usable));
+      for (let i = 0; i < 10; i++) await pollSpread();
+      expect(countOf(cluster.standby.address)).toBeGreaterThan(0);
+      expect(countOf(second.address)).toBeGreaterThan(0);
+
+      // The second replica stops applying while the primary goes on: it falls behind, and is passed over.
+      await cluster.sql(second, 'SELECT pg_wal_replay_pause()');
+      let n = 1;
+      await eventually('the paused replica to be passed over', async () => {
+        await publish(resource, [`s-${++n}`]);
+        return both.status().find((r) => r.name === second.address)?.usable === false;
+      });
+      const secondBefore = countOf(second.address);
+      for (let i = 0; i < 10; i++) await pollSpread();
+      expect(countOf(second.address)).toBe(secondBefore);
+      // What every poll saw was whole: the other replica or the primary had it all.
+      expect(await pollSpread()).toEqual(Array.from({ length: n }, (_, i) => `s-${i + 1}`));
+
+      await cluster.sql(second, 'SELECT pg_wal_replay_resume()');
+      await eventually('the caught-up replica to be used again', () => both.status().every((r) => r.usable));
+      await eventually('the caught-up replica to serve again', async () => {
+        await pollSpread();
+        return countOf(second.address) > secondBefore;
+      });
+    } finally {
+      await cluster.sql(second, 'SELECT pg_wal_replay_resume()').catch(() => {});
+      await spread.close();
+      await both.close();
+    }
+  }, 120_000);
 });

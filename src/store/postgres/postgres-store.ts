@@ -314,6 +314,16 @@ export class PostgresStore implements Store {
     return this.events.head();
   }
 
+  /**
+   * The highest position handed out so far, committed or not (the sequence is not transactional): a position
+   * at or below it may belong to a commit not yet visible here, such as one a hot standby applied first while
+   * this server still waits for its synchronous standby (replica-reads.ts).
+   */
+  async positionsHandedOut(): Promise<number> {
+    const { rows } = await this.pool.query<{ last: number }>('SELECT last_value AS last FROM events_seq_seq');
+    return rows[0]?.last ?? 0;
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }

@@ -109,7 +109,7 @@ export class ReplicaReads implements LogReads {
   private readonly announced: AnnouncedHead;
 
   constructor(
-    store: Store,
+    private readonly store: Store & { positionsHandedOut?(): Promise<number> },
     replicas: readonly Replica[],
     private readonly options: ReplicaReadsOptions,
   ) {
@@ -122,7 +122,7 @@ export class ReplicaReads implements LogReads {
    * Opens a pool on each replica (`urls`, one host each), checks them once, and checks them again every second.
    * @example const reads = await ReplicaReads.open(store, ['postgres://herald@db3/herald'], { maxWaitMs: 1000, maxLagMs: 5000, poolSize: 10 })
    */
-  static async open(store: Store, urls: readonly string[], options: ReplicaReadsOptions & { readonly poolSize: number }): Promise<ReplicaReads> {
+  static async open(store: Store & { positionsHandedOut?(): Promise<number> }, urls: readonly string[], options: ReplicaReadsOptions & { readonly poolSize: number }): Promise<ReplicaReads> {
     const reads = new ReplicaReads(store, urls.map((url) => new Replica(url, options.poolSize)), options);
     await reads.check();
     reads.timer = setInterval(() => void reads.check(), options.checkEveryMs ?? defaultCheckEveryMs);
@@ -149,8 +149,10 @@ export class ReplicaReads implements LogReads {
   /**
    * A server whose log reaches `wanted`, and its head: `preferred` if it is a usable replica that reaches it
    * within HERALD_REPLICA_MAX_WAIT, else the primary. The primary's head is the truth, and may be below
-   * `wanted` (a cursor beyond the log); `vouched` says a server has shown `wanted` already, so the primary
-   * has committed it and is waited for too (it makes a commit visible a moment after a standby may apply it).
+   * `wanted` (a cursor beyond the log). The primary is waited for (as long as for a replica, at least a second)
+   * when `wanted` is a position it has handed out: `vouched` (a server has shown it already), or at most its
+   * sequence. A hot standby may apply a commit before the primary shows it: the primary makes a commit visible
+   * only once its synchronous standby has confirmed it, and an asynchronous one may have applied it by then.
    */
   async reaching(preferred: ReadTarget | undefined, wanted: number, vouched = false): Promise<{ target: ReadTarget; head: number }> {
     const target = preferred?.replica?.usable ? preferred : this.pick();
@@ -163,6 +165,9 @@ export class ReplicaReads implements LogReads {
       }
     }
     let head = await this.primary.reader.headPosition();
+    if (!vouched && head < wanted && this.store.positionsHandedOut) {
+      vouched = wanted <= (await this.store.positionsHandedOut().catch(() => 0));
+    }
     const until = Date.now() + Math.max(this.options.maxWaitMs, 1_000);
     while (vouched && head < wanted && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, waitStepMs));
