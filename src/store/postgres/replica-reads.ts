@@ -106,6 +106,8 @@ export class ReplicaReads implements LogReads {
   /** The primary's head as checks found it, oldest first: how far behind a replica is, in time. */
   private samples: { at: number; head: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** A check still running (a replica that drops packets takes the 2 s connection timeout): the next one skips. */
+  private checking = false;
   private readonly announced: AnnouncedHead;
 
   constructor(
@@ -125,7 +127,7 @@ export class ReplicaReads implements LogReads {
   static async open(store: Store & { positionsHandedOut?(): Promise<number> }, urls: readonly string[], options: ReplicaReadsOptions & { readonly poolSize: number }): Promise<ReplicaReads> {
     const reads = new ReplicaReads(store, urls.map((url) => new Replica(url, options.poolSize)), options);
     await reads.check();
-    reads.timer = setInterval(() => void reads.check(), options.checkEveryMs ?? defaultCheckEveryMs);
+    reads.timer = setInterval(() => void reads.checkUnlessChecking(), options.checkEveryMs ?? defaultCheckEveryMs);
     reads.timer.unref();
     return reads;
   }
@@ -220,6 +222,16 @@ export class ReplicaReads implements LogReads {
         this.options.observer?.lag?.(replica.name, replica.lagMs === undefined ? undefined : replica.lagMs / 1000);
       }),
     );
+  }
+
+  private async checkUnlessChecking(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await this.check();
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Each replica's name, whether reads use it, and its lag in milliseconds: for tests and logs. */
