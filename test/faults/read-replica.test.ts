@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeraldMetrics } from '../../src/observability/herald-metrics.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { ReplicaReads } from '../../src/store/postgres/replica-reads.js';
 import { PostgresCluster, skippedWithoutCluster } from '../support/postgres-cluster.js';
@@ -223,6 +224,7 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
 
   it('spreads reads over two replicas; one that lags beyond HERALD_REPLICA_MAX_LAG is passed over, and used again once it catches up', async () => {
     const second = await cluster.addStandby();
+    const metrics = new HeraldMetrics();
     const counted = new Map<string, number>();
     const countOf = (target: string) => counted.get(target) ?? 0;
     const both = await ReplicaReads.open(store, [cluster.standby.url(), second.url()], {
@@ -230,7 +232,13 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
       maxLagMs: 1_000,
       poolSize: 2,
       checkEveryMs: 100,
-      observer: { read: (target) => counted.set(target, countOf(target) + 1) },
+      observer: {
+        read: (target) => {
+          counted.set(target, countOf(target) + 1);
+          metrics.replicas.read(target);
+        },
+        lag: metrics.replicas.lag,
+      },
     });
     const spread = await assembleHerald(store, { logReads: both, rateLimits: { publishPerSecond: 0, readPerSecond: 0 } });
     const resource = 'urn:altinn:resource:replica.spread';
@@ -245,6 +253,10 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
       for (let i = 0; i < 10; i++) await pollSpread();
       expect(countOf(cluster.standby.address)).toBeGreaterThan(0);
       expect(countOf(second.address)).toBeGreaterThan(0);
+      // What /metrics shows: pages read per server, and each replica's lag.
+      const text = await metrics.counts.metrics();
+      expect(text).toContain(`herald_log_reads_total{target="${second.address}"}`);
+      expect(text).toMatch(new RegExp(`herald_replica_lag_seconds\\{replica="${cluster.standby.address}"\\} \\d`));
 
       // The second replica stops applying while the primary goes on: it falls behind, and is passed over.
       await cluster.sql(second, 'SELECT pg_wal_replay_pause()');
