@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { type DatabaseHost, databaseHosts } from '../src/store/database-url.js';
 
 /** What PostgreSQL's backends for one database were doing, as shares of the samples that found one busy. */
 export interface WaitProfile {
@@ -12,7 +13,9 @@ export interface WaitProfile {
  * (where CPU profiles of Herald cannot see), read from the same view an operator would use. Stop it to get
  * the profile.
  */
-export function sampleWaits(databaseUrl: string): { stop(): Promise<WaitProfile> } {
+export function sampleWaits(url: string): { stop(): Promise<WaitProfile> } {
+  // Several hosts (postgres-sync): the first is the primary, where the work is.
+  const databaseUrl = (databaseHosts(url).hosts[0] as DatabaseHost).url;
   const database = new URL(databaseUrl).pathname.slice(1);
   const counts = new Map<string, number>();
   let samples = 0;

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Herald's throughput and latency next to the ceilings measured in the same run on the
- * same machine. `--quick` for a short run; `--engine sqlite|postgres` for one engine. Writes
+ * same machine. `--quick` for a short run; `--engine sqlite|postgres` for one engine, `--engine postgres-sync`
+ * for PostgreSQL with a synchronous standby (built per scenario; not in the default run). Writes
  * bench/results/<engine>.json and prints a table; `--profile <dir>` keeps a CPU profile of each Herald process.
  * See BENCHMARKS.md.
  */
@@ -8,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { type BenchEngine, sqliteEngine, postgresEngine } from './engines.js';
+import { type BenchEngine, sqliteEngine, postgresEngine, postgresSyncEngine, postgresSyncUnavailable } from './engines.js';
 import { deliveryScenarios } from './scenarios/delivery.js';
 import { filterScenarios } from './scenarios/filters.js';
 import { orderingScenarios } from './scenarios/ordering.js';
@@ -53,6 +54,12 @@ if (!values.engine || values.engine === 'sqlite') engines.push(sqliteEngine);
 if (!values.engine || values.engine === 'postgres') {
   if (await postgresReachable(adminUrl)) engines.push(postgresEngine(adminUrl));
   else console.warn(`PostgreSQL not reachable at ${adminUrl}: its benchmarks are skipped.`);
+}
+// On request only: each scenario builds its own primary and synchronous standby (docs/high-availability.md).
+if (values.engine === 'postgres-sync') {
+  const reason = postgresSyncUnavailable();
+  if (reason === undefined) engines.push(postgresSyncEngine);
+  else console.warn(`No PostgreSQL cluster can be built here (${reason}): postgres-sync is skipped.`);
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };

@@ -64,6 +64,11 @@ export interface ClusterOptions {
   readonly database?: string;
   /** Whether the standby is synchronous (`synchronous_standby_names` names it). True unless told. */
   readonly synchronous?: boolean;
+  /**
+   * fsync and full-page writes on, as in production: for measuring (the benchmark). Off unless told: tests lose
+   * processes, never the operating system, so the page cache survives a SIGKILL and durability is unchanged.
+   */
+  readonly durable?: boolean;
 }
 
 /**
@@ -114,7 +119,7 @@ export class PostgresCluster {
     const cluster = new PostgresCluster(folder, primary, standby, database);
     try {
       await asServer('initdb', ['-D', primary.dataDirectory, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], folder);
-      appendFileSync(join(primary.dataDirectory, 'postgresql.conf'), serverSettings(primary, folder));
+      appendFileSync(join(primary.dataDirectory, 'postgresql.conf'), serverSettings(primary, folder, options.durable ?? false));
       // Replication connections from loopback are trusted like the others (initdb's trust covers local ones).
       appendFileSync(join(primary.dataDirectory, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
       await cluster.startNode(primary);
@@ -304,11 +309,11 @@ function makeNode(folder: string, name: string, port: number): ClusterNode {
 }
 
 /**
- * The primary's settings; standbys inherit them through the base backup. fsync is off: the tests lose
- * processes, never the operating system, so the page cache survives a SIGKILL and durability is unchanged
- * while the disk is spared.
+ * The primary's settings; standbys inherit them through the base backup. Unless `durable`, fsync is off: the
+ * tests lose processes, never the operating system, so the page cache survives a SIGKILL and durability is
+ * unchanged while the disk is spared.
  */
-function serverSettings(node: ClusterNode, folder: string): string {
+function serverSettings(node: ClusterNode, folder: string, durable: boolean): string {
   return [
     '',
     '# herald test cluster',
@@ -321,10 +326,10 @@ function serverSettings(node: ClusterNode, folder: string): string {
     'hot_standby = on',
     'synchronous_commit = on',
     'wal_keep_size = 256MB',
-    'fsync = off',
-    'full_page_writes = off',
-    'shared_buffers = 32MB',
-    'max_connections = 100',
+    `fsync = ${durable ? 'on' : 'off'}`,
+    `full_page_writes = ${durable ? 'on' : 'off'}`,
+    `shared_buffers = ${durable ? '128MB' : '32MB'}`,
+    'max_connections = 200',
     '',
   ].join('\n');
 }
