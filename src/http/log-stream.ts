@@ -33,6 +33,7 @@ export interface LogStreamOptions {
  * (`_read`): a client that stops reading stops the reads, and at most one page waits beyond the socket's buffer.
  */
 export class LogStream extends Readable {
+  /** Where the stream stands: the position of the last event sent or the last row examined. */
   private position: number;
   /** The response asked for more and has not been told to wait since. */
   private wanted = false;
@@ -58,13 +59,9 @@ export class LogStream extends Readable {
       if (this.finishing) return;
       if (this.readableLength < this.readableHighWaterMark) this.push(heartbeatComment);
       this.rouse();
+      void this.checkRetention();
     }, options.heartbeatMs);
     this.push(openComment);
-  }
-
-  /** Where the stream stands: the position of the last event sent or the last row examined. */
-  get after(): number {
-    return this.position;
   }
 
   /**
@@ -76,6 +73,7 @@ export class LogStream extends Readable {
     this.push(null);
     this.finishing = setTimeout(() => this.destroy(), graceMs);
     this.finishing.unref();
+    this.rouse();
   }
 
   override _read(): void {
@@ -146,6 +144,16 @@ export class LogStream extends Readable {
     // Events the consumer may not read are passed silently, as a poll passes them.
     this.position = full ? last : (page.examinedThrough ?? Math.max(last, head));
     return full || page.examinedThrough !== undefined;
+  }
+
+  /**
+   * Ends the stream if retention removed events it has not sent (a client that did not read for the retention
+   * period): the client's reconnect is then answered `410`, as a poll's would be, rather than the stream
+   * passing over what is gone without a word.
+   */
+  private async checkRetention(): Promise<void> {
+    const removedThrough = await this.options.store.retention.removedThrough().catch(() => 0);
+    if (this.position < removedThrough) this.finish(0);
   }
 
   /** Resolves at the next announcement, heartbeat or end; at once if one came during the last read. */

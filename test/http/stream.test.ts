@@ -4,11 +4,11 @@ import { describeEachEngine, type Engine } from '../support/engines.js';
 import { type AssembleOptions, createTestApp, defaultLimits, type TestApp } from '../support/test-app.js';
 import type { SseReader } from '../support/sse.js';
 import { testToken } from '../support/tokens.js';
-import { idsOf, listen, publish, refusedStream, stream, streamResource } from './stream-harness.js';
+import { idsOf, listen, publish, refusedStream, stream, streamPath, streamResource } from './stream-harness.js';
 
 /** Waits for a condition that the server reaches on its own (a closed stream's slot freed). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 500; tries++) {
+  for (let tries = 0; tries < 1_500; tries++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -133,6 +133,24 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
     expect(headers.get('retry-after')).toBe('5');
   });
 
+  it('counts opening a stream as one read against the read rate limit', async () => {
+    const { herald, base } = await start({ rateLimits: { publishPerSecond: 0, readPerSecond: 1 } });
+    // The burst is twice the rate: two opens, then the third is over it.
+    opened(await stream(base, herald.auth));
+    opened(await stream(base, herald.auth));
+    const { problem } = await refusedStream(base, herald.auth, { resource: streamResource }, 429, 'events:tooManyRequests');
+    expect(problem.detail).toMatch(/Too many reads/);
+  });
+
+  it("ends when the caller's token expires, so the client reconnects with a fresh one", async () => {
+    const { herald, base } = await start();
+    await publish(herald, 'before-expiry');
+    const shortLived = { authorization: `Bearer ${await testToken({ expiresIn: 3 })}` };
+    const reader = opened(await stream(base, shortLived, { after: '0' }));
+    expect(idsOf(await reader.messages(1))).toEqual(['before-expiry']);
+    expect(await reader.nextMessage()).toBeUndefined();
+  });
+
   describe('refuses before streaming, with problem details', () => {
     it.each([
       [{}, 'resource', "The 'resource' or 'source' parameter must be defined."],
@@ -161,6 +179,26 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
       await refusedStream(base, publisher, { resource: streamResource }, 403, 'events:forbidden');
       void herald;
     });
+  });
+
+  it('stays open past the request timeout, which bounds receiving a request, not answering it', async () => {
+    const { herald, base } = await start({ requestTimeoutMs: 200 });
+    const reader = opened(await stream(base, herald.auth));
+    // Several request timeouts (and the server's one-second checks of them) go by.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await publish(herald, 'long-after');
+    expect(idsOf(await reader.messages(1))).toEqual(['long-after']);
+  });
+
+  it('answers HEAD with the headers a stream would have, and follows nothing for it', async () => {
+    const { herald, base } = await start({ streams: { limits: { perConsumer: 1, perProcess: 10 } } });
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(`${base}${streamPath}?resource=${encodeURIComponent(streamResource)}`, { method: 'HEAD', headers: herald.auth });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    }
+    // No HEAD held the consumer's one slot.
+    opened(await stream(base, herald.auth));
   });
 
   it('closes open streams when the server closes, and the close does not wait for them', async () => {
@@ -194,5 +232,5 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
     // Once the client reads, everything arrives, in order, each once.
     const received = idsOf(await reader.messages(total + 1));
     expect(received).toEqual([...Array.from({ length: total }, (_, i) => `big-${i}`), 'while-blocked']);
-  });
+  }, 90_000);
 });

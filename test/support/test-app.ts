@@ -75,6 +75,8 @@ export interface AssembleOptions {
   readonly metrics?: AppOptions['metrics'];
   /** Where polls and streams read (read replicas); unset, the store. */
   readonly logReads?: AppOptions['logReads'];
+  /** How long a client may take to send a whole request; unset, the app's default. */
+  readonly requestTimeoutMs?: number;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -129,6 +131,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     streams: options.streams,
     metrics: options.metrics,
     logReads: options.logReads,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;
