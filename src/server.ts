@@ -17,6 +17,7 @@ import { startTracing, type Tracing } from './observability/tracing/tracing.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { GroupCommitAppender } from './store/group-commit.js';
 import { openStore } from './store/open-store.js';
+import { ReplicaReads } from './store/postgres/replica-reads.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -64,6 +65,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
   let dispatcher: Dispatcher | undefined;
   let replayer: Replayer | undefined;
   let tracing: Tracing | undefined;
+  let replicas: ReplicaReads | undefined;
   try {
     await registry.start();
     // The OpenTelemetry SDK is loaded only here, and only when an OTLP endpoint is configured.
@@ -71,6 +73,15 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     const key = verificationKey(config);
     // One set of metrics for the app and the dispatcher, so /metrics shows deliveries too.
     const metrics = new HeraldMetrics();
+    // Polls and streams read from hot standbys when some are configured (docs/high-availability.md#read-replicas).
+    if (config.replicas.urls.length > 0) {
+      replicas = await ReplicaReads.open(store, config.replicas.urls, {
+        maxWaitMs: config.replicas.maxWaitMs,
+        maxLagMs: config.replicas.maxLagMs,
+        poolSize: config.databasePoolSize,
+        observer: metrics.replicas,
+      });
+    }
     const group = options.workerGroup && new WorkerGroupMetrics({ metrics, store, ...options.workerGroup });
     group?.listen();
     // Herald's overview for the console, sampled in this process (docs/observability.md): a worker samples
@@ -78,6 +89,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     const overview = overviewSamplerFor(store, metrics, { readCounts: group && (() => group.groupCounts()) });
     const app = await buildApp({
       store,
+      logReads: replicas,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
       baseUrl: config.baseUrl,
       limits: config.limits,
@@ -185,6 +197,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     replays.start();
     overview.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
+    if (replicas) app.log.info({ replicas: replicas.status() }, 'polls and event streams read from these replicas while they keep up');
     return {
       app,
       store,
@@ -204,6 +217,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         await tracing?.shutdown(tracingFlushMs);
         registry.stop();
         group?.stop();
+        await replicas?.close();
         await store.close();
       },
     };
@@ -212,6 +226,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     registry.stop();
     await sender.close();
     await tracing?.shutdown(tracingFlushMs);
+    await replicas?.close();
     await store.close();
     throw error;
   }

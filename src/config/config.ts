@@ -10,6 +10,7 @@ import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { defaultCommitBounds } from '../store/group-commit.js';
 import { type CorsOrigins, parseCorsOrigins } from '../http/cors.js';
 import { parseByteSize } from './byte-size.js';
+import { readReplicas, type ReplicaSettings } from './replicas.js';
 
 /** Where verification keys come from; `development` means a generated secret in the data folder. */
 export type JwtKeySource =
@@ -35,6 +36,8 @@ export interface HeraldConfig {
   readonly databasePoolSize: number;
   /** PostgreSQL: how long a publish waits for its commit to be acknowledged before a 503 (docs/high-availability.md). */
   readonly commitTimeoutMs: number;
+  /** PostgreSQL: hot standbys that serve polls and event streams (docs/high-availability.md#read-replicas). */
+  readonly replicas: ReplicaSettings;
   /** SQLite: reader threads (docs/storage.md). */
   readonly sqliteReaders: number;
   /** How far a V8 heap may grow past what its last full collection kept, in percent; 0 leaves it to V8 (docs/deployment.md). */
@@ -101,6 +104,9 @@ export const defaults = {
   HERALD_DATABASE: './data/herald.db',
   HERALD_DATABASE_POOL_SIZE: '10',
   HERALD_COMMIT_TIMEOUT: '10s',
+  HERALD_DATABASE_REPLICAS: '',
+  HERALD_REPLICA_MAX_WAIT: '1s',
+  HERALD_REPLICA_MAX_LAG: '5s',
   HERALD_SQLITE_READERS: '2',
   HERALD_HEAP_GROWTH_PERCENT: '100',
   HERALD_JWKS_MAX_AGE: '5m',
@@ -174,6 +180,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     // PostgreSQL's statement timeout (30 s) would end a commit's wait for a standby first, as a success.
     problems.push('HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.');
   }
+
+  const replicas = readReplicas(read, database, problems);
 
   const databasePoolSize = /^\d{1,4}$/.test(read('HERALD_DATABASE_POOL_SIZE'))
     ? Number(read('HERALD_DATABASE_POOL_SIZE'))
@@ -286,6 +294,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir,
     databasePoolSize,
     commitTimeoutMs: commitTimeoutMs ?? 0,
+    replicas,
     sqliteReaders,
     heapGrowthPercent,
     baseUrl,

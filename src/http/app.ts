@@ -6,6 +6,7 @@ import type { WebhookSender } from '../delivery/webhook-sender.js';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
 import type { ReplayLimits } from '../domain/replay.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
+import type { LogReads } from '../store/log-reader.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
@@ -44,6 +45,8 @@ import type { Tracing } from '../observability/tracing/tracing.js';
 
 export interface AppOptions {
   readonly store: Store;
+  /** Where polls and event streams read the log (read replicas, docs/high-availability.md#read-replicas); unset, the store. */
+  readonly logReads?: LogReads | undefined;
   readonly verifier: TokenVerifier;
   readonly baseUrl?: string | undefined;
   readonly limits: {
@@ -187,6 +190,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorizer,
     examineAtMost: options.limits.pollExamineRows,
     readAhead: options.pollReadAhead ?? readAheadOf(options.limits.pollReadAheadBytes),
+    reads: options.logReads,
   });
   await app.register(streamRoute, {
     store: options.store,
@@ -195,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     heartbeatMs: options.streams?.heartbeatMs,
     limits: options.streams?.limits,
     observer: metrics.streams,
+    reads: options.logReads,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   const replayCounting = new ReplayCounting();
