@@ -10,13 +10,14 @@ import { Replayer } from './delivery/replayer.js';
 import { Retention } from './delivery/retention.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
-import { buildApp } from './http/app.js';
+import { buildApp, overviewSamplerFor } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
 import { WorkerGroupMetrics } from './observability/group-metrics-worker.js';
 import { startTracing, type Tracing } from './observability/tracing/tracing.js';
 import { createTokenVerifier, type VerificationKey } from './http/auth/token-verifier.js';
 import { GroupCommitAppender } from './store/group-commit.js';
 import { openStore } from './store/open-store.js';
+import { ReplicaReads } from './store/postgres/replica-reads.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -64,6 +65,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
   let dispatcher: Dispatcher | undefined;
   let replayer: Replayer | undefined;
   let tracing: Tracing | undefined;
+  let replicas: ReplicaReads | undefined;
   try {
     await registry.start();
     // The OpenTelemetry SDK is loaded only here, and only when an OTLP endpoint is configured.
@@ -71,10 +73,23 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     const key = verificationKey(config);
     // One set of metrics for the app and the dispatcher, so /metrics shows deliveries too.
     const metrics = new HeraldMetrics();
+    // Polls and streams read from hot standbys when some are configured (docs/high-availability.md#read-replicas).
+    if (config.replicas.urls.length > 0) {
+      replicas = await ReplicaReads.open(store, config.replicas.urls, {
+        maxWaitMs: config.replicas.maxWaitMs,
+        maxLagMs: config.replicas.maxLagMs,
+        poolSize: config.databasePoolSize,
+        observer: metrics.replicas,
+      });
+    }
     const group = options.workerGroup && new WorkerGroupMetrics({ metrics, store, ...options.workerGroup });
     group?.listen();
+    // Herald's overview for the console, sampled in this process (docs/observability.md): a worker samples
+    // the group's counts, so any worker answers with the group's rates.
+    const overview = overviewSamplerFor(store, metrics, { readCounts: group && (() => group.groupCounts()) });
     const app = await buildApp({
       store,
+      logReads: replicas,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
       baseUrl: config.baseUrl,
       limits: config.limits,
@@ -82,7 +97,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       pullInactivityMs: config.delivery.subscriptionInactivityMs,
       metrics,
       metricsToken: config.metricsToken,
+      overview,
       corsOrigins: config.corsOrigins,
+      console: config.console ? {} : false,
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,
@@ -178,7 +195,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     });
     replayer = replays;
     replays.start();
+    overview.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
+    if (replicas) app.log.info({ replicas: replicas.status() }, 'polls and event streams read from these replicas while they keep up');
     return {
       app,
       store,
@@ -186,6 +205,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       async stop() {
         // Stop taking requests first, then let in-flight attempts record their outcomes.
         await app.close();
+        await overview.stop();
         policy?.stop();
         await maintenance.stop();
         await retention.stop();
@@ -197,6 +217,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
         await tracing?.shutdown(tracingFlushMs);
         registry.stop();
         group?.stop();
+        await replicas?.close();
         await store.close();
       },
     };
@@ -205,6 +226,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     registry.stop();
     await sender.close();
     await tracing?.shutdown(tracingFlushMs);
+    await replicas?.close();
     await store.close();
     throw error;
   }

@@ -10,6 +10,7 @@ import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { defaultCommitBounds } from '../store/group-commit.js';
 import { type CorsOrigins, parseCorsOrigins } from '../http/cors.js';
 import { parseByteSize } from './byte-size.js';
+import { readReplicas, type ReplicaSettings } from './replicas.js';
 
 /** Where verification keys come from; `development` means a generated secret in the data folder. */
 export type JwtKeySource =
@@ -35,6 +36,8 @@ export interface HeraldConfig {
   readonly databasePoolSize: number;
   /** PostgreSQL: how long a publish waits for its commit to be acknowledged before a 503 (docs/high-availability.md). */
   readonly commitTimeoutMs: number;
+  /** PostgreSQL: hot standbys that serve polls and event streams (docs/high-availability.md#read-replicas). */
+  readonly replicas: ReplicaSettings;
   /** SQLite: reader threads (docs/storage.md). */
   readonly sqliteReaders: number;
   /** How far a V8 heap may grow past what its last full collection kept, in percent; 0 leaves it to V8 (docs/deployment.md). */
@@ -62,6 +65,8 @@ export interface HeraldConfig {
   readonly corsOrigins: CorsOrigins;
   /** The bearer token `GET /metrics` requires; unset, the metrics are open to anyone who can reach the port. */
   readonly metricsToken?: string | undefined;
+  /** Serve the console at /console (docs/console.md); on by default: its files are public and it can do only what a token can. */
+  readonly console: boolean;
   /** Tracing (docs/observability.md#tracing): set when an OTLP endpoint is configured, else off. */
   readonly tracing?: TracingSettings | undefined;
   /** Event streams (docs/poll.md#streaming): the heartbeat, and how many may be open per consumer and per process. */
@@ -99,6 +104,9 @@ export const defaults = {
   HERALD_DATABASE: './data/herald.db',
   HERALD_DATABASE_POOL_SIZE: '10',
   HERALD_COMMIT_TIMEOUT: '10s',
+  HERALD_DATABASE_REPLICAS: '',
+  HERALD_REPLICA_MAX_WAIT: '1s',
+  HERALD_REPLICA_MAX_LAG: '5s',
   HERALD_SQLITE_READERS: '2',
   HERALD_HEAP_GROWTH_PERCENT: '100',
   HERALD_JWKS_MAX_AGE: '5m',
@@ -131,6 +139,7 @@ export const defaults = {
   HERALD_REPLAY_EXAMINE_LIMIT: String(defaultReplayLimits.examinedRows),
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
+  HERALD_CONSOLE: 'on',
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -171,6 +180,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     // PostgreSQL's statement timeout (30 s) would end a commit's wait for a standby first, as a success.
     problems.push('HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.');
   }
+
+  const replicas = readReplicas(read, database, problems);
 
   const databasePoolSize = /^\d{1,4}$/.test(read('HERALD_DATABASE_POOL_SIZE'))
     ? Number(read('HERALD_DATABASE_POOL_SIZE'))
@@ -273,8 +284,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   const tracing = readTracing(env, problems);
   const streams = readStreams(read, problems);
+  const consoleSetting = read('HERALD_CONSOLE').toLowerCase();
+  if (!['on', 'off'].includes(consoleSetting)) problems.push('HERALD_CONSOLE must be on or off.');
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, commitTimeoutMs: commitTimeoutMs ?? 0, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, streams, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
+  return {
+    port,
+    host: read('HOST'),
+    database,
+    dataDir,
+    databasePoolSize,
+    commitTimeoutMs: commitTimeoutMs ?? 0,
+    replicas,
+    sqliteReaders,
+    heapGrowthPercent,
+    baseUrl,
+    jwt,
+    limits,
+    logLevel,
+    policyPath,
+    rateLimits,
+    streams,
+    delivery,
+    retention,
+    metricsToken,
+    corsOrigins: 'origins' in cors ? cors.origins : [],
+    console: consoleSetting === 'on',
+    tracing,
+  };
 }
 
 /**

@@ -6,10 +6,12 @@ import type { WebhookSender } from '../delivery/webhook-sender.js';
 import { type Authorizer, scopesOnly } from '../domain/policy.js';
 import type { ReplayLimits } from '../domain/replay.js';
 import { GroupCommitAppender } from '../store/group-commit.js';
+import type { LogReads } from '../store/log-reader.js';
 import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { type CorsOrigins, installCors } from './cors.js';
+import { type ConsoleOptions, consoleRoutes } from './console.js';
 import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
@@ -30,7 +32,12 @@ import { secretRoutes } from './routes/subscriptions/secret.js';
 import { ReplayCounting } from './replay-plan.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
+import { meRoute } from './routes/me.js';
 import { metricsRoute } from './routes/metrics.js';
+import { overviewRoute } from './routes/overview.js';
+import { operatorActionRoutes } from './routes/subscriptions/operator-actions.js';
+import { subscriptionReadRoutes } from './routes/subscriptions/read.js';
+import { OverviewSampler, type OverviewSamplerOptions } from '../observability/overview-sampler.js';
 import { HeraldMetrics } from '../observability/herald-metrics.js';
 import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
 import { serializeRequest } from '../observability/request-log.js';
@@ -38,6 +45,8 @@ import type { Tracing } from '../observability/tracing/tracing.js';
 
 export interface AppOptions {
   readonly store: Store;
+  /** Where polls and event streams read the log (read replicas, docs/high-availability.md#read-replicas); unset, the store. */
+  readonly logReads?: LogReads | undefined;
   readonly verifier: TokenVerifier;
   readonly baseUrl?: string | undefined;
   readonly limits: {
@@ -93,6 +102,13 @@ export interface AppOptions {
   readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
   /** Spans for publishes and commits (docs/observability.md#tracing); unset, none. */
   readonly tracing?: Tracing | undefined;
+  /**
+   * What `GET /overview` answers from; `server.ts` starts it and stops it at shutdown. Unset, one that is never
+   * started: the overview stays empty (tests that do not look at it sample nothing).
+   */
+  readonly overview?: OverviewSampler | undefined;
+  /** The console at /console (HERALD_CONSOLE, docs/console.md); unset, served from dist/console; `false`, not served. */
+  readonly console?: ConsoleOptions | false | undefined;
 }
 
 /** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
@@ -154,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
+  if (options.console !== false) await app.register(consoleRoutes, options.console ?? {});
   await app.register(metricsRoute, {
     store: options.store,
     metrics,
@@ -161,12 +178,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock,
     render: options.renderMetrics,
   });
+  await app.register(meRoute);
+  await app.register(overviewRoute, {
+    sampler: options.overview ?? overviewSamplerFor(options.store, metrics),
+    // The overview's rates are the figures /metrics shows: when its token closes them, only operators read them.
+    operatorsOnly: options.metricsToken !== undefined,
+  });
   await app.register(pollRoute, {
     store: options.store,
     baseUrl: options.baseUrl,
     authorizer,
     examineAtMost: options.limits.pollExamineRows,
     readAhead: options.pollReadAhead ?? readAheadOf(options.limits.pollReadAheadBytes),
+    reads: options.logReads,
   });
   await app.register(streamRoute, {
     store: options.store,
@@ -175,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     heartbeatMs: options.streams?.heartbeatMs,
     limits: options.streams?.limits,
     observer: metrics.streams,
+    reads: options.logReads,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   const replayCounting = new ReplayCounting();
@@ -188,6 +213,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     wakeReplayer: options.replays?.wake,
     replayLimits: options.replays?.limits,
     replayCounting,
+    clock: options.clock,
+  });
+  await app.register(subscriptionReadRoutes, { store: options.store });
+  await app.register(operatorActionRoutes, {
+    store: options.store,
+    wakeDispatcher,
+    refreshMatching: (subscriptionId) => registry.refresh([subscriptionId]),
     clock: options.clock,
   });
   // The first process to start makes the key; every process on the database then shares it.
@@ -237,4 +269,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 function readAheadOf(bytes: number | undefined): PollReadAhead | false {
   if (bytes === 0) return false;
   return new PollReadAhead(bytes === undefined ? defaultReadAheadLimits : { ...defaultReadAheadLimits, bytes });
+}
+
+/**
+ * The overview sampler of this process's metrics (or, with `readCounts`, a `--workers` group's) and the
+ * store's bounded counts (docs/observability.md, "Overview"). Not started: whoever runs Herald starts and stops it.
+ */
+export function overviewSamplerFor(
+  store: Store,
+  metrics: HeraldMetrics,
+  options: { readonly clock?: () => number; readonly readCounts?: OverviewSamplerOptions['readCounts'] | undefined } = {},
+): OverviewSampler {
+  const { clock } = options;
+  return new OverviewSampler({
+    readCounts: options.readCounts ?? (() => metrics.countsReport(store)),
+    readTotals: () => store.deliveries.counts.heraldWide(),
+    clock,
+    onStoreError: (error) => metrics.storeFailed(error, 'scrape'),
+  });
 }

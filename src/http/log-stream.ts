@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Authorizer } from '../domain/policy.js';
+import type { LogReader } from '../store/log-reader.js';
 import type { LogQuery, Store } from '../store/store.js';
 import { readableEvents } from './readable-events.js';
 import { eventMessage, heartbeatComment, openComment } from './server-sent-events.js';
@@ -14,6 +15,8 @@ export interface LogStreamObserver {
 
 export interface LogStreamOptions {
   readonly store: Store;
+  /** Where the log is read (a replica, docs/high-availability.md#read-replicas); unset, `store`. */
+  readonly reader?: LogReader | undefined;
   readonly authorizer: Authorizer;
   readonly consumer: string;
   /** Every read: the filters, the page size and the examine bound; `afterSeq` is where the stream stands. */
@@ -124,10 +127,11 @@ export class LogStream extends Readable {
    * @returns whether more of the log is there to read at once
    */
   private async readPage(): Promise<boolean> {
-    const { store, authorizer, consumer, query } = this.options;
+    const { authorizer, consumer, query } = this.options;
+    const store = this.options.reader ?? this.options.store;
     // As a poll does: every event up to the head has committed, so a page that is not full holds every match up
     // to it, and the position can move there without examining those rows again at the next commit.
-    const head = await store.headPosition();
+    const head = await store.headPosition(this.position);
     const page = await store.readLog({ ...query, afterSeq: this.position });
     const shown = await readableEvents(store, authorizer, consumer, page.events);
     if (this.destroyed || this.finishing) return false;

@@ -1,12 +1,12 @@
 import type { Authorizer } from '../domain/policy.js';
-import type { Store } from '../store/store.js';
+import type { LogReader } from '../store/log-reader.js';
 
 /**
  * Keeps only the events the consumer may read. With no policy in force it changes nothing and costs nothing;
  * with one, it looks up the events' resources and subjects once for the whole page.
  */
 export async function readableEvents<T extends { readonly seq: number }>(
-  store: Store,
+  store: Pick<LogReader, 'events'>,
   authorizer: Authorizer,
   consumer: string,
   events: readonly T[],

@@ -108,6 +108,20 @@ export class HeraldMetrics {
     help: 'Events sent on event streams.',
     registers: [this.counts],
   });
+  private readonly logReads = new Counter({
+    name: 'herald_log_reads_total',
+    help: "Pages of the log read for polls and event streams with read replicas configured, by server: 'primary' or a replica's host:port.",
+    labelNames: ['target'] as const,
+    registers: [this.counts],
+  });
+  // Measured by each process alone: a `--workers` group shows the largest.
+  private readonly replicaLag = new Gauge({
+    name: 'herald_replica_lag_seconds',
+    help: 'How far each read replica is behind the primary, checked every second; absent while the replica does not answer.',
+    labelNames: ['replica'] as const,
+    registers: [this.counts],
+    aggregator: 'max',
+  });
   private readonly subscriptions = new Gauge({
     name: 'herald_subscriptions',
     help: 'Subscriptions in the store, by status and kind (push or pull).',
@@ -228,6 +242,15 @@ export class HeraldMetrics {
   pulled(events: number): void {
     this.pulledEvents.inc(events);
   }
+
+  /** What read replicas report: `ReplicaReadsObserver` (docs/high-availability.md#read-replicas). */
+  readonly replicas = {
+    read: (target: string) => this.logReads.inc({ target }),
+    lag: (replica: string, seconds: number | undefined) => {
+      if (seconds === undefined) this.replicaLag.remove({ replica });
+      else this.replicaLag.set({ replica }, seconds);
+    },
+  };
 
   /** What event streams report: `StreamRouteObserver`. */
   readonly streams = {

@@ -26,6 +26,7 @@ describe('loadConfig: defaults', () => {
       dataDir: resolve('data'),
       databasePoolSize: 10,
       commitTimeoutMs: 10_000,
+      replicas: { urls: [], maxWaitMs: 1_000, maxLagMs: 5_000 },
       sqliteReaders: 2,
       heapGrowthPercent: 100,
       baseUrl: undefined,
@@ -36,6 +37,7 @@ describe('loadConfig: defaults', () => {
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
       streams: { heartbeatMs: 15_000, perConsumer: 5, perProcess: 1_000 },
       corsOrigins: [],
+      console: true,
       delivery: {
         schedule: altinnRetrySchedule,
         timeoutMs: 30_000,
@@ -73,6 +75,13 @@ describe('loadConfig: reading each variable', () => {
   it('reads the poll read-ahead as a size, 0 turning it off', () => {
     expect(loadConfig({ HERALD_POLL_READ_AHEAD: '8MiB' }).limits.pollReadAheadBytes).toBe(8 * 1024 * 1024);
     expect(loadConfig({ HERALD_POLL_READ_AHEAD: '0' }).limits.pollReadAheadBytes).toBe(0);
+  });
+
+  it('serves the console unless HERALD_CONSOLE is off, and refuses any other value', () => {
+    expect(loadConfig({ HERALD_CONSOLE: 'off' }).console).toBe(false);
+    expect(loadConfig({ HERALD_CONSOLE: 'OFF' }).console).toBe(false);
+    expect(loadConfig({ HERALD_CONSOLE: 'on' }).console).toBe(true);
+    expect(() => loadConfig({ HERALD_CONSOLE: 'no' })).toThrow('HERALD_CONSOLE must be on or off.');
   });
 
   it('reads PORT, HOST and HERALD_LOG_LEVEL, trimming whitespace', () => {
@@ -194,6 +203,26 @@ describe('loadConfig: every problem named', () => {
     [{ HERALD_COMMIT_TIMEOUT: 'soon' }, 'HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.'],
     [{ HERALD_COMMIT_TIMEOUT: '30s' }, 'HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.'],
     [{ HERALD_COMMIT_TIMEOUT: '10ms' }, 'HERALD_COMMIT_TIMEOUT must be a duration from 100ms to under 30s, such as 10s.'],
+    [
+      { HERALD_DATABASE_REPLICAS: 'postgres://db2/herald' },
+      'HERALD_DATABASE_REPLICAS needs PostgreSQL: HERALD_DATABASE names a SQLite file, which has no replicas.',
+    ],
+    [{ HERALD_DATABASE: 'postgres://db1/herald', HERALD_DATABASE_REPLICAS: 'db2:5432' }, "HERALD_DATABASE_REPLICAS' URL number 1 must be a postgres:// URL."],
+    [
+      { HERALD_DATABASE: 'postgres://db1/herald', HERALD_DATABASE_REPLICAS: 'postgres://db2/herald,mysql://db3/herald' },
+      "HERALD_DATABASE_REPLICAS' URL number 1 is followed by something that is not a postgres:// URL: separate the URLs with commas or spaces.",
+    ],
+    [
+      { HERALD_DATABASE: 'postgres://db1/herald', HERALD_DATABASE_REPLICAS: 'postgres://db2/herald postgres://db3:5432,db4/herald' },
+      "HERALD_DATABASE_REPLICAS' URL number 2 lists several hosts: give each replica its own URL.",
+    ],
+    [
+      { HERALD_DATABASE: 'postgres://db1/herald', HERALD_DATABASE_REPLICAS: 'postgres://db2:99999/herald' },
+      "HERALD_DATABASE_REPLICAS' URL number 1: the URL is not a valid postgres:// URL.",
+    ],
+    [{ HERALD_DATABASE: 'postgres://db1/herald', HERALD_REPLICA_MAX_WAIT: 'a while' }, 'HERALD_REPLICA_MAX_WAIT must be a duration from 0s to 30s, such as 1s (0s: read from the primary at once).'],
+    [{ HERALD_DATABASE: 'postgres://db1/herald', HERALD_REPLICA_MAX_WAIT: '31s' }, 'HERALD_REPLICA_MAX_WAIT must be a duration from 0s to 30s, such as 1s (0s: read from the primary at once).'],
+    [{ HERALD_DATABASE: 'postgres://db1/herald', HERALD_REPLICA_MAX_LAG: '500ms' }, 'HERALD_REPLICA_MAX_LAG must be a duration of at least 1s, such as 5s.'],
     [
       { HERALD_BASE_URL: 'events.example.com' },
       "HERALD_BASE_URL must be an absolute http(s) URL such as https://events.example.com, not 'events.example.com'.",
@@ -317,6 +346,22 @@ describe('loadConfig: delivery', () => {
       'HERALD_DELIVERY_LEASE_MARGIN must be a duration such as 30s.',
     ]);
     expect(problemsOf({ HERALD_DATABASE_POOL_SIZE: 'ten' })).toHaveLength(1);
+  });
+});
+
+describe('loadConfig: read replicas', () => {
+  it('takes replica URLs separated by commas or spaces, each a single host, with the waits', () => {
+    const config = loadConfig({
+      HERALD_DATABASE: 'postgres://herald:pw@db1:5432,db2:5432/herald?target_session_attrs=read-write',
+      HERALD_DATABASE_REPLICAS: 'postgres://herald:pw@db3:5433/herald?sslmode=disable, postgresql://herald:pw@db4/herald  postgres://herald:pw@[::1]:5434/herald',
+      HERALD_REPLICA_MAX_WAIT: '0s',
+      HERALD_REPLICA_MAX_LAG: '30s',
+    });
+    expect(config.replicas).toEqual({
+      urls: ['postgres://herald:pw@db3:5433/herald?sslmode=disable', 'postgresql://herald:pw@db4/herald', 'postgres://herald:pw@[::1]:5434/herald'],
+      maxWaitMs: 0,
+      maxLagMs: 30_000,
+    });
   });
 });
 

@@ -4,14 +4,20 @@ import { GroupMetricsCollector } from '../../src/observability/group-metrics-pri
 import type { GroupMetricsMessage } from '../../src/observability/group-metrics-ipc.js';
 import { type PrimaryChannel, WorkerGroupMetrics } from '../../src/observability/group-metrics-worker.js';
 import { HeraldMetrics } from '../../src/observability/herald-metrics.js';
+import { OverviewSampler } from '../../src/observability/overview-sampler.js';
 import type { Store } from '../../src/store/store.js';
 import { engines, type TestDatabase } from '../support/engines.js';
 import { validEvent } from '../support/test-app.js';
 import { parseScrape } from './prometheus-text.js';
 
 const resource = 'urn:altinn:resource:dodsbo.domstoladmin.api';
-/** Short, so the tests of late answers do not wait long; nothing here depends on how long it is. */
-const timeoutMs = 100;
+/**
+ * How long the tests of late answers let a worker (or the primary, three times as long) take: short, so they do
+ * not wait long, yet long enough for a live member on a loaded machine. Other tests wait patiently, so that a
+ * busy machine cannot make a live worker look late.
+ */
+const timeoutMs = 500;
+const patientMs = 10_000;
 
 /** One worker of an in-process group: its own metrics, and a channel to the primary that can fall silent. */
 interface Member {
@@ -27,7 +33,8 @@ interface Member {
  * A `--workers` group in one process: the primary's collector and each worker's part, joined by channels that
  * carry messages as node:cluster's IPC does (serialized as JSON, delivered on a later turn).
  */
-function inProcessGroup(store: Store, size: number, options: { primarySilent?: boolean } = {}) {
+function inProcessGroup(store: Store, size: number, options: { primarySilent?: boolean; lateAfterMs?: number } = {}) {
+  const lateAfterMs = options.lateAfterMs ?? patientMs;
   const live: Member[] = [];
   const carry = (message: unknown) => JSON.parse(JSON.stringify(message)) as unknown;
   const collector = new GroupMetricsCollector<Member>({
@@ -36,7 +43,7 @@ function inProcessGroup(store: Store, size: number, options: { primarySilent?: b
       done(null);
       if (!member.deaf) setImmediate(() => member.listeners.forEach((listener) => listener(carry(message))));
     },
-    timeoutMs,
+    timeoutMs: lateAfterMs,
   });
   const join = (slot: number): Member => {
     const listeners = new Set<(message: unknown) => void>();
@@ -44,13 +51,13 @@ function inProcessGroup(store: Store, size: number, options: { primarySilent?: b
     const channel: PrimaryChannel = {
       send: (message, done) => {
         done(null);
-        const silenced = options.primarySilent && message.type === 'herald:metrics:scrape';
+        const silenced = options.primarySilent && (message.type === 'herald:metrics:scrape' || message.type === 'herald:metrics:counts');
         if (!silenced) setImmediate(() => collector.received(member, carry(message)));
       },
       on: (_event, listener) => listeners.add(listener),
       off: (_event, listener) => listeners.delete(listener),
     };
-    Object.assign(member, { group: new WorkerGroupMetrics({ metrics: member.metrics, store, slot, size, channel, timeoutMs: timeoutMs * 3 }) });
+    Object.assign(member, { group: new WorkerGroupMetrics({ metrics: member.metrics, store, slot, size, channel, timeoutMs: lateAfterMs * 3 }) });
     member.group.listen();
     live.push(member);
     return member;
@@ -131,7 +138,7 @@ describe('group metrics for herald serve --workers', () => {
   });
 
   it("uses a late worker's previous counts (or leaves out one that never answered) and says so", async () => {
-    const { members } = inProcessGroup(store, 3);
+    const { members } = inProcessGroup(store, 3, { lateAfterMs: timeoutMs });
     const [first, second, third] = members as [Member, Member, Member];
     for (const member of members) member.metrics.published([true], 0.01);
     third.deaf = true; // before it ever answered
@@ -167,7 +174,7 @@ describe('group metrics for herald serve --workers', () => {
   });
 
   it('answers with its own share and says so when the primary does not answer', async () => {
-    const { members } = inProcessGroup(store, 2, { primarySilent: true });
+    const { members } = inProcessGroup(store, 2, { primarySilent: true, lateAfterMs: timeoutMs });
     const [first, second] = members as [Member, Member];
     first.metrics.published([true, true], 0.01);
     second.metrics.published([true], 0.01);
@@ -178,6 +185,45 @@ describe('group metrics for herald serve --workers', () => {
     expect(scrape.value('herald_metrics_workers', { answer: 'missing' })).toBe(1);
     expect(scrape.value('herald_subscriptions', { status: 'active', kind: 'push' })).toBe(1);
     expect(scrape.value('process_start_time_seconds', { worker: '1' })).toBeGreaterThan(0);
-    expect(text).toContain("# herald: the primary did not answer within 300 ms: only worker 1's own counts");
+    expect(text).toContain(`# herald: the primary did not answer within ${timeoutMs * 3} ms: only worker 1's own counts`);
+  });
+
+  describe("the overview's sampler in a worker", () => {
+    /** One sampler per worker, as `server.ts` makes them, on a clock the test moves. */
+    const samplersOf = (members: readonly Member[], clock: () => number) =>
+      members.map(
+        (member) =>
+          new OverviewSampler({ readCounts: () => member.group.groupCounts(), readTotals: () => store.deliveries.counts.heraldWide(), clock }),
+      );
+
+    it("reads the group's counts, so whichever worker answers gives the group's rates", async () => {
+      const { members } = inProcessGroup(store, 2);
+      const [first, second] = members as [Member, Member];
+      let at = 1_800_000_000_000;
+      const samplers = samplersOf(members, () => at);
+      for (const sampler of samplers) await sampler.sample();
+      first.metrics.published([true, true, true], 0.01);
+      second.metrics.published([true], 0.01);
+      first.metrics.attempted(101, { kind: 'delivered', statusCode: 200 });
+      second.metrics.attempted(102, { kind: 'delivered', statusCode: 200 });
+      at += 10_000;
+      for (const sampler of samplers) await sampler.sample();
+      for (const sampler of samplers) {
+        expect(sampler.samples()).toEqual([
+          expect.objectContaining({ publishedPerSecond: 0.4, deliveredPerSecond: 0.2, backlog: 1, deadLetters: 0 }),
+        ]);
+      }
+    });
+
+    it("skips the samples the primary does not answer for, rather than mix a worker's own counts with the group's", async () => {
+      const { members } = inProcessGroup(store, 2, { primarySilent: true, lateAfterMs: timeoutMs });
+      let at = 1_800_000_000_000;
+      const [sampler] = samplersOf(members, () => at) as [OverviewSampler];
+      await sampler.sample();
+      (members[0] as Member).metrics.published([true], 0.01);
+      at += 10_000;
+      await sampler.sample();
+      expect(sampler.samples()).toEqual([]);
+    });
   });
 });

@@ -10,9 +10,6 @@ import { planFanOut } from '../fan-out-plan.js';
 import { PullRepository } from '../pull-repository.js';
 import { ReplayRepository } from '../replay-repository.js';
 import { RetentionRepository } from '../retention-repository.js';
-import { buildExaminationEnd, buildLogQuery, examinationEndNeeded, type SqlStatement } from '../log-query-sql.js';
-import { pageFromRow } from '../log-page-bytes.js';
-import { buildLogPageText, type LogPageRow } from '../log-page-sql.js';
 import { databaseHosts } from '../database-url.js';
 import type { DeliveryTask } from '../records.js';
 import type { SqlExecutor } from '../sql-executor.js';
@@ -32,6 +29,7 @@ import { atomically } from './atomic-write.js';
 import { type CommitBound, commitWithin } from './bounded-commit.js';
 import { postgresDialect } from './dialect.js';
 import { migratePostgres } from './migration-target.js';
+import { bigintsAsNumbers, PostgresLogPages } from './log-pages.js';
 import { channels, PostgresNotifications } from './notifications.js';
 import { PartitionStatistics } from './partition-statistics.js';
 import { PrimaryHost } from './primary-host.js';
@@ -86,11 +84,11 @@ export class PostgresStore implements Store {
   readonly events: EventRepository;
   readonly replays: ReplayRepository;
   readonly retention: RetentionRepository;
-  private readonly statementNames = new Map<string, string>();
   /** Refreshes the statistics of the partitions this process writes (partition-statistics.ts). */
   private readonly statistics: PartitionStatistics;
   private readonly notifications: PostgresNotifications;
   private readonly logReads: ReadSlots;
+  private readonly logPages: PostgresLogPages;
   /** A NOTIFY of new events is on its way; `commitNoticeAgain`: another commit wants one after it. */
   private commitNoticeSending = false;
   private commitNoticeAgain = false;
@@ -105,6 +103,7 @@ export class PostgresStore implements Store {
     this.commitBound = { timeoutMs: options.commitTimeoutMs ?? defaultCommitTimeoutMs, cancel: (client) => this.primary.cancel(client) };
     this.notifications = new PostgresNotifications(() => new primary.Client({ connectionString: primary.connectionString, connectionTimeoutMillis: connectTimeoutMs }));
     this.statistics = new PartitionStatistics(pool);
+    this.logPages = new PostgresLogPages(pool);
     this.logReads = new ReadSlots(Math.max(1, Math.floor(poolSize(options) / 2)));
     const executor: SqlExecutor = {
       ...postgresDialect,
@@ -144,8 +143,7 @@ export class PostgresStore implements Store {
       statement_timeout: 30_000,
       lock_timeout: 10_000,
       idle_in_transaction_session_timeout: 30_000,
-      // bigint columns (positions, ids, epoch milliseconds) stay far below 2^53: read them as numbers.
-      types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+      types: bigintsAsNumbers,
     });
     // A connection dropped by a database restart or a network failure must not crash the process. The pool
     // handles idle connections, but a checked-out one emits 'error' with nobody listening; the query itself
@@ -306,35 +304,16 @@ export class PostgresStore implements Store {
 
   /** Reads of the log take at most half the pool (ReadSlots): the rest stays free for publishes and leases. */
   readLog(query: LogQuery): Promise<LogPage> {
-    return this.logReads.run(() => this.readLogNow(query));
-  }
-
-  private async readLogNow(query: LogQuery): Promise<LogPage> {
-    // Two statements, two snapshots: positions are handed out in commit order, so once the end's row is
-    // visible every row before it has committed, and the second read sees exactly the rows the first counted.
-    const end = examinationEndNeeded(query)
-      ? ((await this.run<{ seq: number | null }>(buildExaminationEnd(query, postgresDialect, query.examineAtMost)))[0]?.seq ?? undefined)
-      : undefined;
-    return { events: await this.run<LoggedEvent>(buildLogQuery(query, postgresDialect, end)), examinedThrough: end };
+    return this.logReads.run(() => this.logPages.read(query));
   }
 
   /** One statement and one text per page (buildLogPageText), in a read slot as `readLog`. */
   readLogBytes(query: LogQuery): Promise<LogPageBytes> {
-    return this.logReads.run(async () => {
-      const [row] = await this.run<LogPageRow<string>>(buildLogPageText(query, postgresDialect));
-      if (!row) throw new Error('the page statement answered no row');
-      // The driver decodes text; encoded once here, the answer is sent as these bytes.
-      return pageFromRow({ ...row, body: Buffer.from(row.body) });
-    });
+    return this.logReads.run(() => this.logPages.readBytes(query));
   }
 
   async readEvents(query: LogQuery): Promise<LoggedEvent[]> {
     return (await this.readLog(query)).events;
-  }
-
-  private async run<Row extends object>({ sql, parameters }: SqlStatement): Promise<Row[]> {
-    const { rows } = await this.pool.query<Row>({ name: this.statementName(sql), text: sql, values: parameters });
-    return rows;
   }
 
   findEventPosition(id: string, source?: string): Promise<number | undefined> {
@@ -345,6 +324,16 @@ export class PostgresStore implements Store {
     return this.events.head();
   }
 
+  /**
+   * The highest position handed out so far, committed or not (the sequence is not transactional): a position
+   * at or below it may belong to a commit not yet visible here, such as one a hot standby applied first while
+   * this server still waits for its synchronous standby (replica-reads.ts).
+   */
+  async positionsHandedOut(): Promise<number> {
+    const { rows } = await this.pool.query<{ last: number }>('SELECT last_value AS last FROM events_seq_seq');
+    return rows[0]?.last ?? 0;
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }
@@ -352,17 +341,6 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.notifications.close();
     await this.pool.end();
-  }
-
-  /** Named statements are prepared once per connection and reused by every later page read. */
-  private statementName(sql: string): string {
-    let name = this.statementNames.get(sql);
-    if (!name) {
-      name = `herald_log_${this.statementNames.size + 1}`;
-      if (this.statementNames.size < 256) this.statementNames.set(sql, name);
-      else return '';
-    }
-    return name;
   }
 }
 

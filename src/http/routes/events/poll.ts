@@ -5,6 +5,7 @@ import { formatPollPosition, type PollCursor } from '../../../domain/poll-cursor
 import { defaultPollExamineLimit, examineBound, type PollQuery, parsePollQuery } from '../../../domain/poll-query.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import { selectedBody } from '../../../store/log-page-bytes.js';
+import { type LogReader, type LogReads, primaryReads } from '../../../store/log-reader.js';
 import type { LogPageBytes, LogQuery, Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { componentRef } from '../../openapi-components.js';
@@ -21,6 +22,8 @@ export interface PollRouteOptions {
   readonly examineAtMost?: number | undefined;
   /** Pages read before they are asked for (docs/poll.md#read-ahead); `false` reads each when asked. */
   readonly readAhead?: PollReadAhead | false | undefined;
+  /** Where polls read the log: read replicas (docs/high-availability.md#read-replicas); unset, the store. */
+  readonly reads?: LogReads | undefined;
 }
 
 const pollPath = '/events/api/v1/events';
@@ -105,7 +108,7 @@ const pollDocs = {
  * was read. An `after` Herald does not know is refused, never replayed from the start.
  */
 export async function pollRoute(app: FastifyInstance, options: PollRouteOptions): Promise<void> {
-  const { store } = options;
+  const reads = options.reads ?? primaryReads(options.store);
   const readAhead = options.readAhead === false ? undefined : (options.readAhead ?? new PollReadAhead());
   if (readAhead) app.addHook('onClose', () => readAhead.idle());
   app.get(
@@ -123,6 +126,8 @@ export async function pollRoute(app: FastifyInstance, options: PollRouteOptions)
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const poll = parsed.value;
 
+      // One server for the whole poll: its head and its page must come from the same log.
+      const store = reads.reader(false);
       const afterSeq = await resolveCursor(store, poll.cursor, poll, options.authorizer, caller.consumer);
       // Retention removed events after this cursor: say so, rather than skip them silently.
       const removedThrough = await store.retention.removedThrough();
@@ -166,10 +171,12 @@ function logQuery(poll: PollQuery, afterSeq: number, examineAtMost: number): Log
 }
 
 /** Reads a page when asked, with the head of the log read first. */
-async function readPage(store: Store, poll: PollQuery, query: LogQuery): Promise<LogPageBytes & { head: number }> {
+async function readPage(store: LogReader, poll: PollQuery, query: LogQuery): Promise<LogPageBytes & { head: number }> {
   // Read before the page: positions are handed out in commit order, so every event up to `head` has
   // committed and a page that is not full holds every match up to it.
-  const head = await store.headPosition();
+  // With replicas, from one that has reached `afterSeq`, or from the primary (never "beyond the log" for a
+  // position the primary has).
+  const head = await store.headPosition(query.afterSeq);
   if (poll.cursor.kind === 'position' && query.afterSeq > head) throw beyondTheLog(query.afterSeq);
   return { ...(await store.readLogBytes(query)), head };
 }
@@ -184,7 +191,7 @@ export function beyondTheLog(seq: number): HttpProblem {
  * The event stream resolves its start (`after`, `Last-Event-ID`) the same way.
  */
 export async function resolveCursor(
-  store: Store,
+  store: LogReader,
   cursor: PollCursor,
   poll: Pick<PollQuery, 'source'>,
   authorizer: Authorizer,

@@ -6,6 +6,7 @@ import { defaultPollExamineLimit, examineBound, pollPageSize } from '../../../do
 import type { Authorizer } from '../../../domain/policy.js';
 import { parseStreamQuery, type StreamQuery } from '../../../domain/stream-query.js';
 import { defaultStreamLimits, type StreamLimits, StreamSlots } from '../../../domain/stream-slots.js';
+import { type LogReader, type LogReads, primaryReads } from '../../../store/log-reader.js';
 import type { Store } from '../../../store/store.js';
 import { callerOf } from '../../auth/authenticate.js';
 import { LogStream, type LogStreamObserver } from '../../log-stream.js';
@@ -35,6 +36,8 @@ export interface StreamRouteOptions {
   readonly limits?: StreamLimits | undefined;
   /** Told when streams open, close, send and wait for their clients (metrics). */
   readonly observer?: StreamRouteObserver | undefined;
+  /** Where streams read the log: read replicas (docs/high-availability.md#read-replicas); unset, the store. */
+  readonly reads?: LogReads | undefined;
 }
 
 export interface StreamRouteObserver extends LogStreamObserver {
@@ -103,6 +106,7 @@ const streamDocs = {
  */
 export async function streamRoute(app: FastifyInstance, options: StreamRouteOptions): Promise<void> {
   const { store, authorizer } = options;
+  const reads = options.reads ?? primaryReads(store);
   const slots = new StreamSlots(options.limits ?? defaultStreamLimits);
   const open = new Set<LogStream>();
   // Before the server stops listening: open streams would otherwise hold its close up for ever.
@@ -124,7 +128,9 @@ export async function streamRoute(app: FastifyInstance, options: StreamRouteOpti
       );
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const query = parsed.value;
-      const afterSeq = await startPosition(store, authorizer, caller.consumer, query);
+      // The stream's reads keep to one server at a time (replica-reader.ts).
+      const reader = reads.reader(true);
+      const afterSeq = await startPosition(reader, authorizer, caller.consumer, query);
       // A HEAD learns whether the stream would open, and nothing is followed for it: Fastify would drain a stream
       // sent to a HEAD for ever.
       if (request.method === 'HEAD') return reply.type(eventStreamType).header('cache-control', 'no-store').send();
@@ -133,6 +139,7 @@ export async function streamRoute(app: FastifyInstance, options: StreamRouteOpti
       if ('full' in slot) throw refusal(slot.full, slots.limits);
       const stream = new LogStream({
         store,
+        reader,
         authorizer,
         consumer: caller.consumer,
         query: {
@@ -169,11 +176,11 @@ export async function streamRoute(app: FastifyInstance, options: StreamRouteOpti
 }
 
 /** The position the stream reads after: checked as a poll checks `after`. */
-async function startPosition(store: Store, authorizer: Authorizer, consumer: string, query: StreamQuery): Promise<number> {
+async function startPosition(store: LogReader, authorizer: Authorizer, consumer: string, query: StreamQuery): Promise<number> {
   const { start } = query;
   if (start.kind === 'now') return store.headPosition();
   const afterSeq = await resolveCursor(store, start, query, authorizer, consumer);
-  if (start.kind === 'position' && afterSeq > (await store.headPosition())) throw beyondTheLog(afterSeq);
+  if (start.kind === 'position' && afterSeq > (await store.headPosition(afterSeq))) throw beyondTheLog(afterSeq);
   // Retention removed events after this cursor: say so, rather than skip them silently.
   const removedThrough = await store.retention.removedThrough();
   if (start.kind !== 'start' && afterSeq < removedThrough) throw cursorExpired(removedThrough);
