@@ -239,7 +239,8 @@ export class PostgresStore implements Store {
    * An append that stored nothing (every event a repeat) commits nothing, so it waits for no standby: yet the
    * first copy may be one whose commit timed out (committed on the primary, not yet on the standby, never
    * acknowledged). Committing a WAL record now and waiting for it, as any commit does, means everything
-   * before it, that first copy included, is on the standby too before the repeat is answered 200.
+   * before it, that first copy included, is on the standby too before the repeat is answered 200. The same
+   * for any write that found its work done (SqlExecutor.durable: a subscription asked for again).
    */
   private async repeatsReplicated(): Promise<void> {
     await this.commitInTime({ text: "SELECT pg_logical_emit_message(true, 'herald', 'repeat')" });
