@@ -141,11 +141,12 @@ describe('hasAnyScope', () => {
     expect(hasAnyScope(principal, [])).toBe(false);
   });
 
-  it("uses Altinn's scope names", () => {
+  it("uses Altinn's scope names, and Herald's own only for the operator, which Altinn has no name for", () => {
     expect(scopes).toEqual({
       publish: 'altinn:events.publish',
       publishAdmin: 'altinn:events.publish.admin',
       subscribe: 'altinn:events.subscribe',
+      operator: 'herald:operator',
     });
   });
 });
