@@ -141,6 +141,8 @@ export interface ConsoleTab {
 /** A fresh context (no storage shared with other tests) and page, on the console's address. */
 export async function openConsole(browser: Browser, herald: ConsoleHerald, route = ''): Promise<ConsoleTab> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Long enough for a loaded machine, short enough that a missing control fails the test well inside its time.
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   const origin = new URL(herald.base).origin;
   const requests: string[] = [];
