@@ -17,4 +17,9 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // The console runs in browsers (console/README.md).
+    files: ['console/src/**'],
+    languageOptions: { globals: globals.browser },
+  },
 );

@@ -10,7 +10,7 @@ import { Replayer } from './delivery/replayer.js';
 import { Retention } from './delivery/retention.js';
 import { SubscriptionRegistry } from './delivery/subscription-registry.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
-import { buildApp } from './http/app.js';
+import { buildApp, overviewSamplerFor } from './http/app.js';
 import { HeraldMetrics } from './observability/herald-metrics.js';
 import { WorkerGroupMetrics } from './observability/group-metrics-worker.js';
 import { startTracing, type Tracing } from './observability/tracing/tracing.js';
@@ -69,6 +69,8 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     const metrics = new HeraldMetrics();
     const group = options.workerGroup && new WorkerGroupMetrics({ metrics, store, ...options.workerGroup });
     group?.listen();
+    // Herald's overview for the console: sampled in this process from these metrics (docs/observability.md).
+    const overview = overviewSamplerFor(store, metrics);
     const app = await buildApp({
       store,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),
@@ -78,10 +80,15 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       pullInactivityMs: config.delivery.subscriptionInactivityMs,
       metrics,
       metricsToken: config.metricsToken,
+      overview,
       corsOrigins: config.corsOrigins,
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,
+      streams: {
+        heartbeatMs: config.streams.heartbeatMs,
+        limits: { perConsumer: config.streams.perConsumer, perProcess: config.streams.perProcess },
+      },
       tracing,
       delivery: {
         registry,
@@ -170,6 +177,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     });
     replayer = replays;
     replays.start();
+    overview.start();
     app.log.info({ engine: store.engine, database: describeDatabase(config.database) }, 'Herald is serving');
     return {
       app,
@@ -178,6 +186,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       async stop() {
         // Stop taking requests first, then let in-flight attempts record their outcomes.
         await app.close();
+        await overview.stop();
         policy?.stop();
         await maintenance.stop();
         await retention.stop();

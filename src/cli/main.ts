@@ -9,6 +9,7 @@ import { eventsCommand } from './events-tail.js';
 import { migrate } from './migrate.js';
 import { serve } from './serve.js';
 import { subscriptionsCommand } from './subscriptions.js';
+import { scopes } from '../domain/identity.js';
 import { defaultTokenScope, mintToken } from './token.js';
 
 const usage = `Usage: herald <command> [options]
@@ -22,6 +23,7 @@ Commands:
       --org <org>       The org claim: the caller becomes /org/<org> (default: dev, unless --sub is given)
       --sub <subject>   The sub claim
       --ttl <duration>  Lifetime such as 30m, 1h, 7d (default: 1h)
+      --operator        Add the operator scope (${scopes.operator}): every consumer's subscriptions
 
 Operator commands (act on HERALD_DATABASE directly, for every consumer; see docs/operations.md):
   subscriptions list [--consumer <c>] [--status pending|active|disabled|inactive] [--json]
@@ -93,6 +95,7 @@ async function main(argv: string[]): Promise<void> {
           org: { type: 'string' },
           sub: { type: 'string' },
           ttl: { type: 'string' },
+          operator: { type: 'boolean' },
         },
       });
       process.stdout.write(`${await mintToken(config, values)}\n`);

@@ -4,15 +4,13 @@ import type { EndpointHealth } from '../domain/endpoint-health.js';
 import type { HeraldConfig } from '../config/config.js';
 import { parseConsumer } from '../domain/identity.js';
 import { parseRedriveFilter, type RedriveFilter } from '../domain/redrive-filter.js';
-import { type DisabledBy, heldByOperator, type SubscriptionStatus, subscriptionStatuses } from '../domain/subscription-status.js';
+import { defaultDisableReason, parseDisableRequest } from '../domain/disable-request.js';
+import { type DisabledBy, type SubscriptionStatus, subscriptionStatuses } from '../domain/subscription-status.js';
+import { disableSubscription, enableSubscription } from '../store/operator-decisions.js';
 import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { notFound, parseCommandArgs, parseSubscriptionId, usageError } from './command-error.js';
 import { withOperatorStore } from './operator-store.js';
-
-
-/** Recorded as the subscription's last error, so whoever looks at it later knows who turned it off. */
-const defaultDisableReason = 'Disabled by an operator.';
 
 /** What an operator sees of a subscription: everything but its signing secret, with its delivery counts. */
 export interface OperatorSubscription {
@@ -195,15 +193,18 @@ async function disableCommand(config: HeraldConfig, args: string[]): Promise<str
   const { values, positionals } = parseCommandArgs(command, args, { reason: { type: 'string' } }, true);
   const id = singleId(command, positionals);
   if (values.reason === '') throw usageError(`${command}: --reason must not be empty.`);
+  // The rule the API's disable checks its body by.
+  const request = parseDisableRequest({ reason: values.reason });
+  if (!request.ok) throw usageError(`${command}: --reason: ${request.errors[0]?.message ?? 'not valid'}`);
   return withOperatorStore(config, async (store) => {
-    const before = await existing(store, id);
+    const outcome = await disableSubscription(store, id, request.value.reason);
+    if (outcome.kind === 'notFound') throw notFound(`No subscription with id ${id}.`);
     // Left as it is: its last error says why another operator disabled it.
-    if (heldByOperator(before)) {
-      return `Subscription ${id} was already disabled by an operator: ${before.lastError ?? defaultDisableReason}`;
+    if (outcome.kind === 'alreadyDisabled') {
+      return `Subscription ${id} was already disabled by an operator: ${outcome.subscription.lastError ?? defaultDisableReason}`;
     }
     // One its endpoint disabled (410 Gone) becomes the operator's decision: its owner can no longer revive it.
-    const was = before.status === 'disabled' ? 'disabled by its endpoint' : before.status;
-    await store.subscriptions.disable(id, values.reason ?? defaultDisableReason);
+    const was = outcome.was === 'endpoint' ? 'disabled by its endpoint' : outcome.was;
     return `Subscription ${id} disabled (was ${was}): nothing more is queued or sent to it, and only an operator can enable it.`;
   });
 }
@@ -213,9 +214,9 @@ async function enableCommand(config: HeraldConfig, args: string[]): Promise<stri
   const { positionals } = parseCommandArgs(command, args, {}, true);
   const id = singleId(command, positionals);
   return withOperatorStore(config, async (store) => {
-    await existing(store, id);
-    const enabled = await store.subscriptions.enable(id, Date.now());
-    if (!enabled) throw notFound(`No subscription with id ${id}.`);
+    const outcome = await enableSubscription(store, id, Date.now());
+    if (outcome.kind === 'notFound') throw notFound(`No subscription with id ${id}.`);
+    const enabled = outcome.subscription;
     if (enabled.endpoint === null) return `Subscription ${id} is active (pull): its queue fills again.`;
     return enabled.status === 'active'
       ? `Subscription ${id} stays active while ${enabled.endpoint} is validated again.`

@@ -9,6 +9,8 @@ export interface TokenOptions {
   readonly org?: string | undefined;
   readonly sub?: string | undefined;
   readonly ttl?: string | undefined;
+  /** Adds the operator scope (`herald:operator`) to the others (docs/operators.md). */
+  readonly operator?: boolean | undefined;
 }
 
 export const defaultTokenScope = `${scopes.publish} ${scopes.subscribe}`;
@@ -27,7 +29,7 @@ export async function mintToken(config: HeraldConfig, options: TokenOptions): Pr
   const ttl = parseDuration(options.ttl ?? '1h');
   if (ttl === undefined || ttl <= 0)
     throw new Error(`--ttl must be a duration such as 30m, 1h or 7d, not '${options.ttl}'.`);
-  const claims: Record<string, string> = { scope: options.scope ?? defaultTokenScope };
+  const claims: Record<string, string> = { scope: tokenScope(options) };
   if (options.org) claims.org = options.org;
   if (!options.org && !options.sub) claims.org = 'dev';
   const jwt = new SignJWT(claims)
@@ -38,4 +40,14 @@ export async function mintToken(config: HeraldConfig, options: TokenOptions): Pr
   if (config.jwt.issuer) jwt.setIssuer(config.jwt.issuer);
   if (config.jwt.audience) jwt.setAudience(config.jwt.audience);
   return jwt.sign(new TextEncoder().encode(key.secret));
+}
+
+/**
+ * The token's `scope`: the given scopes (or the default ones), with the operator scope added once for `--operator`.
+ * @example tokenScope({ operator: true }) // 'altinn:events.publish altinn:events.subscribe herald:operator'
+ */
+export function tokenScope(options: Pick<TokenOptions, 'scope' | 'operator'>): string {
+  const given = (options.scope ?? defaultTokenScope).split(' ').filter((s) => s.length > 0);
+  if (options.operator && !given.some((s) => s.toLowerCase() === scopes.operator)) given.push(scopes.operator);
+  return given.join(' ');
 }

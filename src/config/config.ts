@@ -5,6 +5,7 @@ import { parseDuration } from '../domain/duration.js';
 import type { TracingSettings } from '../observability/tracing/tracing.js';
 import { defaultHealthThresholds, type HealthThresholds } from '../domain/endpoint-health.js';
 import { defaultReplayLimits } from '../domain/replay.js';
+import { defaultStreamLimits } from '../domain/stream-slots.js';
 import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { defaultCommitBounds } from '../store/group-commit.js';
 import { type CorsOrigins, parseCorsOrigins } from '../http/cors.js';
@@ -61,6 +62,8 @@ export interface HeraldConfig {
   readonly metricsToken?: string | undefined;
   /** Tracing (docs/observability.md#tracing): set when an OTLP endpoint is configured, else off. */
   readonly tracing?: TracingSettings | undefined;
+  /** Event streams (docs/poll.md#streaming): the heartbeat, and how many may be open per consumer and per process. */
+  readonly streams: { readonly heartbeatMs: number; readonly perConsumer: number; readonly perProcess: number };
   /** Per consumer and process: events published, and reads, per second (0: no limit). */
   readonly rateLimits: { readonly publishPerSecond: number; readonly readPerSecond: number };
   readonly delivery: {
@@ -118,6 +121,9 @@ export const defaults = {
   HERALD_MAX_SUBSCRIPTIONS_PER_CONSUMER: '1000',
   HERALD_POLL_EXAMINE_LIMIT: '10000',
   HERALD_POLL_READ_AHEAD: '32MiB',
+  HERALD_STREAM_HEARTBEAT: '15s',
+  HERALD_STREAMS_PER_CONSUMER: String(defaultStreamLimits.perConsumer),
+  HERALD_STREAMS_PER_PROCESS: String(defaultStreamLimits.perProcess),
   HERALD_COMMIT_FANOUT_LIMIT: String(defaultCommitBounds.deliveries),
   HERALD_REPLAY_EXAMINE_LIMIT: String(defaultReplayLimits.examinedRows),
   HERALD_PUBLISH_RATE_LIMIT: '2000',
@@ -257,8 +263,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if ('problem' in cors) problems.push(cors.problem);
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   const tracing = readTracing(env, problems);
+  const streams = readStreams(read, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, streams, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
 }
 
 /**
@@ -283,6 +290,20 @@ function readTracing(env: Readonly<Record<string, string | undefined>>, problems
 }
 
 type Read = (name: keyof typeof defaults) => string;
+
+function readStreams(read: Read, problems: string[]): HeraldConfig['streams'] {
+  const heartbeatMs = parseDuration(read('HERALD_STREAM_HEARTBEAT'));
+  // Below a second the heartbeats would be most of the traffic; above a few minutes proxies close idle streams.
+  if (heartbeatMs === undefined || heartbeatMs < 1_000 || heartbeatMs > 600_000) {
+    problems.push('HERALD_STREAM_HEARTBEAT must be a duration from 1s to 10m, such as 15s.');
+  }
+  const count = (name: 'HERALD_STREAMS_PER_CONSUMER' | 'HERALD_STREAMS_PER_PROCESS') => {
+    const text = read(name);
+    if (!/^\d{1,6}$/.test(text) || Number(text) < 1) problems.push(`${name} must be a whole number of streams above 0.`);
+    return Number(text);
+  };
+  return { heartbeatMs: heartbeatMs ?? 0, perConsumer: count('HERALD_STREAMS_PER_CONSUMER'), perProcess: count('HERALD_STREAMS_PER_PROCESS') };
+}
 
 function readBudgets(read: Read, problems: string[]): DeliveryBudgets {
   const count = (name: keyof typeof defaults) => {

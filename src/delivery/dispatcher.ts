@@ -166,6 +166,8 @@ export class Dispatcher {
     this.running = true;
     this.exchange?.start();
     this.stopWatching = this.options.store.watch((topic) => {
+      // A commit alone is no work for the dispatcher: the deliveries it made are announced as such.
+      if (topic === 'events') return;
       if (topic === 'subscriptions') this.handshakes.subscriptionsChanged();
       this.newWork = true;
       this.wake();

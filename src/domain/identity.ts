@@ -1,8 +1,13 @@
-/** The scopes Herald's API is guarded by (Altinn's names). */
+/**
+ * The scopes Herald's API is guarded by: Altinn's names, and Herald's own `herald:operator` (read and act on
+ * every consumer's subscriptions through the API, as the `herald subscriptions` commands do on the database:
+ * docs/operators.md).
+ */
 export const scopes = {
   publish: 'altinn:events.publish',
   publishAdmin: 'altinn:events.publish.admin',
   subscribe: 'altinn:events.subscribe',
+  operator: 'herald:operator',
 } as const;
 
 /** Who is calling: the consumer identity used for ownership, and what the token allows. */
@@ -110,6 +115,11 @@ function scopesFromClaims(claims: Readonly<Record<string, unknown>>): ReadonlySe
         ? raw.filter((s) => typeof s === 'string')
         : [];
   return new Set(list.filter((s: string) => s.length > 0).map((s: string) => s.toLowerCase()));
+}
+
+/** Whether the caller is an operator: may read every consumer's subscriptions, disable and enable them. */
+export function isOperator(principal: Principal): boolean {
+  return hasAnyScope(principal, [scopes.operator]);
 }
 
 /** Whether the caller holds at least one of the scopes. */

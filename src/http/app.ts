@@ -16,6 +16,8 @@ import { installOpenApi } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { defaultReadAheadLimits, PollReadAhead } from './poll-read-ahead.js';
 import { pollRoute } from './routes/events/poll.js';
+import { streamRoute } from './routes/events/stream.js';
+import type { StreamLimits } from '../domain/stream-slots.js';
 import { filterEvaluateRoute } from './routes/filters/evaluate.js';
 import { filterTestRoute } from './routes/filters/test.js';
 import { publishRoute } from './routes/events/publish.js';
@@ -28,7 +30,12 @@ import { secretRoutes } from './routes/subscriptions/secret.js';
 import { ReplayCounting } from './replay-plan.js';
 import { subscriptionRoutes } from './routes/subscriptions/subscriptions.js';
 import { healthRoutes } from './routes/health.js';
+import { meRoute } from './routes/me.js';
 import { metricsRoute } from './routes/metrics.js';
+import { overviewRoute } from './routes/overview.js';
+import { operatorActionRoutes } from './routes/subscriptions/operator-actions.js';
+import { subscriptionReadRoutes } from './routes/subscriptions/read.js';
+import { OverviewSampler } from '../observability/overview-sampler.js';
 import { HeraldMetrics } from '../observability/herald-metrics.js';
 import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
 import { serializeRequest } from '../observability/request-log.js';
@@ -52,6 +59,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Pages of the log read ahead of a client following `next` (docs/poll.md#read-ahead); `false`: none. */
   readonly pollReadAhead?: PollReadAhead | false | undefined;
+  /** Event streams (docs/poll.md#streaming): the heartbeat's period and the bounds; unset, the defaults. */
+  readonly streams?: { readonly heartbeatMs?: number | undefined; readonly limits?: StreamLimits | undefined } | undefined;
   /** A pull subscription unread for this long is inactive, judged at each read (HERALD_SUBSCRIPTION_INACTIVITY). */
   readonly pullInactivityMs?: number | undefined;
   readonly delivery: {
@@ -89,6 +98,11 @@ export interface AppOptions {
   readonly renderMetrics?: ((now: number) => Promise<string>) | undefined;
   /** Spans for publishes and commits (docs/observability.md#tracing); unset, none. */
   readonly tracing?: Tracing | undefined;
+  /**
+   * What `GET /overview` answers from; `server.ts` starts it and stops it at shutdown. Unset, one that is never
+   * started: the overview stays empty (tests that do not look at it sample nothing).
+   */
+  readonly overview?: OverviewSampler | undefined;
 }
 
 /** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
@@ -157,12 +171,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock,
     render: options.renderMetrics,
   });
+  await app.register(meRoute);
+  await app.register(overviewRoute, {
+    sampler: options.overview ?? overviewSamplerFor(options.store, metrics),
+    // The overview's rates are the figures /metrics shows: when its token closes them, only operators read them.
+    operatorsOnly: options.metricsToken !== undefined,
+  });
   await app.register(pollRoute, {
     store: options.store,
     baseUrl: options.baseUrl,
     authorizer,
     examineAtMost: options.limits.pollExamineRows,
     readAhead: options.pollReadAhead ?? readAheadOf(options.limits.pollReadAheadBytes),
+  });
+  await app.register(streamRoute, {
+    store: options.store,
+    authorizer,
+    examineAtMost: options.limits.pollExamineRows,
+    heartbeatMs: options.streams?.heartbeatMs,
+    limits: options.streams?.limits,
+    observer: metrics.streams,
   });
   const { registry, wake: wakeDispatcher, allowPrivateEndpoints } = options.delivery;
   const replayCounting = new ReplayCounting();
@@ -176,6 +204,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     wakeReplayer: options.replays?.wake,
     replayLimits: options.replays?.limits,
     replayCounting,
+    clock: options.clock,
+  });
+  await app.register(subscriptionReadRoutes, { store: options.store });
+  await app.register(operatorActionRoutes, {
+    store: options.store,
+    wakeDispatcher,
+    refreshMatching: (subscriptionId) => registry.refresh([subscriptionId]),
     clock: options.clock,
   });
   // The first process to start makes the key; every process on the database then shares it.
@@ -225,4 +260,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 function readAheadOf(bytes: number | undefined): PollReadAhead | false {
   if (bytes === 0) return false;
   return new PollReadAhead(bytes === undefined ? defaultReadAheadLimits : { ...defaultReadAheadLimits, bytes });
+}
+
+/**
+ * The overview sampler of this process's metrics and the store's bounded counts (docs/observability.md,
+ * "Overview"). Not started: whoever runs Herald starts and stops it.
+ */
+export function overviewSamplerFor(store: Store, metrics: HeraldMetrics, clock?: () => number): OverviewSampler {
+  return new OverviewSampler({
+    readCounts: () => metrics.countsReport(store),
+    readTotals: () => store.deliveries.counts.heraldWide(),
+    clock,
+    onStoreError: (error) => metrics.storeFailed(error, 'scrape'),
+  });
 }

@@ -15,6 +15,8 @@ const allowedHeaderNames = new Set([
   'authorization',
   'content-type',
   'altinn-alternativesubject',
+  // A stream's reader resumes with it (docs/poll.md#streaming).
+  'last-event-id',
   requestIdHeader,
   'traceparent',
   'tracestate',

@@ -8,6 +8,7 @@ import { filterTestLimits } from '../domain/filter-test-request.js';
 import { replayStatuses } from '../domain/replay.js';
 import { defaultGraceSeconds, maxGraceSeconds } from '../domain/secret-rotation.js';
 import { subscriptionStatuses } from '../domain/subscription-status.js';
+import { subscriptionCountCap } from '../store/delivery-counts.js';
 import { problemCatalog } from './problems.js';
 
 /**
@@ -334,6 +335,20 @@ const Subscription = Type.Object({
       format: 'date-time',
       description: 'After a rotation with a grace period: when the replaced secret stops (or stopped) signing beside the new one.',
     }),
+  ),
+  backlog: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'In listings and reads: deliveries waiting to be sent (push) or queued and not yet acknowledged (pull), counted up to ' +
+        `${subscriptionCountCap.toLocaleString('en')} (docs/subscriptions.md).`,
+    }),
+  ),
+  deadLetters: Type.Optional(
+    Type.Integer({ minimum: 0, description: `In listings and reads: dead deliveries (redrivable), counted up to ${subscriptionCountCap.toLocaleString('en')}.` }),
+  ),
+  countsCapped: Type.Optional(
+    Type.Literal(true, { description: 'There when `backlog` or `deadLetters` stopped at the cap: there are at least that many.' }),
   ),
   backfill: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({

@@ -64,6 +64,7 @@ const tags = [
   { name: 'Deliveries', description: "A subscription's delivery log, every attempt on record, resend, ping, dead letters and redrive." },
   { name: 'Replays', description: "Sending a subscription's events from the log again, and following the replay." },
   { name: 'Filters', description: 'Trying a CESQL filter expression on an event before subscribing with it.' },
+  { name: 'Operators', description: "Who the caller is, every consumer's subscriptions for operators, and Herald's overview for the console." },
   { name: 'Operations', description: 'Health, readiness, metrics and this document: no API token needed.' },
 ];
 
@@ -101,7 +102,8 @@ export async function installOpenApi(app: FastifyInstance, options: { readonly b
             bearerFormat: 'JWT',
             description:
               `A JWT whose space-separated \`scope\` claim holds \`${scopes.publish}\` (publish), ` +
-              `\`${scopes.publishAdmin}\` (publish to any resource) or \`${scopes.subscribe}\` (subscribe and read). ` +
+              `\`${scopes.publishAdmin}\` (publish to any resource), \`${scopes.subscribe}\` (subscribe and read) or ` +
+              `\`${scopes.operator}\` (every consumer's subscriptions: docs/operators.md). ` +
               'The caller (consumer) comes from the org, userId, orgNumber or sub claim.',
           },
           [metricsSecurityScheme]: {
@@ -164,9 +166,10 @@ const documentRoute: SwaggerTransform = ({ schema = {}, url, route }) => {
     };
   }
   if (required) {
-    // Any one of the scopes will do: each is its own security requirement.
-    result.security = required.map((scope) => ({ [securityScheme]: [scope] }));
-    const needs = `Needs a token with the scope ${required.map((s) => `\`${s}\``).join(' or ')}.`;
+    // Any one of the scopes will do: each is its own security requirement. None listed: any valid token.
+    result.security = required.length > 0 ? required.map((scope) => ({ [securityScheme]: [scope] })) : [{ [securityScheme]: [] }];
+    const needs =
+      required.length > 0 ? `Needs a token with the scope ${required.map((s) => `\`${s}\``).join(' or ')}.` : 'Needs a valid token, with any scopes.';
     result.description = shown.description ? `${shown.description}\n\n${needs}` : needs;
   } else {
     // Said outright, so a reader (and Redocly's rules) know the route is open on purpose.

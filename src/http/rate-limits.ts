@@ -9,9 +9,14 @@ export interface RateLimits {
   readonly readPerSecond: number;
 }
 
-/** The routes that read events, by method and route pattern: a replay request reads a range of the log. */
+/**
+ * The routes that read events, by method and route pattern: a replay request reads a range of the log. Opening
+ * an event stream counts as one read; what it reads while open is bounded by the streams a consumer may hold
+ * (docs/poll.md#streaming), not by this rate.
+ */
 const readRoutes = new Set([
   'GET /events/api/v1/events',
+  'GET /events/api/v1/events/stream',
   'GET /events/api/v1/subscriptions/:id/events',
   'POST /events/api/v1/subscriptions/:id/replay',
 ]);

@@ -92,6 +92,22 @@ export class HeraldMetrics {
     help: 'Events returned to pull subscriptions.',
     registers: [this.counts],
   });
+  // Gauges of this process, in `counts`: a `--workers` group adds them up, which is what they mean.
+  private readonly openStreams = new Gauge({
+    name: 'herald_open_streams',
+    help: 'Event streams (GET /events/stream) open in this process.',
+    registers: [this.counts],
+  });
+  private readonly blockedStreams = new Gauge({
+    name: 'herald_blocked_streams',
+    help: 'Open event streams that stopped reading the log because their client does not read what was sent.',
+    registers: [this.counts],
+  });
+  private readonly streamedEvents = new Counter({
+    name: 'herald_streamed_events_total',
+    help: 'Events sent on event streams.',
+    registers: [this.counts],
+  });
   private readonly subscriptions = new Gauge({
     name: 'herald_subscriptions',
     help: 'Subscriptions in the store, by status and kind (push or pull).',
@@ -147,6 +163,9 @@ export class HeraldMetrics {
     for (const outcome of ['stored', 'duplicate', 'refused', 'failed'] as const) this.publishedEvents.inc({ outcome }, 0);
     this.deadLetters.inc(0);
     this.pulledEvents.inc(0);
+    this.streamedEvents.inc(0);
+    this.openStreams.set(0);
+    this.blockedStreams.set(0);
     this.replayedDeliveries.inc(0);
     this.secretRotations.inc(0);
     for (const change of ['suspended', 'resumed'] as const) this.healthChanges.inc({ change }, 0);
@@ -209,6 +228,14 @@ export class HeraldMetrics {
   pulled(events: number): void {
     this.pulledEvents.inc(events);
   }
+
+  /** What event streams report: `StreamRouteObserver`. */
+  readonly streams = {
+    opened: () => this.openStreams.inc(),
+    closed: () => this.openStreams.dec(),
+    sent: (events: number) => this.streamedEvents.inc(events),
+    blocked: (blocked: boolean) => (blocked ? this.blockedStreams.inc() : this.blockedStreams.dec()),
+  };
 
   /**
    * Reads what the store knows (queue lag, subscriptions by status, delivery latencies) and renders Herald's

@@ -3,6 +3,7 @@ import { type DeliveryStatus, deliveryTransition, waitingDeliveryStatuses } from
 import type { RedriveFilter } from '../domain/redrive-filter.js';
 import { sendingStatuses } from '../domain/subscription-status.js';
 import type { AttemptOutcome, DeliveryRecord, DeliveryTask } from './records.js';
+import { DeliveryCountQueries } from './delivery-counts.js';
 import type { ColumnType } from './sql-dialect.js';
 import type { SqlExecutor } from './sql-executor.js';
 import { status, statusIn } from './status-sql.js';
@@ -67,6 +68,8 @@ export class DeliveryRepository {
    * just before `settleStatement` in the same transaction.
    */
   private readonly attemptsStatement: string | undefined;
+  /** Backlog and dead-letter counts with a bounded cost (the API's listings, the overview). */
+  readonly counts: DeliveryCountQueries;
   private readonly roomsOf: (parameter: number) => string;
   private readonly consumerRoomsOf: (parameter: number) => string;
 
@@ -80,6 +83,7 @@ export class DeliveryRepository {
      */
     settleStatement?: string,
   ) {
+    this.counts = new DeliveryCountQueries(sql);
     this.roomsOf = (n) => sql.rowsOf(n, [['subscription_id', 'bigint'], ['room', 'integer']]);
     this.consumerRoomsOf = (n) => sql.rowsOf(n, [['consumer', 'text'], ['room', 'integer']]);
     // The fields of one outcome, as settleMany writes them (014_delivery_attempts.sql reads the same, followed by

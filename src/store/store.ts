@@ -12,8 +12,11 @@ import type { PullRepository } from './pull-repository.js';
 import type { ReplayRepository } from './replay-repository.js';
 import type { SubscriptionRepository } from './subscription-repository.js';
 
-/** What a store announces to every Herald process sharing it. */
-export type StoreTopic = 'subscriptions' | 'deliveries';
+/**
+ * What a store announces to every Herald process sharing it: subscriptions changed, deliveries became due, or
+ * new events were committed to the log (what event streams wait for).
+ */
+export type StoreTopic = 'subscriptions' | 'deliveries' | 'events';
 
 /**
  * Hears announcements. With `subscriptionIds`, only those subscriptions changed; without, anything may have
@@ -120,7 +123,8 @@ export interface Store {
    */
   appendEvents(events: readonly ValidEvent[], match?: SubscriptionMatcher, claim?: DeliveryClaim): Promise<boolean[]>;
   /**
-   * Calls `listener` when subscriptions change or deliveries become due, whichever process caused it.
+   * Calls `listener` when subscriptions change, deliveries become due or events are committed, whichever
+   * process caused it.
    * @returns a function that stops listening
    */
   watch(listener: StoreListener): () => void;

@@ -114,6 +114,11 @@ export class SubscriptionRepository {
     );
   }
 
+  /** One page of every consumer's subscriptions, oldest first (an operator's listing through the API). */
+  listEveryConsumer(afterId: number, limit: number): Promise<SubscriptionRecord[]> {
+    return this.records(`SELECT ${subscriptionColumns} FROM subscriptions WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);
+  }
+
   /** Every subscription, for the match index. */
   listAll(): Promise<SubscriptionRecord[]> {
     return this.records(`SELECT ${subscriptionColumns} FROM subscriptions ORDER BY id`, []);

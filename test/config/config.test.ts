@@ -33,6 +33,7 @@ describe('loadConfig: defaults', () => {
       logLevel: 'info',
       policyPath: undefined,
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
+      streams: { heartbeatMs: 15_000, perConsumer: 5, perProcess: 1_000 },
       corsOrigins: [],
       delivery: {
         schedule: altinnRetrySchedule,
@@ -220,6 +221,10 @@ describe('loadConfig: every problem named', () => {
       { HERALD_JWT_PUBLIC_KEY: pem, HERALD_JWKS_URL: 'https://login.example.com/jwks' },
       'Set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL.',
     ],
+    [{ HERALD_STREAM_HEARTBEAT: '500ms' }, 'HERALD_STREAM_HEARTBEAT must be a duration from 1s to 10m, such as 15s.'],
+    [{ HERALD_STREAM_HEARTBEAT: 'often' }, 'HERALD_STREAM_HEARTBEAT must be a duration from 1s to 10m, such as 15s.'],
+    [{ HERALD_STREAMS_PER_CONSUMER: '0' }, 'HERALD_STREAMS_PER_CONSUMER must be a whole number of streams above 0.'],
+    [{ HERALD_STREAMS_PER_PROCESS: 'many' }, 'HERALD_STREAMS_PER_PROCESS must be a whole number of streams above 0.'],
   ])('refuses %j: %s', (env, problem) => {
     expect(problemsOf(env)).toEqual([problem]);
   });

@@ -69,6 +69,10 @@ export interface AssembleOptions {
   readonly tracing?: Tracing;
   /** The poll route's read-ahead, where a test watches it or turns it off. */
   readonly pollReadAhead?: PollReadAhead | false;
+  /** Event streams' heartbeat and bounds, where a test needs them other than the defaults. */
+  readonly streams?: AppOptions['streams'];
+  /** The app's metrics, where a test reads them. */
+  readonly metrics?: AppOptions['metrics'];
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -120,6 +124,8 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     pullInactivityMs: options.inactivityMs ?? 60_000,
     tracing: options.tracing,
     pollReadAhead: options.pollReadAhead,
+    streams: options.streams,
+    metrics: options.metrics,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;

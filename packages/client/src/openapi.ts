@@ -73,6 +73,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the caller is
+         * @description The consumer Herald takes the token for, its scopes (lower-case, as Herald compares them) and whether it is an operator (scope `herald:operator`, docs/operators.md): what a client such as the console shows and offers.
+         *
+         *     Needs a valid token, with any scopes.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -93,6 +115,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/api/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Herald's overview
+         * @description The last hour of Herald's own metrics, one sample per interval, oldest first: what the console charts. Sampled in-process, so right after a start the list is empty, and under `herald serve --workers` each worker answers with its own rates (backlog and dead letters are the shared database's). Open to `altinn:events.subscribe` tokens, or to operators only when HERALD_METRICS_TOKEN is set (docs/observability.md).
+         *
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
+         */
+        get: operations["getOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events/api/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -101,8 +145,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List your subscriptions
-         * @description Needs a token with the scope `altinn:events.subscribe`.
+         * List subscriptions
+         * @description The caller's subscriptions; an operator may list every consumer's, or one consumer's, with `consumer`. Each subscription carries `backlog` and `deadLetters`, each counted up to 10,000: `countsCapped` is there when a count stopped at it (docs/subscriptions.md).
+         *
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         get: operations["listSubscriptions"];
         put?: never;
@@ -128,7 +174,9 @@ export interface paths {
         };
         /**
          * Get a subscription
-         * @description Needs a token with the scope `altinn:events.subscribe`.
+         * @description The caller's own, or any consumer's for an operator (docs/operators.md). Each subscription carries `backlog` and `deadLetters`, each counted up to 10,000: `countsCapped` is there when a count stopped at it (docs/subscriptions.md).
+         *
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         get: operations["getSubscription"];
         put?: never;
@@ -156,7 +204,7 @@ export interface paths {
          * List a subscription's deliveries
          * @description Each delivery with its state, attempts and last status or error; dead letters included.
          *
-         *     Needs a token with the scope `altinn:events.subscribe`.
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         get: operations["listDeliveries"];
         put?: never;
@@ -178,7 +226,7 @@ export interface paths {
          * Get a delivery
          * @description One delivery of the subscription: its event, state, attempts made in its current ladder, next attempt, last outcome and latest attempt on record (docs/delivery.md, "Attempts").
          *
-         *     Needs a token with the scope `altinn:events.subscribe`.
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         get: operations["getDelivery"];
         put?: never;
@@ -200,7 +248,7 @@ export interface paths {
          * List a delivery's attempts
          * @description Every attempt on record, in the order they were made (oldest first), with what the endpoint answered (status, headers, the first 4 KiB of the body) or why no answer came. Kept as long as the delivery is (HERALD_RETENTION, HERALD_DELIVERY_RETENTION). Paged by attempt id: `next` is there while more may follow.
          *
-         *     Needs a token with the scope `altinn:events.subscribe`.
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         get: operations["listDeliveryAttempts"];
         put?: never;
@@ -224,7 +272,7 @@ export interface paths {
          * Send a delivery again
          * @description Whatever its status (delivered, dead, waiting): it waits again with a fresh retry ladder and is due now, under the same `webhook-id` (a retry of the same message, as Standard Webhooks has it). Of an ordered subscription it still waits for its key's delivery in flight, then goes before the key's later events (docs/delivery.md, "Resend"). One in flight right now is a `409`; so is a pull subscription's, and any of a subscription an operator disabled.
          *
-         *     Needs a token with the scope `altinn:events.subscribe`.
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         post: operations["resendDelivery"];
         delete?: never;
@@ -246,9 +294,53 @@ export interface paths {
          * Redrive the dead letters
          * @description Queues the dead deliveries of the subscription again, with a fresh retry ladder: every one, or (with a body) those that died in a time range, or whose last attempt got a status code or failed for a reason (docs/dead-letters.md). Not for a subscription an operator disabled: `409`.
          *
-         *     Needs a token with the scope `altinn:events.subscribe`.
+         *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
         post: operations["redriveDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/api/v1/subscriptions/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a subscription (operators)
+         * @description Stops queueing and sending events to any consumer's subscription, as `herald subscriptions disable` does: from then on only an operator changes it, and its owner's changes are answered `409` with the reason (docs/operators.md). Disabling one an operator already disabled leaves it, and its first reason, as it is.
+         *
+         *     Needs a token with the scope `herald:operator`.
+         */
+        post: operations["disableSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/api/v1/subscriptions/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a subscription (operators)
+         * @description Lets a subscription receive again, as `herald subscriptions enable` does: a push subscription runs the validation handshake first (an active one stays active meanwhile), a pull subscription is active at once.
+         *
+         *     Needs a token with the scope `herald:operator`.
+         */
+        post: operations["enableSubscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -866,11 +958,20 @@ export interface components {
             /** @description Exact alternative subject. */
             alternativeSubjectFilter?: string;
             backfill?: components["schemas"]["Replay"];
+            /** @description In listings and reads: deliveries waiting to be sent (push) or queued and not yet acknowledged (pull), counted up to 10,000 (docs/subscriptions.md). */
+            backlog?: number;
             /** @description From the token: /org/{org}, /user/{id}, /organisation/{orgno} or /sub/{sub}, the value percent-encoded. */
             consumer: string;
+            /**
+             * @description There when `backlog` or `deadLetters` stopped at the cap: there are at least that many.
+             * @enum {boolean}
+             */
+            countsCapped?: true;
             /** Format: date-time */
             created: string;
             createdBy: string;
+            /** @description In listings and reads: dead deliveries (redrivable), counted up to 10,000. */
+            deadLetters?: number;
             /**
              * @description While disabled: by an operator (only an operator enables it again) or by its endpoint (410 Gone).
              * @enum {string}
@@ -1404,6 +1505,70 @@ export interface operations {
             };
         };
     };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description As subscriptions name their owner: /org/ttd, /user/1337, /organisation/…, /sub/…. */
+                        consumer: string;
+                        operator: boolean;
+                        /** @description The token's scopes, sorted. */
+                        scopes: string[];
+                    };
+                };
+            };
+            /** @description `events:unauthenticated`: Authentication is required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:forbidden`: Not allowed. `events:subscriptionLimit`: Too many subscriptions. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getOpenApiDocument: {
         parameters: {
             query?: never;
@@ -1424,11 +1589,98 @@ export interface operations {
             };
         };
     };
+    getOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The samples. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Seconds between samples (10). */
+                        intervalSeconds: number;
+                        samples: {
+                            /** @description Deliveries waiting Herald-wide (to be sent, or queued for pulling); null when the store did not answer. */
+                            backlog: number | null;
+                            /**
+                             * @description There when a count stopped at 100,000: there are at least that many.
+                             * @enum {boolean}
+                             */
+                            countsCapped?: true;
+                            /** @description Dead deliveries Herald-wide; null when the store did not answer. */
+                            deadLetters: number | null;
+                            /** @description Webhook deliveries answered with a 2xx per second over the interval. */
+                            deliveredPerSecond: number;
+                            /** @description Median publish-to-delivery latency of the interval's deliveries; null when none. */
+                            latencyP50Ms: number | null;
+                            /** @description 99th percentile of the same; null when none. */
+                            latencyP99Ms: number | null;
+                            /** @description New events stored per second over the interval. */
+                            publishedPerSecond: number;
+                            /**
+                             * Format: date-time
+                             * @description When the interval ended.
+                             */
+                            time: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `events:unauthenticated`: Authentication is required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:forbidden`: Not allowed. `events:subscriptionLimit`: Too many subscriptions. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSubscriptions: {
         parameters: {
             query?: {
                 /** @description The last subscription id of the previous page. */
                 after?: number;
+                /** @description Operators only (scope `herald:operator`): `*` for every consumer's subscriptions, or one consumer's, named as Herald names it (`/org/ttd`, `/user/1337`, `/organisation/991825827`, `/sub/…` percent-encoded). Without it, the caller's own. Anyone else giving it gets a `403`. */
+                consumer?: string;
                 /** @description Default 100. */
                 size?: number;
             };
@@ -1438,7 +1690,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of the caller's subscriptions, by id; `next` is there while more may follow. */
+            /** @description A page of subscriptions, by id; `next` is there while more may follow. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2211,6 +2463,207 @@ export interface operations {
             };
             /** @description `events:disabledByOperator`: An operator disabled this subscription. `events:subscriptionDisabled`: The subscription is disabled. `events:deliveryInFlight`: The delivery is being attempted right now. `events:pushOnly`: Only a push subscription can do this. `events:replayLimit`: Too many replays in progress. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription id, as its creation answered. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why, for its owner: shown as the subscription's `lastError` and in the 409s they get. */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The subscription as `GET /subscriptions/{id}` shows it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description `events:invalidEvent`: One or more validation errors occurred. `events:invalidRequest`: The request is not valid. `events:invalidQuery`: One or more query parameters are not valid. `events:contentNotStorable`: The store refused the content of the request. `filters:parse`: The filter expression does not parse. `events:invalidCheckpoint`: The checkPoint is not valid. `events:checkpointOutOfRange`: The checkPoint is out of range. `events:unknownCursor`: The 'after' cursor is not known. `events:replayTooLarge`: The replay covers too much of the log. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unauthenticated`: Authentication is required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:forbidden`: Not allowed. `events:subscriptionLimit`: Too many subscriptions. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:notFound`: Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:payloadTooLarge`: The request is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unsupportedMediaType`: Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription id, as its creation answered. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription as `GET /subscriptions/{id}` shows it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description `events:invalidEvent`: One or more validation errors occurred. `events:invalidRequest`: The request is not valid. `events:invalidQuery`: One or more query parameters are not valid. `events:contentNotStorable`: The store refused the content of the request. `filters:parse`: The filter expression does not parse. `events:invalidCheckpoint`: The checkPoint is not valid. `events:checkpointOutOfRange`: The checkPoint is out of range. `events:unknownCursor`: The 'after' cursor is not known. `events:replayTooLarge`: The replay covers too much of the log. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unauthenticated`: Authentication is required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:forbidden`: Not allowed. `events:subscriptionLimit`: Too many subscriptions. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:notFound`: Not found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,7 @@ import { TokenRejected, type TokenVerifier, VerificationKeysUnavailable } from '
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route needs a bearer token holding at least one of these scopes. */
+    /** The route needs a bearer token holding at least one of these scopes; none listed: any valid token. */
     scopes?: readonly string[];
   }
   interface FastifyRequest {
@@ -16,7 +16,7 @@ declare module 'fastify' {
 
 /**
  * Authenticates requests to routes that declare `config.scopes`, before their bodies are read: 401 without a
- * valid bearer token, 403 when the token lacks every listed scope.
+ * valid bearer token, 403 when the token lacks every listed scope (an empty list takes any valid token).
  */
 export function installAuthentication(app: FastifyInstance, verifier: TokenVerifier): void {
   app.decorateRequest('principal', null);
@@ -24,7 +24,7 @@ export function installAuthentication(app: FastifyInstance, verifier: TokenVerif
     const required = request.routeOptions.config.scopes;
     if (!required) return;
     const principal = await authenticate(request, verifier);
-    if (!hasAnyScope(principal, required)) {
+    if (required.length > 0 && !hasAnyScope(principal, required)) {
       throw new HttpProblem(
         'forbidden',
         `This requires the scope ${required.map((s) => `'${s}'`).join(' or ')}.`,

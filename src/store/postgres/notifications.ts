@@ -6,6 +6,7 @@ import type { StoreListener, StoreTopic } from '../store.js';
 export const channels: Record<StoreTopic, string> = {
   subscriptions: 'herald_subscriptions',
   deliveries: 'herald_deliveries',
+  events: 'herald_events',
 };
 
 const reconnectDelayMs = 1_000;

@@ -80,6 +80,9 @@ export class PostgresStore implements Store {
   private readonly statistics: PartitionStatistics;
   private readonly notifications: PostgresNotifications;
   private readonly logReads: ReadSlots;
+  /** A NOTIFY of new events is on its way; `commitNoticeAgain`: another commit wants one after it. */
+  private commitNoticeSending = false;
+  private commitNoticeAgain = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -202,11 +205,33 @@ export class PostgresStore implements Store {
     if (placeOf.size > 0) this.statistics.eventsStored(placeOf.size, newestSeq);
     if (claimed.length > 0) claim?.handOff(claimed);
     if (unclaimed) this.notifications.announceLocally('deliveries');
+    if (placeOf.size > 0) this.announceCommit();
     return stored;
   }
 
   watch(listener: StoreListener): () => void {
     return this.notifications.listen(listener);
+  }
+
+  /**
+   * Tells event streams that new events committed: this process's at once, the others' through NOTIFY. The
+   * NOTIFY is sent after the commit, off the publish's path, and at most one is on its way: commits while it is
+   * sent are told by one more, so a busy log costs one notice per round trip, not one per commit.
+   */
+  private announceCommit(): void {
+    this.notifications.announceLocally('events');
+    this.commitNoticeAgain = true;
+    if (!this.commitNoticeSending) void this.sendCommitNotices();
+  }
+
+  private async sendCommitNotices(): Promise<void> {
+    this.commitNoticeSending = true;
+    while (this.commitNoticeAgain) {
+      this.commitNoticeAgain = false;
+      // A lost notice delays other processes' streams until their next heartbeat re-reads the log.
+      await this.pool.query(`SELECT pg_notify('${channels.events}', '')`).catch(() => {});
+    }
+    this.commitNoticeSending = false;
   }
 
   /** Tells this process at once and the others through NOTIFY. */

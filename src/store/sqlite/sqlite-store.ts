@@ -121,6 +121,8 @@ export class SqliteStore implements Store {
     }
     // Claimed deliveries are already on their way; the dispatcher (and pull readers) wake only for the rest.
     if (unclaimed > 0) this.announce('deliveries');
+    // Event streams follow the log: they wake for any new event, whether or not a subscription matched it.
+    if (stored.includes(true)) this.announce('events');
     return stored;
   }
 
@@ -151,6 +153,7 @@ export class SqliteStore implements Store {
           this.dataVersionSeen = now;
           this.announce('subscriptions');
           this.announce('deliveries');
+          this.announce('events');
         })
         .catch(() => {})
         .finally(() => (looking = false));

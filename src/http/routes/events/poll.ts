@@ -30,7 +30,7 @@ const maxPollTypes = 100;
  * What Fastify takes: strings (and `type` as a list), so that `parsePollQuery` answers bad values in Altinn's
  * words. The document shows `pollQueryDocs` instead.
  */
-const PollQueryString = Type.Object({
+export const PollQueryString = Type.Object({
   after: Type.Optional(Type.String()),
   resource: Type.Optional(Type.String()),
   source: Type.Optional(Type.String()),
@@ -45,7 +45,7 @@ const PollQueryString = Type.Object({
  * The query as Herald reads it. Optional filters carry no `examples`: the docs page would fill them in, and a
  * first "Try it out" would then read a filtered (likely empty) log. Examples live in the descriptions.
  */
-const pollQueryDocs = Type.Object({
+export const pollQueryDocs = Type.Object({
   after: Type.String({
     description: "The id of the last event processed, '0' for the start, or a next-link position (`~1042`).",
     examples: ['0'],
@@ -170,17 +170,23 @@ async function readPage(store: Store, poll: PollQuery, query: LogQuery): Promise
   // Read before the page: positions are handed out in commit order, so every event up to `head` has
   // committed and a page that is not full holds every match up to it.
   const head = await store.headPosition();
-  if (poll.cursor.kind === 'position' && query.afterSeq > head) {
-    throw new HttpProblem('unknownCursor', `Position ${query.afterSeq} is beyond the end of the log: pass 0 to start over.`);
-  }
+  if (poll.cursor.kind === 'position' && query.afterSeq > head) throw beyondTheLog(query.afterSeq);
   return { ...(await store.readLogBytes(query)), head };
 }
 
-/** Turns `after` into a log position. An event id is looked up within the poll's source, if it names one. */
-async function resolveCursor(
+/** A position after the newest event: not one Herald handed out. */
+export function beyondTheLog(seq: number): HttpProblem {
+  return new HttpProblem('unknownCursor', `Position ${seq} is beyond the end of the log: pass 0 to start over.`);
+}
+
+/**
+ * Turns `after` into a log position. An event id is looked up within the poll's source, if it names one.
+ * The event stream resolves its start (`after`, `Last-Event-ID`) the same way.
+ */
+export async function resolveCursor(
   store: Store,
   cursor: PollCursor,
-  poll: PollQuery,
+  poll: Pick<PollQuery, 'source'>,
   authorizer: Authorizer,
   consumer: string,
 ): Promise<number> {
@@ -209,7 +215,7 @@ async function resolveCursor(
 }
 
 /** A cursor older than retention: events after it may be gone, so the reader is told where the log now starts. */
-function cursorExpired(removedThrough: number): HttpProblem {
+export function cursorExpired(removedThrough: number): HttpProblem {
   return new HttpProblem(
     'cursorExpired',
     "Events after the 'after' cursor are older than the retention period and have been removed. " +
@@ -217,7 +223,7 @@ function cursorExpired(removedThrough: number): HttpProblem {
   );
 }
 
-function headerText(request: FastifyRequest, name: string): string | undefined {
+export function headerText(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import { type DeliveryStatus, deliveryStatuses } from '../../../domain/delivery-status.js';
 import { parseRedriveFilter } from '../../../domain/redrive-filter.js';
@@ -8,7 +7,7 @@ import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
 import { invalid } from '../../problems.js';
 import { readableEvents } from '../../readable-events.js';
-import { changeableSubscription, ownedSubscription } from './owned-subscription.js';
+import { readableSubscription, readerScopes, redrivableSubscription } from './owned-subscription.js';
 import { presentDelivery } from './present.js';
 import { subscriptionsPath } from './subscriptions.js';
 
@@ -93,10 +92,9 @@ export async function deliveryRoutes(
 ): Promise<void> {
   const { store } = options;
   const clock = options.clock ?? Date.now;
-  const guarded = { config: { scopes: [scopes.subscribe] } };
-
-  app.get(`${subscriptionsPath}/:id/deliveries`, { ...guarded, schema: { querystring: DeliveriesQuery, ...docs.list } }, async (request) => {
-    const subscription = await ownedSubscription(store, request);
+  app.get(`${subscriptionsPath}/:id/deliveries`, { ...readerScopes, schema: { querystring: DeliveriesQuery, ...docs.list } }, async (request) => {
+    // Its owner's, or anyone's for an operator (docs/operators.md).
+    const subscription = await readableSubscription(store, request);
     const { status, after = 0, size = 50 } = request.query as { status?: DeliveryStatus; after?: number; size?: number };
     const page = await store.deliveries.list(subscription.id, status, after, size);
     const last = page.at(-1);
@@ -116,10 +114,10 @@ export async function deliveryRoutes(
     };
   });
 
-  app.post(`${subscriptionsPath}/:id/deliveries/redrive`, { ...guarded, schema: docs.redrive }, async (request) => {
+  app.post(`${subscriptionsPath}/:id/deliveries/redrive`, { ...readerScopes, schema: docs.redrive }, async (request) => {
     // Redriven deliveries of a disabled subscription would wait for it anyway; an operator's disable is
     // refused outright, so the owner learns why nothing arrives.
-    const subscription = await changeableSubscription(store, request);
+    const subscription = await redrivableSubscription(store, request);
     const filter = parseRedriveFilter(request.body);
     if (!filter.ok) throw invalid('invalidRequest', filter.errors);
     const redriven = await store.deliveries.redrive(subscription.id, clock(), filter.value);

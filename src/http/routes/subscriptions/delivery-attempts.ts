@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
 import type { DeliveryRecord, SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
 import { componentRef } from '../../openapi-components.js';
 import { HttpProblem, invalid } from '../../problems.js';
 import { readableEvents } from '../../readable-events.js';
-import { changeableSubscription, ownedSubscription } from './owned-subscription.js';
+import { readableSubscription, readerScopes, redrivableSubscription } from './owned-subscription.js';
 import { presentAttempt, presentDelivery } from './present.js';
 import { subscriptionsPath } from './subscriptions.js';
 
@@ -94,20 +93,19 @@ export interface DeliveryAttemptRoutesOptions {
 export async function deliveryAttemptRoutes(app: FastifyInstance, options: DeliveryAttemptRoutesOptions): Promise<void> {
   const { store } = options;
   const clock = options.clock ?? Date.now;
-  const guarded = { config: { scopes: [scopes.subscribe] } };
   const deliveryPath = `${subscriptionsPath}/:id/deliveries/:deliveryId`;
 
-  app.get(deliveryPath, { ...guarded, schema: docs.read }, async (request) => {
+  app.get(deliveryPath, { ...readerScopes, schema: docs.read }, async (request) => {
     const deliveryId = deliveryIdOf(request);
-    const subscription = await ownedSubscription(store, request);
+    const subscription = await readableSubscription(store, request);
     const delivery = await store.deliveries.get(subscription.id, deliveryId);
     if (!delivery) throw noSuchDelivery(deliveryId);
     return presentDetail(options, subscription, delivery);
   });
 
-  app.get(`${deliveryPath}/attempts`, { ...guarded, schema: { querystring: AttemptsQuery, ...docs.attempts } }, async (request) => {
+  app.get(`${deliveryPath}/attempts`, { ...readerScopes, schema: { querystring: AttemptsQuery, ...docs.attempts } }, async (request) => {
     const deliveryId = deliveryIdOf(request);
-    const subscription = await ownedSubscription(store, request);
+    const subscription = await readableSubscription(store, request);
     const { after = 0, size = defaultAttemptsPage } = request.query as { after?: number; size?: number };
     if (!(await store.deliveries.get(subscription.id, deliveryId))) throw noSuchDelivery(deliveryId);
     const page = await store.attempts.list(deliveryId, after, size);
@@ -119,9 +117,9 @@ export async function deliveryAttemptRoutes(app: FastifyInstance, options: Deliv
     };
   });
 
-  app.post(`${deliveryPath}/resend`, { ...guarded, schema: docs.resend }, async (request) => {
+  app.post(`${deliveryPath}/resend`, { ...readerScopes, schema: docs.resend }, async (request) => {
     const deliveryId = deliveryIdOf(request);
-    const subscription = await changeableSubscription(store, request);
+    const subscription = await redrivableSubscription(store, request);
     refuseIfPull(subscription, 'resend');
     const result = await store.deliveries.resend(subscription.id, deliveryId, clock());
     if (result.kind === 'notFound') throw noSuchDelivery(deliveryId);

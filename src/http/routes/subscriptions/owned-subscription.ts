@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { isOperator, scopes } from '../../../domain/identity.js';
 import { heldByOperator } from '../../../domain/subscription-status.js';
 import type { SubscriptionRecord } from '../../../store/records.js';
 import type { Store } from '../../../store/store.js';
@@ -6,14 +7,42 @@ import { callerOf } from '../../auth/authenticate.js';
 import { HttpProblem } from '../../problems.js';
 
 /**
+ * The scopes of the routes an operator uses on anyone's subscriptions (reading, redrive, resend): a token with
+ * the operator scope alone needs no subscribe scope for them.
+ */
+export const readerScopes = { config: { scopes: [scopes.subscribe, scopes.operator] } } as const;
+
+/**
  * The subscription `{id}` names, if the caller created it. Another consumer's subscription is a 404, exactly
  * like one that does not exist, so ids reveal nothing.
  */
 export async function ownedSubscription(store: Store, request: FastifyRequest): Promise<SubscriptionRecord> {
+  return namedSubscription(store, request, (subscription) => subscription.createdBy === callerOf(request).consumer);
+}
+
+/**
+ * The subscription `{id}` names, if the caller created it or is an operator (docs/operators.md): for reading
+ * it, its deliveries and attempts, and redriving and resending, which an operator may do for any consumer.
+ * To anyone else another consumer's subscription is a 404, as with `ownedSubscription`.
+ */
+export async function readableSubscription(store: Store, request: FastifyRequest): Promise<SubscriptionRecord> {
+  const caller = callerOf(request);
+  return namedSubscription(store, request, (subscription) => subscription.createdBy === caller.consumer || isOperator(caller));
+}
+
+/**
+ * The subscription `{id}` names, if it exists and `reachable` says the caller may reach it: anything else
+ * (no such id, an id that cannot be one, one out of reach) is the same 404.
+ */
+export async function namedSubscription(
+  store: Store,
+  request: FastifyRequest,
+  reachable: (subscription: SubscriptionRecord) => boolean,
+): Promise<SubscriptionRecord> {
   const raw = (request.params as { id?: string }).id ?? '';
   const id = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
   const subscription = Number.isSafeInteger(id) ? await store.subscriptions.get(id) : undefined;
-  if (!subscription || subscription.createdBy !== callerOf(request).consumer) {
+  if (!subscription || !reachable(subscription)) {
     throw new HttpProblem('notFound', `You have no subscription with id '${raw}'.`);
   }
   return subscription;
@@ -38,6 +67,17 @@ export function refuseIfOperatorDisabled(subscription: SubscriptionRecord): void
  */
 export async function changeableSubscription(store: Store, request: FastifyRequest): Promise<SubscriptionRecord> {
   const subscription = await ownedSubscription(store, request);
+  refuseIfOperatorDisabled(subscription);
+  return subscription;
+}
+
+/**
+ * As `changeableSubscription`, for the actions an operator may take on anyone's subscription (redrive,
+ * resend): the caller created it or is an operator. One an operator disabled is a 409 for operators too:
+ * they enable it first.
+ */
+export async function redrivableSubscription(store: Store, request: FastifyRequest): Promise<SubscriptionRecord> {
+  const subscription = await readableSubscription(store, request);
   refuseIfOperatorDisabled(subscription);
   return subscription;
 }

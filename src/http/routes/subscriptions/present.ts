@@ -1,5 +1,6 @@
 import { formatPollPosition } from '../../../domain/poll-cursor.js';
 import type { StoredAttempt } from '../../../store/attempt-repository.js';
+import type { DeliveryCounts } from '../../../store/delivery-counts.js';
 import type { DeliveryRecord, SubscriptionRecord } from '../../../store/records.js';
 import type { ReplayRecord } from '../../../store/replay-repository.js';
 
@@ -14,7 +15,7 @@ function compact<T extends Record<string, unknown>>(value: T): Partial<T> {
  * A subscription as the API shows it (Altinn's field names, camelCase, nulls omitted). The signing secret is
  * shown only in the answer to its creation.
  */
-export function presentSubscription(s: SubscriptionRecord, options: { withSecret?: boolean } = {}) {
+export function presentSubscription(s: SubscriptionRecord, options: { withSecret?: boolean; counts?: DeliveryCounts | undefined } = {}) {
   return compact({
     id: s.id,
     endPoint: s.endpoint,
@@ -43,6 +44,10 @@ export function presentSubscription(s: SubscriptionRecord, options: { withSecret
     secret: options.withSecret ? s.secret : undefined,
     // Not the secret: when the one the last rotation replaced stops (or stopped) signing beside the new one.
     previousSecretExpires: s.endpoint === null ? undefined : iso(s.previousSecretUntil),
+    // In listings and reads: what waits and what died, each counted up to a cap (docs/subscriptions.md).
+    backlog: options.counts?.backlog,
+    deadLetters: options.counts?.deadLetters,
+    countsCapped: options.counts?.capped === true ? true : undefined,
   });
 }
 

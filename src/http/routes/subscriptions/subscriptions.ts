@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { refuseNonPublicEndpoint } from '../../../delivery/endpoint-guard.js';
 import { parseConsumer, scopes } from '../../../domain/identity.js';
 import type { Authorizer } from '../../../domain/policy.js';
@@ -20,7 +19,7 @@ import { HttpProblem, invalid } from '../../problems.js';
 import { defaultReplayLimits, type ReplayLimits } from '../../../domain/replay.js';
 import type { ReplayCounting } from '../../replay-plan.js';
 import { planBackfill, startBackfill, startFromIn } from './backfill.js';
-import { changeableSubscription, ownedSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
+import { changeableSubscription, refuseIfOperatorDisabled, refusedChange } from './owned-subscription.js';
 import { presentReplay, presentSubscription } from './present.js';
 import { refuseUnauthorizedSubscription } from './subscribe-permission.js';
 
@@ -45,12 +44,6 @@ export interface SubscriptionRoutesOptions {
 
 export const subscriptionsPath = '/events/api/v1/subscriptions';
 export const defaultMaxSubscriptionsPerConsumer = 1_000;
-const pageSize = { default: 100, max: 1000 } as const;
-
-const ListQuery = Type.Object({
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last subscription id of the previous page.' })),
-  size: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSize.max, description: `Default ${pageSize.default}.` })),
-});
 
 const subscriptionAnswer = (description: string) => ({
   description,
@@ -140,35 +133,6 @@ const docs = {
     },
     problems: [409],
   },
-  list: {
-    summary: 'List your subscriptions',
-    tags: ['Subscriptions'],
-    operationId: 'listSubscriptions',
-    documentedResponses: {
-      200: {
-        description: 'A page of the caller\'s subscriptions, by id; `next` is there while more may follow.',
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['count', 'subscriptions'],
-              properties: {
-                count: { type: 'integer' },
-                subscriptions: { type: 'array', items: componentRef('Subscription') },
-                next: { type: 'string', description: 'The path of the next page.' },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-  read: {
-    summary: 'Get a subscription',
-    tags: ['Subscriptions'],
-    operationId: 'getSubscription',
-    documentedResponses: { 200: subscriptionAnswer('The subscription.') },
-  },
   remove: {
     summary: 'Delete a subscription',
     description: 'A subscription an operator disabled stays until an operator enables it: `409`.',
@@ -190,7 +154,7 @@ const docs = {
   },
 };
 
-/** `/subscriptions`: create, list, read, delete and re-validate a caller's own subscriptions. */
+/** `/subscriptions`: create, delete and re-validate a caller's own subscriptions (listing and reading: read.ts). */
 export async function subscriptionRoutes(app: FastifyInstance, options: SubscriptionRoutesOptions): Promise<void> {
   const { store } = options;
   const clock = options.clock ?? Date.now;
@@ -263,21 +227,6 @@ export async function subscriptionRoutes(app: FastifyInstance, options: Subscrip
       .header('location', `${subscriptionsPath}/${subscription.id}`)
       .send({ ...presentSubscription(subscription, { withSecret: true }), ...(replay ? { backfill: presentReplay(replay) } : {}) });
   });
-
-  app.get(subscriptionsPath, { ...guarded, schema: { querystring: ListQuery, ...docs.list } }, async (request) => {
-    const { after = 0, size = pageSize.default } = request.query as { after?: number; size?: number };
-    const page = await store.subscriptions.listByConsumer(callerOf(request).consumer, after, size);
-    const last = page.at(-1);
-    return {
-      count: page.length,
-      subscriptions: page.map((s) => presentSubscription(s)),
-      ...(page.length === size && last ? { next: `${subscriptionsPath}?after=${last.id}&size=${size}` } : {}),
-    };
-  });
-
-  app.get(`${subscriptionsPath}/:id`, { ...guarded, schema: docs.read }, async (request) =>
-    presentSubscription(await ownedSubscription(store, request)),
-  );
 
   app.delete(`${subscriptionsPath}/:id`, { ...guarded, schema: docs.remove }, async (request, reply) => {
     const subscription = await changeableSubscription(store, request);
