@@ -172,6 +172,14 @@ export async function navigate(page: Page, link: string): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
 }
 
+/**
+ * The alert the console shows an API problem in (its title and detail). The live region is always in the page,
+ * empty until there is something to say: this is the region once it says something.
+ */
+export function shownAlert(page: Page): Locator {
+  return page.getByRole('alert').filter({ hasText: /\S/ }).first();
+}
+
 /** A table by its accessible name. */
 export function table(page: Page, name: string): Locator {
   return page.getByRole('table', { name, exact: true });

@@ -14,6 +14,7 @@ import {
   openConsole,
   rowsWith,
   shownAfterReshowing,
+  shownAlert,
   signIn,
   startConsoleHerald,
   table,
@@ -81,12 +82,20 @@ describeEachEngine('the console for a consumer, on $name', (engine) => {
   it('creates a push subscription with the "New subscription" form and lists it in "Subscriptions"', async () => {
     const { page } = tab;
     const resource = 'urn:altinn:resource:console.form';
+    await herald.publish({ resource });
+    await herald.publish({ resource });
+    await herald.publish({ resource, type: 'no.altinn.events.digitalt-dodsbo.lukket' });
     await signIn(page, me.token);
     await navigate(page, 'Subscriptions');
     await page.getByRole('button', { name: 'New subscription', exact: true }).click();
     await page.getByLabel('Endpoint', { exact: true }).fill(receiver.url);
     await page.getByLabel('Resource', { exact: true }).fill(resource);
     await page.getByLabel('Type', { exact: true }).fill('no.altinn.events.digitalt-dodsbo.opprettet');
+    // The dry run counts what the filters match among the newest events: two of the three published here.
+    await page.getByRole('button', { name: 'Dry run', exact: true }).click();
+    const status = page.getByRole('status').filter({ hasText: /\d/ }).first();
+    await status.waitFor();
+    expect((await status.textContent())?.match(/\d+/)?.[0]).toBe('2');
     await checkPage(page, engine.name, 'new-subscription');
     await page.getByRole('button', { name: 'Create', exact: true }).click();
 
@@ -168,7 +177,7 @@ describeEachEngine('the console for a consumer, on $name', (engine) => {
     const { page } = tab;
     await page.getByLabel('Token', { exact: true }).fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('alert').first().waitFor();
+    await shownAlert(page).waitFor();
     expect(await page.getByRole('button', { name: 'Sign out', exact: true }).count()).toBe(0);
   });
 

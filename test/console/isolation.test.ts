@@ -13,6 +13,7 @@ import {
   openConsole,
   operator,
   rowsWith,
+  shownAlert,
   signIn,
   startConsoleHerald,
   table,
@@ -86,17 +87,17 @@ describeEachEngine('the console between consumers, on $name', (engine) => {
 
     // Straight to /org/ttd's subscription by its address: the API's 404, shown as an error, and nothing of it.
     await page.evaluate(`location.hash = '#/subscriptions/${ttdSubscription}'`);
-    await page.getByRole('alert').first().waitFor();
+    await shownAlert(page).waitFor();
     expect(await page.getByRole('heading', { name: `Subscription ${ttdSubscription}`, exact: true }).count()).toBe(0);
     expect(await page.getByText(ttdReceiver.url).count()).toBe(0);
     await page.evaluate(`location.hash = '#/subscriptions/${ttdSubscription}/deliveries/${ttdDeadLetter}'`);
-    await page.getByRole('alert').first().waitFor();
+    await shownAlert(page).waitFor();
     expect(await table(page, 'Attempts').getByRole('cell').count()).toBe(0);
 
     await navigate(page, 'Dead letters');
     const deadLetters = table(page, 'Dead letters');
     await deadLetters.waitFor();
-    expect(await rowsWith(deadLetters, ttdSubscription).count()).toBe(0);
+    expect(await deadLetters.getByRole('link', { name: ttdSubscription, exact: true }).count()).toBe(0);
     expect(await page.getByRole('button', { name: `Redrive subscription ${ttdSubscription}`, exact: true }).count()).toBe(0);
 
     // And the owner does see it, so the absences above are isolation, not an empty page.

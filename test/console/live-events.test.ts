@@ -9,6 +9,7 @@ import {
   consumer,
   navigate,
   openConsole,
+  shownAlert,
   signIn,
   startConsoleHerald,
 } from './console-session.js';
@@ -88,7 +89,7 @@ describeEachEngine('the console\'s live events and filters playground, on $name'
     await navigate(page, 'Events');
     await page.getByLabel('Type', { exact: true }).fill('console.live.first');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.getByRole('alert').first().waitFor();
+    await shownAlert(page).waitFor();
   });
 
   it('evaluates an expression on an event in the "Filters" playground, and shows a parse error as an alert', async () => {
@@ -103,6 +104,6 @@ describeEachEngine('the console\'s live events and filters playground, on $name'
 
     await page.getByLabel('Expression', { exact: true }).fill('type =');
     await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
-    await page.getByRole('alert').first().waitFor();
+    await shownAlert(page).waitFor();
   });
 });
