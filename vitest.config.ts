@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
+    // The second builds the console when console/ changed since dist/console was built (see the file).
+    globalSetup: ['test/support/global-setup.ts', 'test/support/console-build.ts'],
     setupFiles: ['test/support/drop-databases-after-file.ts'],
     pool: 'forks',
     // One file more than there are cores: most files spend their time waiting (on PostgreSQL, on spawned

@@ -82,6 +82,7 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
       metricsToken: config.metricsToken,
       overview,
       corsOrigins: config.corsOrigins,
+      console: config.console ? {} : false,
       renderMetrics: group && ((now) => group.render(now)),
       authorizer,
       rateLimits: config.rateLimits,

@@ -60,6 +60,8 @@ export interface HeraldConfig {
   readonly corsOrigins: CorsOrigins;
   /** The bearer token `GET /metrics` requires; unset, the metrics are open to anyone who can reach the port. */
   readonly metricsToken?: string | undefined;
+  /** Serve the console at /console (docs/console.md); on by default: its files are public and it can do only what a token can. */
+  readonly console: boolean;
   /** Tracing (docs/observability.md#tracing): set when an OTLP endpoint is configured, else off. */
   readonly tracing?: TracingSettings | undefined;
   /** Event streams (docs/poll.md#streaming): the heartbeat, and how many may be open per consumer and per process. */
@@ -128,6 +130,7 @@ export const defaults = {
   HERALD_REPLAY_EXAMINE_LIMIT: String(defaultReplayLimits.examinedRows),
   HERALD_PUBLISH_RATE_LIMIT: '2000',
   HERALD_READ_RATE_LIMIT: '50',
+  HERALD_CONSOLE: 'on',
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -264,8 +267,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const rateLimits = { publishPerSecond: rate('HERALD_PUBLISH_RATE_LIMIT'), readPerSecond: rate('HERALD_READ_RATE_LIMIT') };
   const tracing = readTracing(env, problems);
   const streams = readStreams(read, problems);
+  const consoleSetting = read('HERALD_CONSOLE').toLowerCase();
+  if (!['on', 'off'].includes(consoleSetting)) problems.push('HERALD_CONSOLE must be on or off.');
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, streams, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], tracing };
+  return { port, host: read('HOST'), database, dataDir, databasePoolSize, sqliteReaders, heapGrowthPercent, baseUrl, jwt, limits, logLevel, policyPath, rateLimits, streams, delivery, retention, metricsToken, corsOrigins: 'origins' in cors ? cors.origins : [], console: consoleSetting === 'on', tracing };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { DeliveryClaim, Store } from '../store/store.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { type CorsOrigins, installCors } from './cors.js';
+import { type ConsoleOptions, consoleRoutes } from './console.js';
 import { installErrorHandler, sendProblem } from './error-handler.js';
 import { readJsonBodiesOnly } from './json-body.js';
 import { installOpenApi } from './openapi.js';
@@ -103,6 +104,8 @@ export interface AppOptions {
    * started: the overview stays empty (tests that do not look at it sample nothing).
    */
   readonly overview?: OverviewSampler | undefined;
+  /** The console at /console (HERALD_CONSOLE, docs/console.md); unset, served from dist/console; `false`, not served. */
+  readonly console?: ConsoleOptions | false | undefined;
 }
 
 /** The logger options, with requests logged without personal data in their URLs (see request-log.ts). */
@@ -164,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => appender.drain());
 
   await app.register(healthRoutes, { store: options.store });
+  if (options.console !== false) await app.register(consoleRoutes, options.console ?? {});
   await app.register(metricsRoute, {
     store: options.store,
     metrics,

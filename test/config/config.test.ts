@@ -35,6 +35,7 @@ describe('loadConfig: defaults', () => {
       rateLimits: { publishPerSecond: 2000, readPerSecond: 50 },
       streams: { heartbeatMs: 15_000, perConsumer: 5, perProcess: 1_000 },
       corsOrigins: [],
+      console: true,
       delivery: {
         schedule: altinnRetrySchedule,
         timeoutMs: 30_000,
@@ -72,6 +73,13 @@ describe('loadConfig: reading each variable', () => {
   it('reads the poll read-ahead as a size, 0 turning it off', () => {
     expect(loadConfig({ HERALD_POLL_READ_AHEAD: '8MiB' }).limits.pollReadAheadBytes).toBe(8 * 1024 * 1024);
     expect(loadConfig({ HERALD_POLL_READ_AHEAD: '0' }).limits.pollReadAheadBytes).toBe(0);
+  });
+
+  it('serves the console unless HERALD_CONSOLE is off, and refuses any other value', () => {
+    expect(loadConfig({ HERALD_CONSOLE: 'off' }).console).toBe(false);
+    expect(loadConfig({ HERALD_CONSOLE: 'OFF' }).console).toBe(false);
+    expect(loadConfig({ HERALD_CONSOLE: 'on' }).console).toBe(true);
+    expect(() => loadConfig({ HERALD_CONSOLE: 'no' })).toThrow('HERALD_CONSOLE must be on or off.');
   });
 
   it('reads PORT, HOST and HERALD_LOG_LEVEL, trimming whitespace', () => {

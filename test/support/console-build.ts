@@ -1,32 +1,29 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 
-/** The console's sources, and where `npm run build:console` writes what Herald serves at /console. */
-const sources = 'console';
-const built = join('dist', 'console', 'index.html');
+const consoleSources = fileURLToPath(new URL('../../console', import.meta.url));
+const builtIndex = fileURLToPath(new URL('../../dist/console/index.html', import.meta.url));
 
-/** The newest modification time among the files under `folder`. */
-function newest(folder: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+/** The newest modification time of any file under a folder. */
+async function newestIn(folder: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
   }
-  return latest;
+  return newest;
 }
 
 /**
- * Builds the console when dist/console is missing or older than its sources, so the browser tests test the
- * code in the tree: `npm ci` builds it (prepare), but an edit to the console between two `npm test` runs would
- * otherwise be tested as it was before. Answers what it did, for the run's log.
+ * Builds the console before the tests when dist/console is missing or older than any file under console/
+ * (its sources, index.html, vite.config.ts), so a developer who edits the console and runs `npm test` (or
+ * one file with vitest) tests what they edited. Tests then read the built files from dist/console, where
+ * `herald serve` reads them.
  */
-export function ensureConsoleBuilt(): 'fresh' | 'built' | 'no console' {
-  if (!existsSync(sources)) return 'no console';
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(sources)) return 'fresh';
-  const build = spawnSync('npm', ['run', '--silent', 'build:console'], { encoding: 'utf8' });
-  if (build.status !== 0) {
-    throw new Error(`npm run build:console failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`);
-  }
-  return 'built';
+export default async function setup(): Promise<void> {
+  const built = await stat(builtIndex).then((s) => s.mtimeMs, () => 0);
+  if (built > (await newestIn(consoleSources))) return;
+  console.warn('The console is missing or older than console/: building it (npm run build:console).');
+  await build({ configFile: join(consoleSources, 'vite.config.ts'), logLevel: 'warn' });
 }

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { chromiumInstall, findChromium } from './chromium.js';
-import { ensureConsoleBuilt } from './console-build.js';
 import { dropDatabases, runStartedAt, runTag, testDatabases } from './database-drops.js';
 
 export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,8 +44,6 @@ export default async function setup(project: TestProject) {
       'Every console browser test (test/console) is SKIPPED. They have NOT passed.',
       `Install it with: ${chromiumInstall}`,
     ]);
-  } else if (ensureConsoleBuilt() === 'built') {
-    console.warn('The console was older than its sources (or not built): built it for the browser tests.');
   }
   const tag = runTag(Date.now());
   project.provide('postgresUrl', reachable ? url : null);

@@ -73,6 +73,8 @@ export interface AssembleOptions {
   readonly streams?: AppOptions['streams'];
   /** The app's metrics, where a test reads them. */
   readonly metrics?: AppOptions['metrics'];
+  /** The console's folder, or `false` for none (HERALD_CONSOLE=off); unset, dist/console as `herald serve` has it. */
+  readonly console?: AppOptions['console'];
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -120,6 +122,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     authorizer: options.authorizer,
     rateLimits: options.rateLimits,
     corsOrigins: options.corsOrigins,
+    console: options.console,
     clock: clock.now,
     pullInactivityMs: options.inactivityMs ?? 60_000,
     tracing: options.tracing,
