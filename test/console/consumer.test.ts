@@ -233,7 +233,7 @@ describeEachEngine('the console for a consumer, on $name', (engine) => {
 async function focusWithTab(page: Page, target: Locator, what: string): Promise<void> {
   await target.waitFor();
   for (let press = 0; press < 40; press++) {
-    if (await target.evaluate('(element) => element === document.activeElement')) return;
+    if (await target.evaluate((element) => element === element.ownerDocument.activeElement)) return;
     await page.keyboard.press('Tab');
   }
   throw new Error(`40 presses of Tab never reached ${what}`);
