@@ -174,6 +174,24 @@ describeEachEngine('the console for a consumer, on $name', (engine) => {
     expect(receiver.events().filter((r) => r.json.id === eventId).length).toBeGreaterThanOrEqual(4);
   });
 
+  it('replays a subscription\'s events after showing how many would be replayed, on "Confirm replay"', async () => {
+    const { page } = tab;
+    const resource = 'urn:altinn:resource:console.replay';
+    const { id } = await activeSubscription(herald, me, { endPoint: receiver.url, resourceFilter: resource });
+    const eventIds = [crypto.randomUUID(), crypto.randomUUID()];
+    for (const eventId of eventIds) await herald.publish({ id: eventId, resource });
+    const sentTimes = (eventId: string) => receiver.events().filter((r) => r.json.id === eventId).length;
+    await eventually(async () => eventIds.every((e) => sentTimes(e) === 1), 'both events delivered once');
+
+    await signIn(page, me.token);
+    await page.evaluate(`location.hash = '#/subscriptions/${id}'`);
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    // The whole log holds two events this subscription matches: the dry run's count comes before anything is sent.
+    await page.getByText('2 events would be replayed', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Confirm replay', exact: true }).click();
+    await eventually(async () => eventIds.every((e) => sentTimes(e) === 2), 'both events sent again by the replay');
+  });
+
   it('refuses a token Herald does not accept, showing why in an alert and staying signed out', async () => {
     const { page } = tab;
     await page.getByLabel('Token', { exact: true }).fill('not-a-token');
