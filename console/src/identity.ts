@@ -30,14 +30,14 @@ export function owns(identity: Identity, consumer: string): boolean {
   return identity.me === undefined || identity.me.consumer === consumer;
 }
 
-/** Whether an endpoint exists: anything but 404/405 (a bad probe's 400, a 403) says it does. */
+/** Whether an endpoint exists and this token may use it: 2xx, or a 400 refusing the probe itself. */
 async function exists(path: string, method: 'GET' | 'POST', body?: unknown): Promise<boolean> {
   const abort = new AbortController();
   try {
     await send(path, { method, body, signal: abort.signal });
     return true;
   } catch (error) {
-    if (error instanceof ApiError) return !isMissing(error) && error.status !== 401;
+    if (error instanceof ApiError) return !isMissing(error) && error.status !== 401 && error.status !== 403;
     throw error;
   } finally {
     // The stream's probe must not stay open.
@@ -45,10 +45,19 @@ async function exists(path: string, method: 'GET' | 'POST', body?: unknown): Pro
   }
 }
 
+/** A small valid event for the playground's probe. */
+const probeEvent = {
+  specversion: '1.0',
+  id: 'herald-console-probe',
+  source: 'https://herald.invalid/console',
+  type: 'herald.console.probe',
+  resource: 'urn:altinn:resource:herald.console.probe',
+};
+
 /**
- * Checks the token (a 401 throws) and finds who it is and what this Herald has. The probes send requests
- * the endpoints refuse (400) where an ordinary one would cost something: the stream without a filter, a
- * filter test with a sample of 0.
+ * Checks the token (a 401 throws) and finds who it is and what this Herald has. Each probe is a request the
+ * endpoint answers cheaply and without an error, so the browser logs nothing: the stream is closed as soon as
+ * it answers, the filter test looks at one event.
  */
 export async function discover(): Promise<Identity> {
   let me: Me | undefined;
@@ -60,9 +69,9 @@ export async function discover(): Promise<Identity> {
   }
   const [overview, stream, evaluate, filterTest] = await Promise.all([
     exists('/overview', 'GET'),
-    exists('/events/stream', 'GET'),
-    exists('/filters/evaluate', 'POST', {}),
-    exists('/filters/test', 'POST', { sample: 0 }),
+    exists(`/events/stream?resource=${encodeURIComponent(probeEvent.resource)}`, 'GET'),
+    exists('/filters/evaluate', 'POST', { expression: 'true', event: probeEvent }),
+    exists('/filters/test', 'POST', { sample: 1, resourceFilter: probeEvent.resource }),
   ]);
   return { me, features: { me: me !== undefined, overview, stream, evaluate, filterTest } };
 }

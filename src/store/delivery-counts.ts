@@ -61,14 +61,15 @@ export class DeliveryCountQueries {
 
   /**
    * Every subscription's counts together, each total stopped at `cap`: what the overview samples. Read
-   * subscription by subscription through the same index (a nested loop), so the cost is the number of
-   * subscriptions plus at most `cap` entries per total.
+   * subscription by subscription through the same index (`joinEach`: a nested loop, never a scan of the
+   * table), so the cost is the number of subscriptions plus at most `cap` entries per total.
    */
   async heraldWide(cap = heraldWideCountCap): Promise<DeliveryCounts> {
+    const each = (condition: string) => this.sql.joinEach('deliveries', 'd', condition, '$1');
     const [row] = await this.sql.all<{ backlog: number | string; dead: number | string }>(
       `SELECT
-         (SELECT count(*) FROM (SELECT 1 FROM subscriptions s JOIN deliveries d ON ${waiting} LIMIT $1) AS w) AS backlog,
-         (SELECT count(*) FROM (SELECT 1 FROM subscriptions s JOIN deliveries d ON ${deadOf} LIMIT $1) AS x) AS dead`,
+         (SELECT count(*) FROM (SELECT 1 FROM subscriptions s ${each(waiting)} LIMIT $1) AS w) AS backlog,
+         (SELECT count(*) FROM (SELECT 1 FROM subscriptions s ${each(deadOf)} LIMIT $1) AS x) AS dead`,
       [cap + 1],
     );
     return bounded(Number(row?.backlog ?? 0), Number(row?.dead ?? 0), cap);

@@ -35,6 +35,12 @@ export interface SqlDialect {
    * enqueues ordered deliveries outside publishing; `undefined` where one writer at a time serializes them.
    */
   readonly orderedKeysLock: string | undefined;
+  /**
+   * Joins each row of the query so far to the rows of `table` (as `alias`) meeting `condition`, at most `limit`
+   * (a parameter) per row, read row by row (a nested loop, the left side outermost): so a condition an index
+   * serves is read through that index, never by scanning `table`. For counts whose cost must stay bounded.
+   */
+  joinEach(table: string, alias: string, condition: string, limit: string): string;
 }
 
 export type ColumnType = 'bigint' | 'integer' | 'text';

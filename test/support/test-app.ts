@@ -16,6 +16,8 @@ import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createTokenVerifier, type TokenVerifier } from '../../src/http/auth/token-verifier.js';
 import type { DeliveryClaim, Store } from '../../src/store/store.js';
 import type { Tracing } from '../../src/observability/tracing/tracing.js';
+import type { HeraldMetrics } from '../../src/observability/herald-metrics.js';
+import type { OverviewSampler } from '../../src/observability/overview-sampler.js';
 import type { Engine, TestDatabase } from './engines.js';
 import { testSecret, testToken } from './tokens.js';
 
@@ -71,8 +73,12 @@ export interface AssembleOptions {
   readonly pollReadAhead?: PollReadAhead | false;
   /** Event streams' heartbeat and bounds, where a test needs them other than the defaults. */
   readonly streams?: AppOptions['streams'];
-  /** The app's metrics, where a test reads them. */
-  readonly metrics?: AppOptions['metrics'];
+  /** Where the app and the dispatcher count, as `server.ts` shares one; unset, the app makes its own. */
+  readonly metrics?: HeraldMetrics;
+  /** What `GET /overview` answers from (a test drives its `sample()`); unset, one never started. */
+  readonly overview?: OverviewSampler;
+  /** HERALD_METRICS_TOKEN; unset, /metrics is open. */
+  readonly metricsToken?: string;
   /** The console's folder, or `false` for none (HERALD_CONSOLE=off); unset, dist/console as `herald serve` has it. */
   readonly console?: AppOptions['console'];
 }
@@ -105,6 +111,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     random: () => 0.5,
     authorizer: options.authorizer,
     tracing: options.tracing,
+    metrics: options.metrics,
   });
   const replayer = new Replayer({ ...options.replayer, store, authorizer: options.authorizer, clock: clock.now });
   const wrapClaim = options.wrapClaim;
@@ -129,6 +136,8 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     pollReadAhead: options.pollReadAhead,
     streams: options.streams,
     metrics: options.metrics,
+    overview: options.overview,
+    metricsToken: options.metricsToken,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;

@@ -29,6 +29,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/api/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow the event log as Server-Sent Events
+         * @description The events a poll with the same filters would return, in commit order, each once, as they are committed: one message per event, its `id` the event's log position (`~1042`) and its `data` the CloudEvent as one line of JSON. A comment (`: heartbeat`) comes every 15 s. A reconnecting client sends the last id in `Last-Event-ID` and resumes after it. Errors found before the stream starts are problem details. Browsers read it with `fetch` and a streaming body (EventSource cannot send a token); see docs/poll.md.
+         *
+         *     Needs a token with the scope `altinn:events.subscribe`.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events/api/v1/filters/evaluate": {
         parameters: {
             query?: never;
@@ -1276,6 +1298,111 @@ export interface operations {
             };
             /** @description `events:unsupportedMediaType`: Unsupported media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:tooManyRequests`: Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:internalError`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:keysUnavailable`: Tokens cannot be verified right now. `events:storeUnavailable`: The event store is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Where to start: '0' for the start of the log, an event id or a position (`~1042`), as a poll's `after`. Left out (and no `Last-Event-ID`): only events committed after the stream opened. */
+                after?: string;
+                /** @description Exact alternative subject; not with 'subject'. Send it as the Altinn-AlternativeSubject header instead, to keep personal numbers out of URLs. */
+                alternativesubject?: string;
+                /** @description Resource URN the events concern, e.g. `urn:altinn:resource:dodsbo.domstoladmin.api`. Give `resource`, `source` or both. */
+                resource?: string;
+                /** @description Event source; '%' matches any run of characters, e.g. `https://api.domstol.no/dodsbo-api/v1/dodsbo/%`. */
+                source?: string;
+                /** @description Exact subject, e.g. `/party/50015641`. */
+                subject?: string;
+                /** @description Event types (repeatable, at most 100); '%' is a wildcard. */
+                type?: string[];
+            };
+            header?: {
+                /** @description The alternative subject filter, kept out of the URL (and so out of access logs); not with 'subject'. */
+                "Altinn-AlternativeSubject"?: string;
+                /** @description The `id` of the last message received; wins over `after`. EventSource sends it when it reconnects. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream that stays open: `id: ~<position>` and `data: <CloudEvent JSON>` per event, and heartbeat comments. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `events:invalidEvent`: One or more validation errors occurred. `events:invalidRequest`: The request is not valid. `events:invalidQuery`: One or more query parameters are not valid. `events:contentNotStorable`: The store refused the content of the request. `filters:parse`: The filter expression does not parse. `events:invalidCheckpoint`: The checkPoint is not valid. `events:checkpointOutOfRange`: The checkPoint is out of range. `events:unknownCursor`: The 'after' cursor is not known. `events:replayTooLarge`: The replay covers too much of the log. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:unauthenticated`: Authentication is required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:forbidden`: Not allowed. `events:subscriptionLimit`: Too many subscriptions. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `events:cursorExpired`: The 'after' cursor is older than the retention period. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,4 +19,6 @@ export const sqliteDialect: SqlDialect = {
   orderingKeyOf: (ordering, event) =>
     `CASE ${ordering} WHEN 'subject' THEN ${event}.subject ELSE ${event}.payload ->> '$.partitionkey' END`,
   orderedKeysLock: undefined,
+  // SQLite's CROSS JOIN keeps the left table the outer loop (it has no LATERAL); the statement's LIMIT bounds the rest.
+  joinEach: (table, alias, condition) => `CROSS JOIN ${table} ${alias} ON ${condition}`,
 };
