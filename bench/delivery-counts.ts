@@ -49,9 +49,9 @@ async function measure(engine: BenchEngine): Promise<void> {
     const listing = await timed(() => store.deliveries.counts.bySubscription(page));
     const wide = await timed(() => store.deliveries.counts.heraldWide());
     const counts = await store.deliveries.counts.heraldWide();
-    console.log(
+    process.stdout.write(
       `${engine.name}: ${rows.toLocaleString('en')} deliveries, ${subscriptions} subscriptions; ` +
-        `a page of 100 subscriptions' counts: median ${listing} ms; Herald-wide counts (${JSON.stringify(counts)}): median ${wide} ms`,
+        `a page of 100 subscriptions' counts: median ${listing} ms; Herald-wide counts (${JSON.stringify(counts)}): median ${wide} ms\n`,
     );
     if (engine.name === 'postgres') await explain(database.database, page);
   } finally {
@@ -110,7 +110,7 @@ async function explain(database: string, page: readonly number[]): Promise<void>
        WHERE d.subscription_id = s.id AND d.status IN ('pending', 'failed') AND d.id > s.acknowledged_delivery_id LIMIT 100001) AS d_each
        LIMIT 100001) AS w)`,
   );
-  console.log(plan.rows.map((row) => row['QUERY PLAN']).join('\n'));
+  process.stdout.write(`${plan.rows.map((row) => row['QUERY PLAN']).join('\n')}\n`);
   void page;
   await client.end();
 }

@@ -55,6 +55,7 @@ export class LogStream extends Readable {
       if (this.finishing) return;
       if (this.readableLength < this.readableHighWaterMark) this.push(heartbeatComment);
       this.rouse();
+      void this.checkRetention();
     }, options.heartbeatMs);
     this.push(openComment);
   }
@@ -142,6 +143,16 @@ export class LogStream extends Readable {
     // Events the consumer may not read are passed silently, as a poll passes them.
     this.position = full ? last : (page.examinedThrough ?? Math.max(last, head));
     return full || page.examinedThrough !== undefined;
+  }
+
+  /**
+   * Ends the stream if retention removed events it has not sent (a client that did not read for the retention
+   * period): the client's reconnect is then answered `410`, as a poll's would be, rather than the stream
+   * passing over what is gone without a word.
+   */
+  private async checkRetention(): Promise<void> {
+    const removedThrough = await this.options.store.retention.removedThrough().catch(() => 0);
+    if (this.position < removedThrough) this.finish(0);
   }
 
   /** Resolves at the next announcement, heartbeat or end; at once if one came during the last read. */

@@ -65,4 +65,16 @@ describeEachEngine('Polling across retention on $name', (engine) => {
     expect(kept.statusCode, kept.body).toBe(200);
     expect(kept.json()).toEqual([]);
   });
+
+  it('refuses an event stream resuming from before retention the same way: 410, in after or Last-Event-ID', async () => {
+    const staleNext = await ageOldEvents();
+    const stream = (after: string, headers: Record<string, string> = {}) =>
+      herald.app.inject({
+        method: 'GET',
+        url: `${eventsPath}/stream?resource=${encodeURIComponent(pullResource)}&after=${encodeURIComponent(after)}`,
+        headers: { ...herald.auth, ...headers },
+      });
+    expectProblem(await stream('old-1'), 410, 'events:cursorExpired');
+    expectProblem(await stream('0', { 'last-event-id': staleNext }), 410, 'events:cursorExpired');
+  });
 });

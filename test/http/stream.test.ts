@@ -133,6 +133,24 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
     expect(headers.get('retry-after')).toBe('5');
   });
 
+  it('counts opening a stream as one read against the read rate limit', async () => {
+    const { herald, base } = await start({ rateLimits: { publishPerSecond: 0, readPerSecond: 1 } });
+    // The burst is twice the rate: two opens, then the third is over it.
+    opened(await stream(base, herald.auth));
+    opened(await stream(base, herald.auth));
+    const { problem } = await refusedStream(base, herald.auth, { resource: streamResource }, 429, 'events:tooManyRequests');
+    expect(problem.detail).toMatch(/Too many reads/);
+  });
+
+  it("ends when the caller's token expires, so the client reconnects with a fresh one", async () => {
+    const { herald, base } = await start();
+    const shortLived = { authorization: `Bearer ${await testToken({ expiresIn: 2 })}` };
+    const reader = opened(await stream(base, shortLived, { after: '0' }));
+    await publish(herald, 'before-expiry');
+    expect(idsOf(await reader.messages(1))).toEqual(['before-expiry']);
+    expect(await reader.nextMessage()).toBeUndefined();
+  });
+
   describe('refuses before streaming, with problem details', () => {
     it.each([
       [{}, 'resource', "The 'resource' or 'source' parameter must be defined."],
