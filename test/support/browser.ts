@@ -92,8 +92,11 @@ export async function saveScreenshot(page: Page, engine: string, name: string): 
   await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true });
 }
 
-/** Checks a page with axe and saves its screenshot: what every console page gets once it shows its content. */
+/**
+ * Saves a page's screenshot and checks it with axe: what every console page gets once it shows its content. The
+ * screenshot comes first, so a page axe fails on is there to look at.
+ */
 export async function checkPage(page: Page, engine: string, name: string): Promise<void> {
-  await expectNoSeriousAxeViolations(page, name);
   await saveScreenshot(page, engine, name);
+  await expectNoSeriousAxeViolations(page, name);
 }
