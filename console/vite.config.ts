@@ -51,4 +51,7 @@ export default defineConfig({
     reportCompressedSize: false,
   },
   plugins: [precompress()],
+  // `npx vite --config console/vite.config.ts` serves the pages with live reload and sends the API to a Herald
+  // on port 8080 (HERALD_URL to change it): development only, Herald serves the built files.
+  server: { proxy: { '/events': process.env.HERALD_URL ?? 'http://localhost:8080' } },
 });

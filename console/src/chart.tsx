@@ -16,8 +16,12 @@ function short(value: number): string {
   return value.toPrecision(2);
 }
 
-const clock = (iso: string | undefined) =>
-  iso ? new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : '';
+const clock = (ms: number | undefined) =>
+  ms === undefined ? '' : new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/** The x axis ends at the newest sample and spans the samples, at least 5 minutes (so a fresh start looks fresh) and at most the hour. */
+const shortestSpanMs = 300_000;
+const longestSpanMs = 3_600_000;
 
 /**
  * A line chart drawn as SVG by hand (no chart library: a few lines of geometry cost less than one). It is one
@@ -26,10 +30,20 @@ const clock = (iso: string | undefined) =>
  */
 export function LineChart(props: { label: string; unit: string; times: readonly string[]; series: readonly Series[] }) {
   const all = props.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const top = Math.max(1, ...all);
+  const peak = all.length === 0 ? undefined : Math.max(...all);
+  const top = Math.max(1, peak ?? 0);
   const n = props.times.length;
-  const x = (i: number) => pad.left + (n <= 1 ? 0 : (i / (n - 1)) * (width - pad.left - pad.right));
+  const times = props.times.map((t) => Date.parse(t));
+  const newest = times.at(-1);
+  const spanMs = Math.min(longestSpanMs, Math.max(shortestSpanMs, (newest ?? 0) - (times[0] ?? 0)));
+  const start = newest === undefined ? 0 : newest - spanMs;
+  const x = (i: number) => pad.left + (((times[i] ?? start) - start) / spanMs) * (width - pad.left - pad.right);
   const y = (v: number) => pad.top + (1 - v / top) * (height - pad.top - pad.bottom);
+  // The newest value of each series as a dot: "now", and visible even with a single sample.
+  const dots = props.series.map((s) => {
+    const value = s.values.at(-1);
+    return value === null || value === undefined ? undefined : { cx: x(n - 1), cy: y(value) };
+  });
   // A null breaks the line: no sample is not the same as zero.
   const paths = props.series.map((s) => {
     let d = '';
@@ -45,11 +59,12 @@ export function LineChart(props: { label: string; unit: string; times: readonly 
     return d;
   });
   const latest = props.series.map((s) => `${s.name} ${describe(s.values.at(-1), props.unit)}`).join(', ');
+  const highest = peak === undefined ? 'no value' : `${short(peak)} ${props.unit}`;
   return (
     <figure class="chart">
       <figcaption>
         <strong>{props.label}</strong>
-        <span class="reading">{n === 0 ? 'No samples yet.' : `Now: ${latest}. Highest: ${short(top)} ${props.unit}.`}</span>
+        <span class="reading">{n === 0 ? 'No samples yet.' : `Now: ${latest}. Highest in the hour: ${highest}.`}</span>
       </figcaption>
       <svg role="img" aria-label={props.label} viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none">
         <line class="axis" x1={pad.left} y1={height - pad.bottom} x2={width - pad.right} y2={height - pad.bottom} />
@@ -65,12 +80,13 @@ export function LineChart(props: { label: string; unit: string; times: readonly 
           0
         </text>
         <text class="tick" x={pad.left} y={height - 8}>
-          {clock(props.times[0])}
+          {clock(newest === undefined ? undefined : start)}
         </text>
         <text class="tick" x={width - pad.right} y={height - 8} text-anchor="end">
-          {clock(props.times.at(-1))}
+          {clock(newest)}
         </text>
         {paths.map((d, i) => d && <path key={i} class={`line series-${i}`} d={d} />)}
+        {dots.map((dot, i) => dot && <circle key={`dot-${i}`} class={`dot series-${i}`} cx={dot.cx} cy={dot.cy} r={3} />)}
       </svg>
       {props.series.length > 1 && (
         <ul class="legend">

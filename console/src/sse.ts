@@ -11,6 +11,13 @@ export interface TailOptions {
 }
 
 const reconnectDelayMs = 1_000;
+const transient = new Set([429, 502, 503, 504]);
+
+/** The answer's Retry-After in milliseconds (seconds form), between 1 and 30 s. */
+function retryAfterMs(response: Response): number {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1_000 : reconnectDelayMs;
+}
 
 /**
  * Follows `GET /events/stream` until the signal aborts: reconnects after a drop with `Last-Event-ID`, so no
@@ -18,6 +25,7 @@ const reconnectDelayMs = 1_000;
  */
 export async function tailEvents(options: TailOptions): Promise<void> {
   const parser = new SseParser();
+  let opened = false;
   while (!options.signal.aborted) {
     const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${session.token() ?? ''}` };
     if (parser.lastEventId !== undefined) headers['last-event-id'] = parser.lastEventId;
@@ -36,7 +44,16 @@ export async function tailEvents(options: TailOptions): Promise<void> {
       await pause(reconnectDelayMs, options.signal);
       continue;
     }
+    // Herald restarting (503 while it shuts down, a proxy's 502/504), or this stream's old connection still
+    // holding its slot (429 after a drop): wait as told and go on. Anything else is the person's to read.
+    if (transient.has(response.status) && (opened || response.status !== 429)) {
+      await response.body?.cancel();
+      options.onState('reconnecting');
+      await pause(retryAfterMs(response), options.signal);
+      continue;
+    }
     if (!response.ok || !response.body) throw await failed(response);
+    opened = true;
     options.onState('open');
     try {
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

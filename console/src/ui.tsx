@@ -2,10 +2,16 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useNotices } from './notices.js';
 
-/** The page's heading; it takes the focus when the page opens, so keyboard and screen-reader users start there. */
+/**
+ * The page's heading; it takes the focus when the page opens, so keyboard and screen-reader users start there,
+ * and names the tab.
+ */
 export function PageHeading(props: { children: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
+  useEffect(() => {
+    document.title = `${heading.current?.textContent ?? ''} · Herald console`;
+  });
   return (
     <h1 tabIndex={-1} ref={heading}>
       {props.children}

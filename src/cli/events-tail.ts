@@ -118,8 +118,8 @@ export async function tailEvents(store: Store, options: TailOptions, io: TailIo)
   io.err.write(`Following events after ${formatPollPosition(after)}${options.limit ? `, up to ${options.limit}` : ''} (Ctrl-C to stop).\n`);
   const waiting = new WaitingLine(io.err);
   const announced = new Wake();
-  // Announcements (PostgreSQL: any process's deliveries and subscription changes) cut a wait short; the
-  // interval catches everything else, such as events no subscription matched, and SQLite's other processes.
+  // Announcements cut a wait short: on PostgreSQL any process's commit (NOTIFY), on SQLite the server's commits
+  // as this process sees the file change; the interval catches whatever a lost notice would miss.
   const stopWatching = store.watch(() => announced.fire());
   const onAbort = () => announced.fire();
   io.signal.addEventListener('abort', onAbort);

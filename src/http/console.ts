@@ -90,12 +90,13 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   };
 
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
-    const rawPath = request.url.split('?')[0] ?? '';
+    // Doubled slashes collapsed, as the router reads them (ignoreDuplicateSlashes).
+    const rawPath = (request.url.split('?')[0] ?? '').replace(/\/{2,}/g, '/');
     // Fastify routes `/console` and `/console/` alike (ignoreTrailingSlash); the page's relative asset URLs
-    // need the slash.
-    if (rawPath.replace(/\/+$/, '') === consolePath && !rawPath.endsWith('/')) {
-      const query = request.url.slice(rawPath.length);
-      return reply.code(308).header('location', `${consolePath}/${query}`).send();
+    // need the slash. A relative Location keeps any prefix a proxy put before /console.
+    if (rawPath === consolePath) {
+      const query = request.url.slice(request.url.indexOf('?') === -1 ? request.url.length : request.url.indexOf('?'));
+      return reply.code(308).header('location', `console/${query}`).send();
     }
     if (!(await load(join(folder, 'index.html')))) {
       throw new HttpProblem('notFound', `The console is not built: run npm run build (it writes ${folder}).`);
@@ -146,7 +147,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
 function segmentsOf(path: string): string[] | undefined {
   const segments: string[] = [];
   for (const raw of path.split('/')) {
-    if (raw === '') continue; // doubled slashes, as Fastify's router ignores them
+    if (raw === '') continue; // the trailing slash of /console/
     let segment: string;
     try {
       segment = decodeURIComponent(raw);

@@ -30,6 +30,7 @@ export interface LogStreamOptions {
  * (`_read`): a client that stops reading stops the reads, and at most one page waits beyond the socket's buffer.
  */
 export class LogStream extends Readable {
+  /** Where the stream stands: the position of the last event sent or the last row examined. */
   private position: number;
   /** The response asked for more and has not been told to wait since. */
   private wanted = false;
@@ -60,11 +61,6 @@ export class LogStream extends Readable {
     this.push(openComment);
   }
 
-  /** Where the stream stands: the position of the last event sent or the last row examined. */
-  get after(): number {
-    return this.position;
-  }
-
   /**
    * Ends the stream: what is queued is still sent, then the response ends. A client that does not take it
    * within `graceMs` is cut off, so a server closing is never held up by a stalled reader.
@@ -74,6 +70,7 @@ export class LogStream extends Readable {
     this.push(null);
     this.finishing = setTimeout(() => this.destroy(), graceMs);
     this.finishing.unref();
+    this.rouse();
   }
 
   override _read(): void {

@@ -14,10 +14,11 @@ export interface DeliveryCounts {
 }
 
 /**
- * Counted per subscription at most: a listing of 1,000 subscriptions reads at most twice this many index
- * entries per subscription, however long their queues.
+ * Counted per subscription at most: a listing's page reads at most twice this many index entries per
+ * subscription (2,000 × 100 for the default page), however long their queues. A console shows "1,000+"; the
+ * exact size of a long queue is the CLI's and the metrics' business.
  */
-export const subscriptionCountCap = 10_000;
+export const subscriptionCountCap = 1_000;
 
 /** Counted Herald-wide at most, for the overview's samples (one count every sampling interval). */
 export const heraldWideCountCap = 100_000;

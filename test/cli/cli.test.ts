@@ -82,6 +82,21 @@ describe('the herald command', () => {
     expect(refused.status).toBe(403);
   });
 
+  it('token --operator adds the operator scope: /me says so, and the operator routes answer it', async () => {
+    const token = (await herald(['token', '--org', 'ops', '--operator'], env)).stdout.trim();
+    const headers = { authorization: `Bearer ${token}` };
+    const me = await fetch(`${base}/events/api/v1/me`, { headers });
+    expect(await me.json()).toEqual({
+      consumer: '/org/ops',
+      scopes: ['altinn:events.publish', 'altinn:events.subscribe', 'herald:operator'],
+      operator: true,
+    });
+    expect((await fetch(`${base}/events/api/v1/subscriptions?consumer=*`, { headers })).status).toBe(200);
+    // The server samples its overview; right after a start it may hold no sample yet.
+    const overview = await fetch(`${base}/events/api/v1/overview`, { headers });
+    expect(await overview.json()).toMatchObject({ intervalSeconds: 10, samples: expect.any(Array) });
+  });
+
   it('migrate brings the database up to date and says so', async () => {
     const { stdout } = await herald(['migrate'], env);
     expect(stdout).toMatch(/sqlite database is up to date/);

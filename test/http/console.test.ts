@@ -67,11 +67,13 @@ describeEachEngine('The console at /console', (engine) => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('redirects /console to /console/ (the page loads its files relative to it), keeping the query', async () => {
+  it('redirects /console to /console/ (the page loads its files relative to it), relatively and keeping the query', async () => {
     const answer = await get(port, '/console');
     expect(answer.status).toBe(308);
-    expect(answer.headers.location).toBe('/console/');
-    expect((await get(port, '/console?x=1')).headers.location).toBe('/console/?x=1');
+    expect(answer.headers.location).toBe('console/');
+    expect(new URL(answer.headers.location as string, `http://127.0.0.1:${port}/console`).pathname).toBe('/console/');
+    expect((await get(port, '/console?x=1')).headers.location).toBe('console/?x=1');
+    expect((await get(port, '//console//assets//app-1a2b3c4d.js')).body.toString()).toBe(script);
   });
 
   it('serves index.html at /console/ with the strict CSP, nosniff, no referrer, revalidated on every load', async () => {
@@ -155,6 +157,8 @@ describeEachEngine('The console at /console', (engine) => {
       '/console/.hidden.txt',
       '/console/%2ehidden.txt',
       '/console/secret.txt%00.html',
+      '/console/%E0%A4%A.js',
+      '/console/%zz.js',
       '/console/assets/app-1a2b3c4d.js.gz',
       '/console/assets/app-1a2b3c4d.js.br',
       '/console/assets',

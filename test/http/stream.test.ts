@@ -4,7 +4,7 @@ import { describeEachEngine, type Engine } from '../support/engines.js';
 import { type AssembleOptions, createTestApp, defaultLimits, type TestApp } from '../support/test-app.js';
 import type { SseReader } from '../support/sse.js';
 import { testToken } from '../support/tokens.js';
-import { idsOf, listen, publish, refusedStream, stream, streamResource } from './stream-harness.js';
+import { idsOf, listen, publish, refusedStream, stream, streamPath, streamResource } from './stream-harness.js';
 
 /** Waits for a condition that the server reaches on its own (a closed stream's slot freed). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -179,6 +179,26 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
       await refusedStream(base, publisher, { resource: streamResource }, 403, 'events:forbidden');
       void herald;
     });
+  });
+
+  it('stays open past the request timeout, which bounds receiving a request, not answering it', async () => {
+    const { herald, base } = await start({ requestTimeoutMs: 200 });
+    const reader = opened(await stream(base, herald.auth));
+    // Several request timeouts (and the server's one-second checks of them) go by.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await publish(herald, 'long-after');
+    expect(idsOf(await reader.messages(1))).toEqual(['long-after']);
+  });
+
+  it('answers HEAD with the headers a stream would have, and follows nothing for it', async () => {
+    const { herald, base } = await start({ streams: { limits: { perConsumer: 1, perProcess: 10 } } });
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(`${base}${streamPath}?resource=${encodeURIComponent(streamResource)}`, { method: 'HEAD', headers: herald.auth });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    }
+    // No HEAD held the consumer's one slot.
+    opened(await stream(base, herald.auth));
   });
 
   it('closes open streams when the server closes, and the close does not wait for them', async () => {

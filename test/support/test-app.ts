@@ -81,6 +81,8 @@ export interface AssembleOptions {
   readonly metricsToken?: string;
   /** The console's folder, or `false` for none (HERALD_CONSOLE=off); unset, dist/console as `herald serve` has it. */
   readonly console?: AppOptions['console'];
+  /** How long a client may take to send a whole request; unset, the app's default. */
+  readonly requestTimeoutMs?: number;
 }
 
 export const defaultLimits = { maxEventBytes: 256 * 1024, maxRequestBytes: 1024 * 1024 };
@@ -138,6 +140,7 @@ export async function assembleHerald(store: Store, options: AssembleOptions = {}
     metrics: options.metrics,
     overview: options.overview,
     metricsToken: options.metricsToken,
+    requestTimeoutMs: options.requestTimeoutMs,
   });
   const maintenance = new PullMaintenance({ store, inactivityMs: options.inactivityMs ?? 60_000, clock: clock.now });
   let closed = false;

@@ -38,7 +38,7 @@ export interface paths {
         };
         /**
          * Follow the event log as Server-Sent Events
-         * @description The events a poll with the same filters would return, in commit order, each once, as they are committed: one message per event, its `id` the event's log position (`~1042`) and its `data` the CloudEvent as one line of JSON. A comment (`: heartbeat`) comes every 15 s. A reconnecting client sends the last id in `Last-Event-ID` and resumes after it. Errors found before the stream starts are problem details. Browsers read it with `fetch` and a streaming body (EventSource cannot send a token); see docs/poll.md.
+         * @description The events a poll with the same filters would return, in commit order, each once, as they are committed: one message per event, its `id` the event's log position (`~1042`) and its `data` the CloudEvent as one line of JSON. A comment (`: heartbeat`) comes every 15 s by default. A reconnecting client sends the last id in `Last-Event-ID` and resumes after it. Errors found before the stream starts are problem details. Browsers read it with `fetch` and a streaming body (EventSource cannot send a token); see docs/poll.md.
          *
          *     Needs a token with the scope `altinn:events.subscribe`.
          */

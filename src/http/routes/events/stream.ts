@@ -65,7 +65,7 @@ const streamDocs = {
   description:
     'The events a poll with the same filters would return, in commit order, each once, as they are committed: ' +
     "one message per event, its `id` the event's log position (`~1042`) and its `data` the CloudEvent as one " +
-    'line of JSON. A comment (`: heartbeat`) comes every 15 s. A reconnecting client sends the last id in ' +
+    'line of JSON. A comment (`: heartbeat`) comes every 15 s by default. A reconnecting client sends the last id in ' +
     '`Last-Event-ID` and resumes after it. Errors found before the stream starts are problem details. ' +
     'Browsers read it with `fetch` and a streaming body (EventSource cannot send a token); see docs/poll.md.',
   tags: ['Events'],
@@ -125,6 +125,9 @@ export async function streamRoute(app: FastifyInstance, options: StreamRouteOpti
       if (!parsed.ok) throw invalid('invalidQuery', parsed.errors);
       const query = parsed.value;
       const afterSeq = await startPosition(store, authorizer, caller.consumer, query);
+      // A HEAD learns whether the stream would open, and nothing is followed for it: Fastify would drain a stream
+      // sent to a HEAD for ever.
+      if (request.method === 'HEAD') return reply.type(eventStreamType).header('cache-control', 'no-store').send();
 
       const slot = slots.take(caller.consumer);
       if ('full' in slot) throw refusal(slot.full, slots.limits);
