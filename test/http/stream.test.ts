@@ -8,7 +8,7 @@ import { idsOf, listen, publish, refusedStream, stream, streamPath, streamResour
 
 /** Waits for a condition that the server reaches on its own (a closed stream's slot freed). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 500; tries++) {
+  for (let tries = 0; tries < 1_500; tries++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -144,9 +144,9 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
 
   it("ends when the caller's token expires, so the client reconnects with a fresh one", async () => {
     const { herald, base } = await start();
-    const shortLived = { authorization: `Bearer ${await testToken({ expiresIn: 2 })}` };
-    const reader = opened(await stream(base, shortLived, { after: '0' }));
     await publish(herald, 'before-expiry');
+    const shortLived = { authorization: `Bearer ${await testToken({ expiresIn: 3 })}` };
+    const reader = opened(await stream(base, shortLived, { after: '0' }));
     expect(idsOf(await reader.messages(1))).toEqual(['before-expiry']);
     expect(await reader.nextMessage()).toBeUndefined();
   });
@@ -232,5 +232,5 @@ describeEachEngine('Event stream on $name', (engine: Engine) => {
     // Once the client reads, everything arrives, in order, each once.
     const received = idsOf(await reader.messages(total + 1));
     expect(received).toEqual([...Array.from({ length: total }, (_, i) => `big-${i}`), 'while-blocked']);
-  });
+  }, 90_000);
 });

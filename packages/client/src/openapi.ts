@@ -168,7 +168,7 @@ export interface paths {
         };
         /**
          * List subscriptions
-         * @description The caller's subscriptions; an operator may list every consumer's, or one consumer's, with `consumer`. Each subscription carries `backlog` and `deadLetters`, each counted up to 10,000: `countsCapped` is there when a count stopped at it (docs/subscriptions.md).
+         * @description The caller's subscriptions; an operator may list every consumer's, or one consumer's, with `consumer`. Each subscription carries `backlog` and `deadLetters`, each counted up to 1,000: `countsCapped` is there when a count stopped at it (docs/subscriptions.md).
          *
          *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
@@ -196,7 +196,7 @@ export interface paths {
         };
         /**
          * Get a subscription
-         * @description The caller's own, or any consumer's for an operator (docs/operators.md). Each subscription carries `backlog` and `deadLetters`, each counted up to 10,000: `countsCapped` is there when a count stopped at it (docs/subscriptions.md).
+         * @description The caller's own, or any consumer's for an operator (docs/operators.md). Each subscription carries `backlog` and `deadLetters`, each counted up to 1,000: `countsCapped` is there when a count stopped at it (docs/subscriptions.md).
          *
          *     Needs a token with the scope `altinn:events.subscribe` or `herald:operator`.
          */
@@ -980,7 +980,7 @@ export interface components {
             /** @description Exact alternative subject. */
             alternativeSubjectFilter?: string;
             backfill?: components["schemas"]["Replay"];
-            /** @description In listings and reads: deliveries waiting to be sent (push) or queued and not yet acknowledged (pull), counted up to 10,000 (docs/subscriptions.md). */
+            /** @description In listings and reads: deliveries waiting to be sent (push) or queued and not yet acknowledged (pull), counted up to 1,000 (docs/subscriptions.md). */
             backlog?: number;
             /** @description From the token: /org/{org}, /user/{id}, /organisation/{orgno} or /sub/{sub}, the value percent-encoded. */
             consumer: string;
@@ -992,7 +992,7 @@ export interface components {
             /** Format: date-time */
             created: string;
             createdBy: string;
-            /** @description In listings and reads: dead deliveries (redrivable), counted up to 10,000. */
+            /** @description In listings and reads: dead deliveries (redrivable), counted up to 1,000. */
             deadLetters?: number;
             /**
              * @description While disabled: by an operator (only an operator enables it again) or by its endpoint (410 Gone).
