@@ -57,7 +57,11 @@ export async function startConsoleHerald(engine: Engine, env: Record<string, str
   let child: ChildProcess;
   let base: string;
   try {
-    ({ child, base } = await startHeraldProcess(db.database, { ...consoleTestSettings, ...env }));
+    ({ child, base } = await startHeraldProcess(db.database, { ...consoleTestSettings, ...env }).catch(
+      // Once more when the first start is not ready in time: on a machine loaded by other test files (three
+      // console files start Herald and Chromium at once) a start from the sources can take over 30 s.
+      () => startHeraldProcess(db.database, { ...consoleTestSettings, ...env }),
+    ));
   } catch (error) {
     await db.destroy();
     throw error;

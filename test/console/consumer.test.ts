@@ -22,7 +22,7 @@ import {
 
 // A ceiling for a slow, shared machine (each test waits on a real process, a receiver and a browser), not a
 // timing assertion.
-vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
 /** A delivery as `GET /subscriptions/{id}/deliveries` lists it (the fields these tests read). */
 interface Delivery {

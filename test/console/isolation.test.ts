@@ -20,7 +20,7 @@ import {
 } from './console-session.js';
 
 // A ceiling for a slow, shared machine, not a timing assertion.
-vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
 describeEachEngine('the console between consumers, on $name', (engine) => {
   if (skippedWithoutChromium()) return;

@@ -15,7 +15,7 @@ import {
 } from './console-session.js';
 
 // A ceiling for a slow, shared machine, not a timing assertion.
-vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
 /** How soon a published event must show in "Live events": the acceptance bound. */
 const liveWithinMs = 2_000;
