@@ -69,8 +69,9 @@ export async function startServer(config: HeraldConfig, options: ServerOptions =
     const metrics = new HeraldMetrics();
     const group = options.workerGroup && new WorkerGroupMetrics({ metrics, store, ...options.workerGroup });
     group?.listen();
-    // Herald's overview for the console: sampled in this process from these metrics (docs/observability.md).
-    const overview = overviewSamplerFor(store, metrics);
+    // Herald's overview for the console, sampled in this process (docs/observability.md): a worker samples
+    // the group's counts, so any worker answers with the group's rates.
+    const overview = overviewSamplerFor(store, metrics, { readCounts: group && (() => group.groupCounts()) });
     const app = await buildApp({
       store,
       verifier: createTokenVerifier({ key, issuer: config.jwt.issuer, audience: config.jwt.audience }),

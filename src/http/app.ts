@@ -36,7 +36,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { overviewRoute } from './routes/overview.js';
 import { operatorActionRoutes } from './routes/subscriptions/operator-actions.js';
 import { subscriptionReadRoutes } from './routes/subscriptions/read.js';
-import { OverviewSampler } from '../observability/overview-sampler.js';
+import { OverviewSampler, type OverviewSamplerOptions } from '../observability/overview-sampler.js';
 import { HeraldMetrics } from '../observability/herald-metrics.js';
 import { installRequestIdEcho, requestIdOf } from '../observability/request-id.js';
 import { serializeRequest } from '../observability/request-log.js';
@@ -267,12 +267,17 @@ function readAheadOf(bytes: number | undefined): PollReadAhead | false {
 }
 
 /**
- * The overview sampler of this process's metrics and the store's bounded counts (docs/observability.md,
- * "Overview"). Not started: whoever runs Herald starts and stops it.
+ * The overview sampler of this process's metrics (or, with `readCounts`, a `--workers` group's) and the
+ * store's bounded counts (docs/observability.md, "Overview"). Not started: whoever runs Herald starts and stops it.
  */
-export function overviewSamplerFor(store: Store, metrics: HeraldMetrics, clock?: () => number): OverviewSampler {
+export function overviewSamplerFor(
+  store: Store,
+  metrics: HeraldMetrics,
+  options: { readonly clock?: () => number; readonly readCounts?: OverviewSamplerOptions['readCounts'] | undefined } = {},
+): OverviewSampler {
+  const { clock } = options;
   return new OverviewSampler({
-    readCounts: () => metrics.countsReport(store),
+    readCounts: options.readCounts ?? (() => metrics.countsReport(store)),
     readTotals: () => store.deliveries.counts.heraldWide(),
     clock,
     onStoreError: (error) => metrics.storeFailed(error, 'scrape'),

@@ -90,14 +90,12 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
   };
 
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
+    const queryStart = request.url.includes('?') ? request.url.indexOf('?') : request.url.length;
     // Doubled slashes collapsed, as the router reads them (ignoreDuplicateSlashes).
-    const rawPath = (request.url.split('?')[0] ?? '').replace(/\/{2,}/g, '/');
+    const rawPath = request.url.slice(0, queryStart).replace(/\/{2,}/g, '/');
     // Fastify routes `/console` and `/console/` alike (ignoreTrailingSlash); the page's relative asset URLs
     // need the slash. A relative Location keeps any prefix a proxy put before /console.
-    if (rawPath === consolePath) {
-      const query = request.url.slice(request.url.indexOf('?') === -1 ? request.url.length : request.url.indexOf('?'));
-      return reply.code(308).header('location', `console/${query}`).send();
-    }
+    if (rawPath === consolePath) return reply.code(308).header('location', `console/${request.url.slice(queryStart)}`).send();
     if (!(await load(join(folder, 'index.html')))) {
       throw new HttpProblem('notFound', `The console is not built: run npm run build (it writes ${folder}).`);
     }
@@ -109,14 +107,15 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     const path = join(folder, ...relative);
     // Belt and braces: the segments cannot climb out, and a symbolic link inside may not lead out either.
     const realFolder = await realpath(folder);
-    const realFile = await realpath(path).catch(() => undefined);
-    if (!realFile || !realFile.startsWith(realFolder + sep)) throw notInConsole(rawPath);
+    const inside = async (file: string) => (await realpath(file).catch(() => '')).startsWith(realFolder + sep);
+    if (!(await inside(path))) throw notInConsole(rawPath);
 
     const accepted = acceptedEncodings(request.headers['accept-encoding']);
     let chosen: { file: CachedFile; encoding?: string } | undefined;
     for (const encoding of encodings) {
       if (!accepted.has(encoding.name) && !accepted.has('*')) continue;
-      const file = await load(path + encoding.suffix);
+      const variant = path + encoding.suffix;
+      const file = (await inside(variant)) ? await load(variant) : undefined;
       if (file) {
         chosen = { file, encoding: encoding.name };
         break;

@@ -1,15 +1,19 @@
-import type { WorkerReport } from './group-metrics.js';
+import type { MetricsJson, WorkerReport } from './group-metrics.js';
 
 /**
  * The messages of a `--workers` group scrape, over node:cluster's IPC channel:
  * the scraped worker asks the primary (`scrape`), the primary asks every worker (`collect`), each answers
- * (`report`), and the primary sends the aggregated text back (`scraped`). Ids pair answers with questions.
+ * (`report`), and the primary sends the aggregated text back (`scraped`). A worker's overview sampler asks the
+ * same way for the summed counts as data (`counts`, answered `counted`). Ids pair answers with questions.
  */
 export type GroupMetricsMessage =
   | { readonly type: 'herald:metrics:scrape'; readonly id: number }
   | { readonly type: 'herald:metrics:collect'; readonly id: number }
   | { readonly type: 'herald:metrics:report'; readonly id: number; readonly report: WorkerReport }
-  | { readonly type: 'herald:metrics:scraped'; readonly id: number; readonly text: string };
+  | { readonly type: 'herald:metrics:scraped'; readonly id: number; readonly text: string }
+  // A worker's overview sampler asks for the group's counts as data (docs/observability.md, "Overview").
+  | { readonly type: 'herald:metrics:counts'; readonly id: number }
+  | { readonly type: 'herald:metrics:counted'; readonly id: number; readonly counts: MetricsJson };
 
 /** How long the primary waits for each worker's report: a scrape must not hang on one stuck worker. */
 export const workerReportTimeoutMs = 1_000;

@@ -43,6 +43,8 @@ export class GroupMetricsCollector<W> {
       waiter.resolve(message.report);
     } else if (isGroupMetricsMessage(message, 'herald:metrics:scrape')) {
       void this.answer(worker, message.id);
+    } else if (isGroupMetricsMessage(message, 'herald:metrics:counts')) {
+      void this.answerCounts(worker, message.id);
     }
   }
 
@@ -58,6 +60,22 @@ export class GroupMetricsCollector<W> {
 
   /** The whole group's metrics, from one round of reports. */
   async render(): Promise<string> {
+    const included = await this.gather();
+    return renderGroupMetrics(included, this.retired, lateNotes(included, this.timeoutMs));
+  }
+
+  /**
+   * The whole group's counters and histograms summed, as data: what a worker's overview sampler reads
+   * (`OverviewSampler`), from one round of reports like a scrape.
+   */
+  async counts(): Promise<MetricsJson> {
+    const included = await this.gather();
+    const counts = included.flatMap((member) => (member.report ? [member.report.counts] : []));
+    return AggregatorRegistry.aggregate([...this.retired, ...counts]).getMetricsAsJSON();
+  }
+
+  /** One round of reports: each live worker's fresh one, or its previous one when it is late. */
+  private async gather(): Promise<GroupMember[]> {
     const members = this.options.members();
     const reports = await Promise.all(members.map(({ worker }) => this.collect(worker)));
     const included: GroupMember[] = [];
@@ -70,7 +88,7 @@ export class GroupMetricsCollector<W> {
       else if (last) included.push({ slot, answer: 'stale', report: last });
       else included.push({ slot, answer: 'missing' });
     });
-    return renderGroupMetrics(included, this.retired, lateNotes(included, this.timeoutMs));
+    return included;
   }
 
   private async answer(requester: W, id: number): Promise<void> {
@@ -81,6 +99,16 @@ export class GroupMetricsCollector<W> {
       return; // The worker stops waiting after its timeout and answers with its own metrics, saying so.
     }
     this.options.send(requester, { type: 'herald:metrics:scraped', id, text }, () => {});
+  }
+
+  private async answerCounts(requester: W, id: number): Promise<void> {
+    let counts: MetricsJson;
+    try {
+      counts = await this.counts();
+    } catch {
+      return; // The worker's sampler stops waiting after its timeout and skips that sample.
+    }
+    this.options.send(requester, { type: 'herald:metrics:counted', id, counts }, () => {});
   }
 
   /** One worker's report, or undefined when it does not answer within the timeout. */

@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.js';
-import { type GroupMember, renderGroupMetrics, type WorkerReport } from './group-metrics.js';
+import { type GroupMember, type MetricsJson, renderGroupMetrics, type WorkerReport } from './group-metrics.js';
 import { type GroupMetricsMessage, isGroupMetricsMessage, primaryAnswerTimeoutMs } from './group-metrics-ipc.js';
 import type { HeraldMetrics } from './herald-metrics.js';
 import { processMetrics } from './process-metrics.js';
@@ -40,7 +40,7 @@ export interface WorkerGroupMetricsOptions {
  */
 export class WorkerGroupMetrics {
   private nextId = 0;
-  private readonly waiting = new Map<number, (text: string) => void>();
+  private readonly waiting = new Map<number, (answer: string | MetricsJson) => void>();
   private readonly channel: PrimaryChannel;
   private readonly timeoutMs: number;
   private readonly onMessage = (message: unknown) => {
@@ -51,6 +51,8 @@ export class WorkerGroupMetrics {
       );
     } else if (isGroupMetricsMessage(message, 'herald:metrics:scraped')) {
       this.waiting.get(message.id)?.(message.text);
+    } else if (isGroupMetricsMessage(message, 'herald:metrics:counted')) {
+      this.waiting.get(message.id)?.(message.counts);
     }
   };
 
@@ -83,18 +85,34 @@ export class WorkerGroupMetrics {
     return { counts, process: await processMetrics().getMetricsAsJSON() };
   }
 
+  /**
+   * The whole group's counters and histograms summed, as data, for this worker's overview sampler; undefined
+   * when the primary does not answer in time (the sampler then skips a sample rather than mix this worker's own
+   * counts with the group's).
+   */
+  async groupCounts(): Promise<MetricsJson | undefined> {
+    const answer = await this.ask('herald:metrics:counts');
+    return typeof answer === 'object' ? answer : undefined;
+  }
+
   /** The primary's aggregated text, or undefined when it does not answer in time. */
-  private askPrimary(): Promise<string | undefined> {
+  private async askPrimary(): Promise<string | undefined> {
+    const answer = await this.ask('herald:metrics:scrape');
+    return typeof answer === 'string' ? answer : undefined;
+  }
+
+  /** Asks the primary; its answer, or undefined when it does not answer in time. */
+  private ask(type: 'herald:metrics:scrape' | 'herald:metrics:counts'): Promise<string | MetricsJson | undefined> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const finish = (text: string | undefined) => {
+      const finish = (answer: string | MetricsJson | undefined) => {
         clearTimeout(timer);
         this.waiting.delete(id);
-        resolve(text);
+        resolve(answer);
       };
       const timer = setTimeout(() => finish(undefined), this.timeoutMs);
       this.waiting.set(id, finish);
-      this.channel.send({ type: 'herald:metrics:scrape', id }, (error) => {
+      this.channel.send({ type, id }, (error) => {
         if (error) finish(undefined);
       });
     });

@@ -19,8 +19,12 @@ export interface OverviewSample {
 }
 
 export interface OverviewSamplerOptions {
-  /** Herald's counters and histograms as plain data: `HeraldMetrics.countsReport` (delivery latencies resolved). */
-  readonly readCounts: () => Promise<MetricsJson>;
+  /**
+   * Herald's counters and histograms as plain data: this process's (`HeraldMetrics.countsReport`, delivery
+   * latencies resolved), or a `--workers` group's (`WorkerGroupMetrics.groupCounts`). Undefined when they cannot
+   * be had now: no sample, and the next reading is a new baseline, so no rate mixes two sources.
+   */
+  readonly readCounts: () => Promise<MetricsJson | undefined>;
   /** The store's Herald-wide backlog and dead letters, bounded (`DeliveryCountQueries.heraldWide`). */
   readonly readTotals: () => Promise<DeliveryCounts>;
   readonly clock?: () => number;
@@ -72,7 +76,12 @@ export class OverviewSampler {
    * later one appends the sample of the interval since the one before.
    */
   async sample(): Promise<void> {
-    const reading = readingOf(await this.options.readCounts(), this.clock());
+    const counts = await this.options.readCounts();
+    if (!counts) {
+      this.last = undefined;
+      return;
+    }
+    const reading = readingOf(counts, this.clock());
     const totals = await this.options.readTotals().catch((error: unknown) => {
       this.options.onStoreError?.(error);
       return undefined;

@@ -46,8 +46,9 @@ async function fixture(): Promise<{ root: string; folder: string }> {
   await writeFile(join(folder, 'assets', 'app-1a2b3c4d.js.br'), brotliCompressSync(script));
   await writeFile(join(folder, 'assets', 'app-1a2b3c4d.css'), 'body { margin: 0 }');
   await writeFile(join(folder, '.hidden.txt'), secret);
-  // A link inside the folder that leads out of it.
+  // Links inside the folder that lead out of it: a file, and a compressed form of a real file.
   await symlink(join(root, 'secret.txt'), join(folder, 'escape.txt'));
+  await symlink(join(root, 'secret.txt'), join(folder, 'assets', 'app-1a2b3c4d.css.br'));
   return { root, folder };
 }
 
@@ -115,7 +116,7 @@ describeEachEngine('The console at /console', (engine) => {
     expect(gzip.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(gzip.body).toString()).toBe(script);
     expect(gzip.headers.etag).not.toBe(br.headers.etag);
-    // No compressed form on disk: the file as it is.
+    // No compressed form on disk (its .br a link leading out of the folder): the file as it is.
     const css = await get(port, '/console/assets/app-1a2b3c4d.css', { 'accept-encoding': 'br, gzip' });
     expect(css.headers['content-encoding']).toBeUndefined();
     expect(css.body.toString()).toBe('body { margin: 0 }');

@@ -32,7 +32,7 @@ describeEachEngine('The overview on $name', (engine) => {
     db = await engine.create();
     const store = await db.open();
     const metrics = new HeraldMetrics();
-    overview = overviewSamplerFor(store, metrics, () => now);
+    overview = overviewSamplerFor(store, metrics, { clock: () => now });
     herald = await assembleHerald(store, { metrics, overview });
     http = recordingInject(herald.app);
     receiver = await startReceiver();

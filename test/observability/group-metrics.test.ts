@@ -4,6 +4,7 @@ import { GroupMetricsCollector } from '../../src/observability/group-metrics-pri
 import type { GroupMetricsMessage } from '../../src/observability/group-metrics-ipc.js';
 import { type PrimaryChannel, WorkerGroupMetrics } from '../../src/observability/group-metrics-worker.js';
 import { HeraldMetrics } from '../../src/observability/herald-metrics.js';
+import { OverviewSampler } from '../../src/observability/overview-sampler.js';
 import type { Store } from '../../src/store/store.js';
 import { engines, type TestDatabase } from '../support/engines.js';
 import { validEvent } from '../support/test-app.js';
@@ -44,7 +45,7 @@ function inProcessGroup(store: Store, size: number, options: { primarySilent?: b
     const channel: PrimaryChannel = {
       send: (message, done) => {
         done(null);
-        const silenced = options.primarySilent && message.type === 'herald:metrics:scrape';
+        const silenced = options.primarySilent && (message.type === 'herald:metrics:scrape' || message.type === 'herald:metrics:counts');
         if (!silenced) setImmediate(() => collector.received(member, carry(message)));
       },
       on: (_event, listener) => listeners.add(listener),
@@ -179,5 +180,44 @@ describe('group metrics for herald serve --workers', () => {
     expect(scrape.value('herald_subscriptions', { status: 'active', kind: 'push' })).toBe(1);
     expect(scrape.value('process_start_time_seconds', { worker: '1' })).toBeGreaterThan(0);
     expect(text).toContain("# herald: the primary did not answer within 300 ms: only worker 1's own counts");
+  });
+
+  describe("the overview's sampler in a worker", () => {
+    /** One sampler per worker, as `server.ts` makes them, on a clock the test moves. */
+    const samplersOf = (members: readonly Member[], clock: () => number) =>
+      members.map(
+        (member) =>
+          new OverviewSampler({ readCounts: () => member.group.groupCounts(), readTotals: () => store.deliveries.counts.heraldWide(), clock }),
+      );
+
+    it("reads the group's counts, so whichever worker answers gives the group's rates", async () => {
+      const { members } = inProcessGroup(store, 2);
+      const [first, second] = members as [Member, Member];
+      let at = 1_800_000_000_000;
+      const samplers = samplersOf(members, () => at);
+      for (const sampler of samplers) await sampler.sample();
+      first.metrics.published([true, true, true], 0.01);
+      second.metrics.published([true], 0.01);
+      first.metrics.attempted(101, { kind: 'delivered', statusCode: 200 });
+      second.metrics.attempted(102, { kind: 'delivered', statusCode: 200 });
+      at += 10_000;
+      for (const sampler of samplers) await sampler.sample();
+      for (const sampler of samplers) {
+        expect(sampler.samples()).toEqual([
+          expect.objectContaining({ publishedPerSecond: 0.4, deliveredPerSecond: 0.2, backlog: 1, deadLetters: 0 }),
+        ]);
+      }
+    });
+
+    it("skips the samples the primary does not answer for, rather than mix a worker's own counts with the group's", async () => {
+      const { members } = inProcessGroup(store, 2, { primarySilent: true });
+      let at = 1_800_000_000_000;
+      const [sampler] = samplersOf(members, () => at) as [OverviewSampler];
+      await sampler.sample();
+      (members[0] as Member).metrics.published([true], 0.01);
+      at += 10_000;
+      await sampler.sample();
+      expect(sampler.samples()).toEqual([]);
+    });
   });
 });

@@ -22,8 +22,8 @@ const docs = {
   summary: "Herald's overview",
   description:
     "The last hour of Herald's own metrics, one sample per interval, oldest first: what the console charts. Sampled " +
-    'in-process, so right after a start the list is empty, and under `herald serve --workers` each worker answers with ' +
-    'its own rates (backlog and dead letters are the shared database\'s). Open to `altinn:events.subscribe` tokens, or ' +
+    'in-process, so right after a start the list is empty; under `herald serve --workers` any worker answers with the ' +
+    "group's rates. Open to `altinn:events.subscribe` tokens, or " +
     'to operators only when HERALD_METRICS_TOKEN is set (docs/observability.md).',
   tags: ['Operators'],
   operationId: 'getOverview',

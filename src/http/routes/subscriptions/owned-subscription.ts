@@ -34,7 +34,7 @@ export async function readableSubscription(store: Store, request: FastifyRequest
  * The subscription `{id}` names, if it exists and `reachable` says the caller may reach it: anything else
  * (no such id, an id that cannot be one, one out of reach) is the same 404.
  */
-export async function namedSubscription(
+async function namedSubscription(
   store: Store,
   request: FastifyRequest,
   reachable: (subscription: SubscriptionRecord) => boolean,
