@@ -1,9 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Engine, TestDatabase } from '../support/engines.js';
-import { startHeraldProcess } from '../support/herald-process.js';
+import { freePort } from '../support/herald-process.js';
 import { sampleEvent } from '../support/test-app.js';
-import { testToken } from '../support/tokens.js';
+import { testSecret, testToken } from '../support/tokens.js';
 
 const api = '/events/api/v1';
 
@@ -52,23 +52,60 @@ const consoleTestSettings: Record<string, string> = {
   HERALD_READ_RATE_LIMIT: '0',
 };
 
+/** `herald serve` as its own process, with the end of what it wrote kept to explain an early exit. */
+async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; said: () => string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    env: {
+      ...process.env,
+      HERALD_DATABASE: database,
+      HERALD_JWT_SECRET: testSecret,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      // Warnings and worse only: what explains a process that died, without the request log.
+      HERALD_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-16_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const said = () =>
+    `herald serve ${child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : 'is running'}; its last output:\n${output}`;
+  const base = `http://127.0.0.1:${port}`;
+  // Generous: from the sources every SQLite thread loads TypeScript through tsx, slow on a loaded machine.
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    if ((await fetch(`${base}/ready`).catch(() => undefined))?.ok) return { child, base, said };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`herald serve did not become ready: ${said()}`);
+}
+
 export async function startConsoleHerald(engine: Engine, env: Record<string, string> = {}): Promise<ConsoleHerald> {
   const db: TestDatabase = await engine.create();
   let child: ChildProcess;
   let base: string;
+  let said: () => string;
   try {
-    ({ child, base } = await startHeraldProcess(db.database, { ...consoleTestSettings, ...env }).catch(
-      // Once more when the first start is not ready in time: on a machine loaded by other test files (three
-      // console files start Herald and Chromium at once) a start from the sources can take over 30 s.
-      () => startHeraldProcess(db.database, { ...consoleTestSettings, ...env }),
-    ));
+    ({ child, base, said } = await serve(db.database, { ...consoleTestSettings, ...env }));
   } catch (error) {
     await db.destroy();
     throw error;
   }
+  /** fetch, with what Herald last said when it cannot be reached (it died). */
+  const reach = (url: string, init: RequestInit) =>
+    fetch(url, init).catch((error: Error) => {
+      throw new Error(`${error.message} (${url}): ${said()}`, { cause: error });
+    });
   const publishToken = await testToken({ scope: 'altinn:events.publish', claims: { org: 'publisher' } });
   const call = async <T,>(token: string, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${api}${path}`, {
+    const response = await reach(`${base}${api}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
@@ -84,7 +121,7 @@ export async function startConsoleHerald(engine: Engine, env: Record<string, str
     consoleUrl: `${base}/console/`,
     call,
     async publish(event) {
-      const response = await fetch(`${base}${api}/events`, {
+      const response = await reach(`${base}${api}/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${publishToken}`, 'content-type': 'application/cloudevents+json' },
         body: JSON.stringify(sampleEvent(event)),
