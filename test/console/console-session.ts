@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Engine, TestDatabase } from '../support/engines.js';
 import { freePort } from '../support/herald-process.js';
@@ -54,6 +55,9 @@ const consoleTestSettings: Record<string, string> = {
 
 /** `herald serve` as its own process, with the end of what it wrote kept to explain an early exit. */
 async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; said: () => string }> {
+  // A loopback address of its own beside a free port: a port found free can be taken by another test file's
+  // process before this one listens, and /ready would then be answered by that one. 127.0.0.0/8 is all loopback.
+  const host = `127.${randomInt(1, 255)}.${randomInt(1, 255)}.${randomInt(1, 255)}`;
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     env: {
@@ -61,7 +65,7 @@ async function serve(database: string, env: Record<string, string>): Promise<{ c
       HERALD_DATABASE: database,
       HERALD_JWT_SECRET: testSecret,
       PORT: String(port),
-      HOST: '127.0.0.1',
+      HOST: host,
       // Warnings and worse only: what explains a process that died, without the request log.
       HERALD_LOG_LEVEL: 'warn',
       ...env,
@@ -76,7 +80,7 @@ async function serve(database: string, env: Record<string, string>): Promise<{ c
   child.stderr?.on('data', keep);
   const said = () =>
     `herald serve ${child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : 'is running'}; its last output:\n${output}`;
-  const base = `http://127.0.0.1:${port}`;
+  const base = `http://${host}:${port}`;
   // Generous: from the sources every SQLite thread loads TypeScript through tsx, slow on a loaded machine.
   const deadline = Date.now() + 45_000;
   while (Date.now() < deadline && child.exitCode === null) {
