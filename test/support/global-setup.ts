@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { chromiumInstall, findChromium } from './chromium.js';
 import { dropDatabases, runStartedAt, runTag, testDatabases } from './database-drops.js';
 
 export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,6 +37,14 @@ export default async function setup(project: TestProject) {
   } finally {
     await client.end().catch(() => {});
   }
+  const chromium = findChromium();
+  if (chromium === null) {
+    banner([
+      'Chromium is NOT installed (looked for HERALD_CHROMIUM, or chromium / chromium-browser on PATH).',
+      'Every console browser test (test/console) is SKIPPED. They have NOT passed.',
+      `Install it with: ${chromiumInstall}`,
+    ]);
+  }
   const tag = runTag(Date.now());
   project.provide('postgresUrl', reachable ? url : null);
   project.provide('postgresRunTag', tag);
@@ -45,6 +54,7 @@ export default async function setup(project: TestProject) {
     await dropDatabases(url, stale);
   }
   return async () => {
+    if (chromium === null) banner(['Reminder: the console browser tests were SKIPPED (no Chromium installed).']);
     if (!reachable) banner(['Reminder: the PostgreSQL tests were SKIPPED (no PostgreSQL reachable).']);
     // What this run's files did not drop themselves (a worker that died, a file cut short).
     else await dropDatabases(url, await testDatabases(url, `${tag}_`));
