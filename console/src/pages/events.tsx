@@ -90,7 +90,8 @@ export function EventsPage() {
           ))}
         </ul>
         <section role="region" aria-label="Event JSON" class="event-json">
-          {opened ? <pre>{JSON.stringify(opened.event, null, 2)}</pre> : <p>Choose an event to see its JSON.</p>}
+          {/* Focusable: a long line scrolls sideways, and keyboard users must be able to scroll it too. */}
+          {opened ? <pre tabIndex={0}>{JSON.stringify(opened.event, null, 2)}</pre> : <p>Choose an event to see its JSON.</p>}
         </section>
       </div>
     </section>
