@@ -17,3 +17,5 @@ app.listen({ port: 0, host: '127.0.0.1' }).then(() => {
   const address = app.server.address();
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
 });
+// Exit with the benchmark that forked it, should it crash or be interrupted (the IPC channel closes).
+process.on('disconnect', () => process.exit(0));

@@ -66,3 +66,6 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
 });
+// The benchmark that forked this receiver is gone (it crashed, or was interrupted) when the IPC channel closes:
+// exit with it rather than stay behind listening.
+process.on('disconnect', () => process.exit(0));
