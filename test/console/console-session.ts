@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Engine, TestDatabase } from '../support/engines.js';
-import { freePort } from '../support/herald-process.js';
+import { expect } from 'vitest';
+import { startHeraldProcess } from '../support/herald-process.js';
 import { sampleEvent } from '../support/test-app.js';
-import { testSecret, testToken } from '../support/tokens.js';
+import { testToken } from '../support/tokens.js';
 
 const api = '/events/api/v1';
 
@@ -53,51 +53,18 @@ const consoleTestSettings: Record<string, string> = {
   HERALD_READ_RATE_LIMIT: '0',
 };
 
-/** `herald serve` as its own process, with the end of what it wrote kept to explain an early exit. */
-async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; said: () => string }> {
-  // A loopback address of its own beside a free port: a port found free can be taken by another test file's
-  // process before this one listens, and /ready would then be answered by that one. 127.0.0.0/8 is all loopback.
-  const host = `127.${randomInt(1, 255)}.${randomInt(1, 255)}.${randomInt(1, 255)}`;
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: {
-      ...process.env,
-      HERALD_DATABASE: database,
-      HERALD_JWT_SECRET: testSecret,
-      PORT: String(port),
-      HOST: host,
-      // Warnings and worse only: what explains a process that died, without the request log.
-      HERALD_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-16_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const said = () =>
-    `herald serve ${child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : 'is running'}; its last output:\n${output}`;
-  const base = `http://${host}:${port}`;
-  // Generous: from the sources every SQLite thread loads TypeScript through tsx, slow on a loaded machine.
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    if ((await fetch(`${base}/ready`).catch(() => undefined))?.ok) return { child, base, said };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`herald serve did not become ready: ${said()}`);
-}
-
 export async function startConsoleHerald(engine: Engine, env: Record<string, string> = {}): Promise<ConsoleHerald> {
   const db: TestDatabase = await engine.create();
   let child: ChildProcess;
   let base: string;
   let said: () => string;
   try {
-    ({ child, base, said } = await serve(db.database, { ...consoleTestSettings, ...env }));
+    // Warnings and worse only: what explains a process that died, without the request log.
+    ({ child, base, said } = await startHeraldProcess(
+      db.database,
+      { HERALD_LOG_LEVEL: 'warn', ...consoleTestSettings, ...env },
+      { ownAddress: true, readyWithinMs: 45_000 },
+    ));
   } catch (error) {
     await db.destroy();
     throw error;
@@ -203,6 +170,17 @@ export async function openConsole(browser: Browser, herald: ConsoleHerald, route
   });
   await page.goto(`${herald.consoleUrl}${route}`);
   return { context, page, requests, foreignRequests, cspViolations, close: () => context.close() };
+}
+
+/**
+ * Closes the tab and checks the console's promises on every page it opened: nothing fetched from anywhere but
+ * Herald, nothing its own Content-Security-Policy had to refuse.
+ */
+export async function closeKeepingPromises(tab: ConsoleTab): Promise<void> {
+  const { foreignRequests, cspViolations } = tab;
+  await tab.close();
+  expect(foreignRequests).toEqual([]);
+  expect(cspViolations).toEqual([]);
 }
 
 /** Signs in with the "Token" field and the "Sign in" button, and waits for the "Sign out" button. */
