@@ -283,4 +283,66 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
       await both.close();
     }
   }, 120_000);
+  // Last: it loses the primary for good.
+  it('with the primary lost, polls go on from the replica: every event from before the loss once and in order, from the start and from an earlier next link; a cursor the replica lacks is 503, never 400; publishing 503', async () => {
+    const resource = 'urn:altinn:resource:replica.primary-lost';
+    const replica = cluster.standby.address;
+    const filter = `resource=${encodeURIComponent(resource)}`;
+    const before = Array.from({ length: 12 }, (_, n) => `p-${n + 1}`);
+    await publish(resource, before.slice(0, 6));
+    await publish(resource, before.slice(6));
+    // A cursor from before the loss: the next link of a first page.
+    const first = await poll(`after=0&${filter}&size=4`);
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { id: string }[]).map((event) => event.id)).toEqual(before.slice(0, 4));
+    const earlierNext = (first.headers.get('next') as string).replace('https://herald.test', base);
+    const [{ seq: lastSeq }] = (await cluster.sql<{ seq: string }>(cluster.primary, `SELECT max(seq)::text AS seq FROM events`)) as [{ seq: string }];
+    await cluster.caughtUp(cluster.standby);
+    await eventually('the replica to be used', () => reads.status().every((r) => r.usable));
+
+    // Lost as a machine is lost: SIGKILL, nothing flushed, nothing restarts it, no standby promoted.
+    await cluster.kill(cluster.primary);
+    const primaryBefore = servedBy('primary');
+    const replicaBefore = servedBy(replica);
+
+    /** Follows `next` from `url` until an empty page, every answer a 200. */
+    const follow = async (url: string) => {
+      const ids: string[] = [];
+      for (let pages = 0; pages < 20; pages++) {
+        const response = await fetch(url, { headers: { authorization } });
+        expect(response.status, await response.clone().text()).toBe(200);
+        const page = ((await response.json()) as { id: string }[]).map((event) => event.id);
+        url = (response.headers.get('next') as string).replace('https://herald.test', base);
+        if (page.length === 0) return ids;
+        ids.push(...page);
+      }
+      throw new Error('the poller did not reach the end of the log');
+    };
+    // Several checks of the replica's lag run meanwhile, each without the primary: it stays usable.
+    for (let round = 0; round < 3; round++) {
+      expect(await follow(`${base}${eventsPath}?after=0&${filter}&size=5`)).toEqual(before);
+      expect(await follow(earlierNext)).toEqual(before.slice(4));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(reads.status().find((r) => r.name === replica)?.usable).toBe(true);
+    expect(servedBy(replica)).toBeGreaterThan(replicaBefore);
+    expect(servedBy('primary')).toBe(primaryBefore);
+
+    // An event id the replica has is found there; the primary is not needed.
+    expect(await follow(`${base}${eventsPath}?after=p-10&${filter}`)).toEqual(['p-11', 'p-12']);
+    // What only the primary could judge (a position beyond the replica's head, an id the replica lacks) is
+    // not called unknown while the primary cannot be asked: 503, retried later.
+    for (const after of [`~${Number(lastSeq) + 1_000}`, 'no-such-event']) {
+      const unknown = await poll(`after=${after}&${filter}`);
+      expect(unknown.status, await unknown.clone().text()).toBe(503);
+      expect(((await unknown.json()) as { code: string }).code).toBe('events:storeUnavailable');
+    }
+
+    const published = await fetch(`${base}${eventsPath}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/cloudevents-batch+json' },
+      body: JSON.stringify([sampleEvent({ id: 'p-after', resource })]),
+    });
+    expect(published.status, await published.text()).toBe(503);
+  }, 120_000);
 });
