@@ -284,13 +284,20 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
     }
   }, 120_000);
   // Last: it loses the primary for good.
-  it('with the primary lost, polls go on from the replica: every event from before the loss once and in order, from the start and from an earlier next link; a cursor the replica lacks is 503, never 400; publishing 503', async () => {
+  it('with the primary lost, polls go on from the replica: every event from before the loss once and in order, from the start and from an earlier next link; a cursor the replica lacks is 503, never 400; publishing 503; a replica lagging what the primary last had serves what it has', async () => {
     const resource = 'urn:altinn:resource:replica.primary-lost';
     const replica = cluster.standby.address;
     const filter = `resource=${encodeURIComponent(resource)}`;
     const before = Array.from({ length: 12 }, (_, n) => `p-${n + 1}`);
+    // A second replica that stops applying halfway: it lags beyond HERALD_REPLICA_MAX_LAG and is passed over.
+    const behind = cluster.replicas[0] ?? (await cluster.addStandby());
     await publish(resource, before.slice(0, 6));
+    await cluster.caughtUp(behind);
+    await cluster.sql(behind, 'SELECT pg_wal_replay_pause()');
     await publish(resource, before.slice(6));
+    const lagging = await ReplicaReads.open(store, [behind.url()], { maxWaitMs: 200, maxLagMs: 300, poolSize: 2, checkEveryMs: 100 });
+    const stale = await assembleHerald(store, { logReads: lagging, rateLimits: { publishPerSecond: 0, readPerSecond: 0 } });
+    await eventually('the paused replica to be passed over', () => lagging.status()[0]?.usable === false);
     // A cursor from before the loss: the next link of a first page.
     const first = await poll(`after=0&${filter}&size=4`);
     expect(first.status).toBe(200);
@@ -344,5 +351,22 @@ describe('PostgreSQL read replica: polls and streams from an asynchronous hot st
       body: JSON.stringify([sampleEvent({ id: 'p-after', resource })]),
     });
     expect(published.status, await published.text()).toBe(503);
+
+    // The replica that lags what the primary last had: with the primary gone it is the only server left, so
+    // it serves what it has (a prefix of the log) rather than every poll failing; beyond it, 503.
+    try {
+      await eventually('the lagging replica to serve with the primary gone', () => lagging.status()[0]?.usable === true);
+      const stalePoll = async (after: string) =>
+        stale.app.inject({ method: 'GET', url: `${eventsPath}?after=${after}&${filter}`, headers: { authorization } });
+      const fromStart = await stalePoll('0');
+      expect(fromStart.statusCode, fromStart.body).toBe(200);
+      expect((fromStart.json() as { id: string }[]).map((event) => event.id)).toEqual(before.slice(0, 6));
+      expect((await stalePoll('p-3')).json()).toHaveLength(3);
+      const ahead = await stalePoll(`~${lastSeq}`);
+      expect(ahead.statusCode, ahead.body).toBe(503);
+    } finally {
+      await stale.close();
+      await lagging.close();
+    }
   }, 120_000);
 });

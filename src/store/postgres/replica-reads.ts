@@ -196,14 +196,18 @@ export class ReplicaReads implements LogReads {
   /**
    * One round of checks (every second, and at once when opened): the primary's head, then each replica's,
    * and from them each replica's lag: how long ago the primary had an event the replica does not have yet.
-   * While the primary does not answer, replicas are measured against what it last had, and go on serving.
+   * While the primary does not answer, replicas are measured against what it last had, and every one that
+   * answers goes on serving however far behind: what it shows is still a prefix of the log, and the primary,
+   * where a lagging replica's reads would go, cannot answer them.
    */
   async check(): Promise<void> {
     const now = Date.now();
+    let primaryAnswers = true;
     try {
       this.samples.push({ at: now, head: await this.primary.reader.headPosition() });
     } catch {
-      // The primary is down: polls from replicas may go on; /ready reports the primary.
+      // The primary is down: polls from replicas go on; /ready reports the primary.
+      primaryAnswers = false;
     }
     // Enough history to tell a replica within the bound from one beyond it.
     const keepFrom = now - this.options.maxLagMs - 2 * (this.options.checkEveryMs ?? defaultCheckEveryMs);
@@ -214,7 +218,7 @@ export class ReplicaReads implements LogReads {
           const head = await replica.reader.headPosition();
           const behind = this.samples.find((sample) => sample.head > head);
           replica.lagMs = behind === undefined ? 0 : Date.now() - behind.at;
-          replica.usable = replica.lagMs <= this.options.maxLagMs;
+          replica.usable = replica.lagMs <= this.options.maxLagMs || !primaryAnswers;
         } catch {
           replica.usable = false;
           replica.lagMs = undefined;
