@@ -10,20 +10,9 @@ import { parseRetrySchedule } from '../domain/retry-schedule.js';
 import { defaultCommitBounds } from '../store/group-commit.js';
 import { type CorsOrigins, parseCorsOrigins } from '../http/cors.js';
 import { parseByteSize } from './byte-size.js';
+import { type JwtConfig, readJwtConfig } from './jwt-config.js';
+import { nonEmpty } from './non-empty.js';
 import { readReplicas, type ReplicaSettings } from './replicas.js';
-
-/** Where verification keys come from; `development` means a generated secret in the data folder. */
-export type JwtKeySource =
-  | { readonly kind: 'secret'; readonly secret: string }
-  | { readonly kind: 'publicKey'; readonly pem: string }
-  | { readonly kind: 'jwks'; readonly url: string; readonly maxAgeMs: number }
-  | { readonly kind: 'development' };
-
-export interface JwtConfig {
-  readonly keys: JwtKeySource;
-  readonly issuer: string | undefined;
-  readonly audience: string | undefined;
-}
 
 export interface HeraldConfig {
   readonly port: number;
@@ -268,7 +257,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push('HERALD_DELIVERY_RETENTION must be a duration of at least 1d, such as 30d.');
   }
 
-  const jwt = readJwtConfig(env, problems);
+  const jwt = readJwtConfig(env, problems, defaults.HERALD_JWKS_MAX_AGE);
   const policyPath = nonEmpty(env.HERALD_POLICY);
   const metricsToken = nonEmpty(env.HERALD_METRICS_TOKEN);
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
@@ -378,39 +367,4 @@ function readHealthThresholds(read: Read, problems: string[]): HealthThresholds 
     problems.push('HERALD_ENDPOINT_PROBE_MAX_INTERVAL must be a duration no shorter than HERALD_ENDPOINT_PROBE_INTERVAL, such as 15m.');
   }
   return { failureThreshold: Number(threshold), probeIntervalMs: probeIntervalMs ?? 0, maxProbeIntervalMs: maxProbeIntervalMs ?? 0 };
-}
-
-function readJwtConfig(env: Readonly<Record<string, string | undefined>>, problems: string[]): JwtConfig {
-  const secret = nonEmpty(env.HERALD_JWT_SECRET);
-  const pem = nonEmpty(env.HERALD_JWT_PUBLIC_KEY)?.replace(/\\n/g, '\n');
-  const jwksUrl = nonEmpty(env.HERALD_JWKS_URL);
-  const given = [secret, pem, jwksUrl].filter((v) => v !== undefined).length;
-  if (given > 1) {
-    problems.push('Set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWKS_URL.');
-  }
-  if (secret !== undefined && Buffer.byteLength(secret) < 32) {
-    problems.push('HERALD_JWT_SECRET must be at least 32 bytes long (HS256 needs 256 bits of key).');
-  }
-  if (pem !== undefined && !pem.includes('-----BEGIN PUBLIC KEY-----')) {
-    problems.push('HERALD_JWT_PUBLIC_KEY must hold a PEM public key (-----BEGIN PUBLIC KEY-----).');
-  }
-  if (jwksUrl !== undefined && !/^https?:\/\/\S+$/.test(jwksUrl))
-    problems.push('HERALD_JWKS_URL must be an http(s) URL.');
-  const jwksMaxAgeMs = parseDuration(nonEmpty(env.HERALD_JWKS_MAX_AGE) ?? defaults.HERALD_JWKS_MAX_AGE);
-  if (jwksMaxAgeMs === undefined || jwksMaxAgeMs < 1_000) {
-    problems.push('HERALD_JWKS_MAX_AGE must be a duration of at least 1s, such as 5m.');
-  }
-  const keys: JwtKeySource =
-    secret !== undefined
-      ? { kind: 'secret', secret }
-      : pem !== undefined
-        ? { kind: 'publicKey', pem }
-        : jwksUrl !== undefined
-          ? { kind: 'jwks', url: jwksUrl, maxAgeMs: jwksMaxAgeMs ?? 0 }
-          : { kind: 'development' };
-  return { keys, issuer: nonEmpty(env.HERALD_JWT_ISSUER), audience: nonEmpty(env.HERALD_JWT_AUDIENCE) };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
