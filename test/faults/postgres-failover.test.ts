@@ -3,7 +3,7 @@ import { PostgresCluster, skippedWithoutCluster } from '../support/postgres-clus
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { sampleEvent } from '../support/test-app.js';
 import { testToken } from '../support/tokens.js';
-import { api, eventually, type Member, startMember } from '../scale/fleet.js';
+import { api, eventually, fleetEnv, type Member, startMember } from '../scale/fleet.js';
 
 /** Delivery slots per process: they bound the attempts in flight when the primary dies, so the duplicates. */
 const deliveryConcurrency = 16;
@@ -11,18 +11,9 @@ const deliveryConcurrency = 16;
 /** Concurrent publishers, each with one request outstanding: they bound the commits cut off by the kill. */
 const publishers = 6;
 
-/**
- * Both processes: no rate limits in the way, a short retry ladder, and leases that lapse within seconds of
- * an attempt lost with its process's connection.
- */
+/** Both processes: the fleet's (fast takeovers, no rate limits), with the delivery slots and a short commit bound. */
 const env = {
-  HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true',
-  HERALD_PUBLISH_RATE_LIMIT: '0',
-  HERALD_READ_RATE_LIMIT: '0',
-  HERALD_DELIVERY_TIMEOUT: '5s',
-  HERALD_DELIVERY_LEASE_MARGIN: '1s',
-  HERALD_RETRY_SCHEDULE: '300ms,300ms,1s,1s,2s,2s,5s,5s,5s,5s,5s',
-  HERALD_DATABASE_POOL_SIZE: '4',
+  ...fleetEnv,
   HERALD_DELIVERY_CONCURRENCY: String(deliveryConcurrency),
   HERALD_COMMIT_TIMEOUT: '3s',
 };

@@ -6,6 +6,7 @@ import { testToken } from '../support/tokens.js';
 import {
   api,
   eventually,
+  fleetEnv,
   HoldingReceiver,
   killMember,
   type Member,
@@ -16,18 +17,9 @@ import {
   startMember,
 } from './fleet.js';
 
-/**
- * Every process of the fleet: no rate limits in the way; attempts time out after 5 s and a dead process's
- * leases lapse 1 s after that, so a takeover happens within seconds, not the default minute; a short ladder.
- */
-const fleetEnv = {
-  HERALD_ALLOW_PRIVATE_ENDPOINTS: 'true',
-  HERALD_PUBLISH_RATE_LIMIT: '0',
-  HERALD_READ_RATE_LIMIT: '0',
-  HERALD_DELIVERY_TIMEOUT: '5s',
-  HERALD_DELIVERY_LEASE_MARGIN: '1s',
-  HERALD_RETRY_SCHEDULE: '300ms,300ms,1s,1s,2s,2s,5s,5s,5s,5s,5s',
-  HERALD_DATABASE_POOL_SIZE: '4',
+/** The fleet's settings, and budgets out of the way. */
+const suiteEnv = {
+  ...fleetEnv,
   // This suite is about scale-out (every process sends to one consumer's endpoint at once) and about retries
   // through every process; the isolation budgets and the circuit breaker, which would cap and suspend that one
   // endpoint, are proven in test/faults (docs/isolation.md).
@@ -55,7 +47,7 @@ describe('Three herald serve processes on one PostgreSQL', () => {
   beforeAll(async () => {
     db = await postgresEngine.create();
     // One after another: the first migrates the fresh database, and three cold starts at once crowd two cores.
-    for (const name of ['A', 'B', 'C']) members.push(await startMember(name, db.database, fleetEnv));
+    for (const name of ['A', 'B', 'C']) members.push(await startMember(name, db.database, suiteEnv));
     authorization = `Bearer ${await testToken()}`;
   }, 120_000);
   afterAll(async () => {
@@ -163,7 +155,7 @@ describe('Three herald serve processes on one PostgreSQL', () => {
       report(`killed C (SIGKILL) with ${heldAtKill.map((h) => h.length).join(' / ')} attempts in flight to the three endpoints`);
 
       // C comes back as a new process while the last round is published through whoever is up.
-      await Promise.all([publishRound(1_500), replaceMember(victim, db.database, fleetEnv)]);
+      await Promise.all([publishRound(1_500), replaceMember(victim, db.database, suiteEnv)]);
       await publishRound(300); // through all three again
       const expected = Array.from({ length: published }, (_, i) => `order-${i}`);
 
