@@ -7,6 +7,7 @@ import { parseRedriveFilter, type RedriveFilter } from '../domain/redrive-filter
 import { defaultDisableReason, parseDisableRequest } from '../domain/disable-request.js';
 import { type DisabledBy, type SubscriptionStatus, subscriptionStatuses } from '../domain/subscription-status.js';
 import { disableSubscription, enableSubscription } from '../store/operator-decisions.js';
+import { exactCountCap } from '../store/delivery-counts.js';
 import type { SubscriptionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { notFound, parseCommandArgs, parseSubscriptionId, usageError } from './command-error.js';
@@ -104,8 +105,14 @@ export async function listSubscriptions(
   filter: { consumer?: string | undefined; status?: SubscriptionStatus | undefined },
 ): Promise<OperatorSubscription[]> {
   const found = await store.subscriptions.listBy(filter);
-  const counts = await store.deliveries.countBySubscription(found.map((s) => s.id));
-  return found.map((s) => presentForOperator(s, counts.get(s.id) ?? { due: 0, dead: 0 }));
+  const counts = await store.deliveries.counts.bySubscription(
+    found.map((s) => s.id),
+    exactCountCap,
+  );
+  return found.map((s) => {
+    const { backlog, deadLetters } = counts.get(s.id) ?? { backlog: 0, deadLetters: 0 };
+    return presentForOperator(s, { due: backlog, dead: deadLetters });
+  });
 }
 
 function presentForOperator(s: SubscriptionRecord, deliveries: { due: number; dead: number }): OperatorSubscription {

@@ -20,6 +20,12 @@ export interface DeliveryCounts {
  */
 export const subscriptionCountCap = 1_000;
 
+/**
+ * A cap no queue reaches, for the operator's CLI (`herald subscriptions list`), which shows exact counts: it is
+ * run by hand, and its cost is the queues' size.
+ */
+export const exactCountCap = 1_000_000_000;
+
 /** Counted Herald-wide at most, for the overview's samples (one count every sampling interval). */
 export const heraldWideCountCap = 100_000;
 

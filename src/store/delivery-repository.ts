@@ -310,25 +310,6 @@ export class DeliveryRepository {
   }
 
   /**
-   * For each subscription named, how many deliveries wait (pending or retrying; for a pull subscription, queued
-   * and not yet acknowledged) and how many are dead. Subscriptions with neither are left out.
-   */
-  async countBySubscription(subscriptionIds: readonly number[]): Promise<Map<number, { due: number; dead: number }>> {
-    if (subscriptionIds.length === 0) return new Map();
-    // Only unfinished rows are read (the status index), however many delivered rows are kept.
-    const rows = await this.sql.all<{ subscriptionId: number | string; due: number | string; dead: number | string }>(
-      `SELECT d.subscription_id AS "subscriptionId",
-         SUM(CASE WHEN ${statusIn('d.status', waitingDeliveryStatuses)} AND d.id > s.acknowledged_delivery_id THEN 1 ELSE 0 END) AS due,
-         SUM(CASE WHEN ${statusIn('d.status', redrive.from)} THEN 1 ELSE 0 END) AS dead
-       FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-       WHERE ${this.sql.inList('d.subscription_id', 1)} AND ${statusIn('d.status', [...waitingDeliveryStatuses, ...redrive.from])}
-       GROUP BY d.subscription_id`,
-      [subscriptionIds],
-    );
-    return new Map(rows.map((row) => [Number(row.subscriptionId), { due: Number(row.due), dead: Number(row.dead) }]));
-  }
-
-  /**
    * When the oldest delivery that is due to an active push subscription was due, or null when none is: the
    * queue lag metric. Read the way leases read (the due index, oldest first), so it stops at the first row.
    */
